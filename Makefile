@@ -1,0 +1,53 @@
+# KIM-Fachdatenbank. Two commands do everything on a fresh machine:
+#   make run    install, migrate, load the demo district, serve on http://127.0.0.1:8000
+#   make test   the whole suite (SQLite, PostgreSQL, browser)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KIM := $(BIN)/kim
+export DJANGO_SETTINGS_MODULE := kim.settings
+# The PostgreSQL leg of the suite; CI makes it mandatory (KIM_REQUIRE_POSTGRES=1).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kim
+
+.PHONY: run test test-sqlite test-postgres install messages lint bench clean screenshots
+
+install: $(VENV)/.installed node_modules/.installed messages
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Compiled translations are build products: made from the .po files, never committed.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d src/kim/locale -D django
+
+run: install
+	mkdir -p var
+	$(KIM) migrate --verbosity 0
+	$(KIM) load-demo
+	@echo ""
+	@echo "KIM-Fachdatenbank läuft auf http://127.0.0.1:8000  (beenden mit Strg+C)"
+	$(KIM) serve --bind 127.0.0.1:8000
+
+test: install
+	$(BIN)/python tools/run_suite.py
+
+lint: install
+	$(BIN)/python -m ruff check src tests
+
+bench: install
+	$(BIN)/python -m pytest bench -q
+
+screenshots: install
+	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q
+
+clean:
+	rm -rf $(VENV) node_modules var test-artifacts

@@ -1,0 +1,331 @@
+"""Forms of case work. Choices always come from the user's district and scope."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kim.core.forms import DateInput, KernForm, KernModelForm
+from kim.core.models import (
+    ClosureReason,
+    GoalCategory,
+    LanguageSupportKind,
+    Municipality,
+    ReferralSource,
+    ReferralTarget,
+    Role,
+    TargetGroup,
+    Topic,
+    User,
+)
+
+from .models import (
+    Appointment,
+    Case,
+    CaseKind,
+    Consent,
+    Goal,
+    GoalStatus,
+    Household,
+    Need,
+    Participant,
+    PlanAction,
+    Referral,
+)
+
+
+def active(model):
+    return model.objects.filter(active=True)
+
+
+def not_in_future(value, label=None):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(_("The date cannot be in the future."))
+    return value
+
+
+class ParticipantForm(KernModelForm):
+    new_household = forms.CharField(
+        label=_("or new household"), max_length=120, required=False,
+        help_text=_("Name of a new household (family), e.g. “Familie Haddad”."),
+    )
+
+    class Meta:
+        model = Participant
+        fields = [
+            "first_name", "last_name", "birth_date", "gender", "nationalities", "languages",
+            "municipality", "entry_date", "residence_status", "phone", "email", "address", "household",
+        ]
+        help_texts = {
+            "nationalities": _("Several separated by commas."),
+            "languages": _("Languages spoken, several separated by commas."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = active(Municipality)
+        self.fields["household"].queryset = Household.objects.visible_to(user)
+
+    def clean_birth_date(self):
+        value = not_in_future(self.cleaned_data["birth_date"])
+        if value and value < timezone.localdate() - timedelta(days=365 * 120):
+            raise forms.ValidationError(_("Please check the date of birth."))
+        return value
+
+    def clean_entry_date(self):
+        return not_in_future(self.cleaned_data.get("entry_date"))
+
+    def clean(self):
+        data = super().clean()
+        birth, entry = data.get("birth_date"), data.get("entry_date")
+        if birth and entry and entry < birth:
+            self.add_error("entry_date", _("The date of entry cannot be before the date of birth."))
+        return data
+
+
+class NewParticipantForm(ParticipantForm):
+    consent_given_on = forms.DateField(
+        label=_("Consent given on"), required=False, widget=DateInput(),
+        help_text=_("Required for case management. Leave empty for short or referral counselling."),
+    )
+    consent_released_to = forms.ModelMultipleChoiceField(
+        label=_("Released from confidentiality towards"), required=False, queryset=ReferralTarget.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=_("Yes, this is a different person with the same name and date of birth."), required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_released_to"].queryset = active(ReferralTarget).filter(means_no_need=False)
+
+    def clean_consent_given_on(self):
+        return not_in_future(self.cleaned_data.get("consent_given_on"))
+
+
+class ConsentForm(KernModelForm):
+    class Meta:
+        model = Consent
+        fields = ["given_on", "covers_processing", "released_to", "note"]
+        widgets = {"released_to": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["released_to"].queryset = active(ReferralTarget).filter(means_no_need=False)
+        self.fields["given_on"].initial = timezone.localdate()
+
+    def clean_given_on(self):
+        return not_in_future(self.cleaned_data["given_on"])
+
+
+class WithdrawConsentForm(KernForm):
+    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput())
+
+    def clean_withdrawn_on(self):
+        return not_in_future(self.cleaned_data["withdrawn_on"])
+
+
+class CaseForm(KernModelForm):
+    class Meta:
+        model = Case
+        fields = [
+            "kind", "case_manager", "municipality", "target_group", "referral_source", "opened_on",
+            "screening_outcome",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        colleagues = User.objects.filter(
+            provider_id=user.provider_id, is_active=True, role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD]
+        )
+        self.fields["case_manager"].queryset = colleagues
+        self.fields["case_manager"].initial = user.pk
+        if not user.is_provider_lead:
+            self.fields["case_manager"].disabled = True
+        self.fields["municipality"].queryset = active(Municipality)
+        self.fields["target_group"].queryset = active(TargetGroup)
+        self.fields["referral_source"].queryset = active(ReferralSource)
+        self.fields["screening_outcome"].queryset = active(ReferralTarget)
+        self.fields["screening_outcome"].help_text = _("Only for screening: referred to, or “no need”.")
+        self.fields["opened_on"].initial = timezone.localdate()
+        self.fields["target_group"].required = True
+        self.fields["referral_source"].required = True
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+
+    def clean_opened_on(self):
+        return not_in_future(self.cleaned_data["opened_on"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == CaseKind.SCREENING and not data.get("screening_outcome"):
+            self.add_error("screening_outcome", _("A screening needs an outcome (a referral or “no need”)."))
+        if data.get("kind") != CaseKind.SCREENING:
+            data["screening_outcome"] = None
+        return data
+
+
+class CloseCaseForm(KernForm):
+    closed_on = forms.DateField(label=_("Closed on"), widget=DateInput(), initial=timezone.localdate)
+    closure_reason = forms.ModelChoiceField(label=_("Closure reason"), queryset=ClosureReason.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["closure_reason"].queryset = active(ClosureReason)
+
+
+class AssessmentForm(KernForm):
+    """One block of fields per life domain; only domains the case manager fills in count."""
+
+    assessed_on = forms.DateField(label=_("Date of the assessment"), widget=DateInput(), initial=timezone.localdate)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, domains, previous_items=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domains = list(domains)
+        previous_items = previous_items or {}
+        need_choices = [("", _("not assessed"))] + [(str(v), label) for v, label in Need.choices]
+        for domain in self.domains:
+            prior = previous_items.get(domain.pk)
+            self.fields[f"need_{domain.pk}"] = forms.ChoiceField(
+                label=_("Need"), choices=need_choices, required=False,
+                initial=str(prior.need) if prior else "",
+            )
+            for name, label in (("situation", _("Situation")), ("resources", _("Resources")),
+                                ("wishes", _("Wishes"))):
+                self.fields[f"{name}_{domain.pk}"] = forms.CharField(
+                    label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                    initial=getattr(prior, name, ""),
+                )
+        self.style_fields()
+
+    def domain_rows(self):
+        for domain in self.domains:
+            yield domain, [self[f"{n}_{domain.pk}"] for n in ("need", "situation", "resources", "wishes")]
+
+    def clean_assessed_on(self):
+        return not_in_future(self.cleaned_data["assessed_on"])
+
+    def items(self):
+        items = []
+        for domain in self.domains:
+            need = self.cleaned_data.get(f"need_{domain.pk}")
+            texts = {n: self.cleaned_data.get(f"{n}_{domain.pk}", "").strip()
+                     for n in ("situation", "resources", "wishes")}
+            if need == "" and not any(texts.values()):
+                continue
+            items.append({"life_domain": domain, "need": int(need or 0), **texts})
+        return items
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.items():
+            raise forms.ValidationError(_("Assess at least one life domain."))
+        return data
+
+
+class GoalForm(KernModelForm):
+    class Meta:
+        model = Goal
+        fields = ["category", "text", "agreed_on", "due_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = active(GoalCategory)
+        self.fields["category"].error_messages["required"] = _("Every goal needs a category.")
+        self.fields["agreed_on"].initial = timezone.localdate()
+
+    def clean(self):
+        data = super().clean()
+        agreed, due = data.get("agreed_on"), data.get("due_on")
+        if agreed and agreed > timezone.localdate():
+            self.add_error("agreed_on", _("The date cannot be in the future."))
+        if agreed and due and due < agreed:
+            self.add_error("due_on", _("The goal cannot be due before it was agreed."))
+        return data
+
+
+class GoalStatusForm(KernForm):
+    status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
+    status_changed_on = forms.DateField(label=_("since"), widget=DateInput(), initial=timezone.localdate)
+
+
+class PlanActionForm(KernModelForm):
+    class Meta:
+        model = PlanAction
+        fields = ["description", "responsible", "due_on", "goal"]
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goal"].queryset = case.goals.filter(status=GoalStatus.OPEN)
+        self.fields["responsible"].help_text = _("e.g. participant, case manager, job centre")
+
+
+class ReferralForm(KernModelForm):
+    class Meta:
+        model = Referral
+        fields = ["target", "referred_on", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = active(ReferralTarget).filter(means_no_need=False)
+        self.fields["referred_on"].initial = timezone.localdate()
+
+    def clean_referred_on(self):
+        return not_in_future(self.cleaned_data["referred_on"])
+
+
+class AppointmentForm(KernModelForm):
+    class Meta:
+        model = Appointment
+        fields = [
+            "date", "duration_minutes", "kind", "complexity", "other_kind", "topics", "language_support",
+            "place", "note",
+        ]
+        widgets = {
+            "topics": forms.CheckboxSelectMultiple,
+            "language_support": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, with_case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = active(Topic)
+        self.fields["language_support"].queryset = active(LanguageSupportKind)
+        self.fields["date"].initial = timezone.localdate()
+        self.fields["duration_minutes"].initial = 60
+        if with_case:
+            self.fields["kind"].initial = Appointment.Kind.COUNSELLING
+            self.fields["complexity"].initial = Appointment.Complexity.COMPLEX
+        else:
+            # Without a case only other work can be recorded.
+            self.fields["kind"].choices = [(Appointment.Kind.OTHER, Appointment.Kind.OTHER.label)]
+            self.fields["kind"].initial = Appointment.Kind.OTHER
+            del self.fields["complexity"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Appointment.Kind.COUNSELLING and not data.get("topics"):
+            self.add_error("topics", _("Choose at least one topic of the counselling."))
+        return data
+
+
+class DeputyForm(KernForm):
+    deputy = forms.ModelChoiceField(label=_("Deputy"), queryset=User.objects.none())
+    valid_until = forms.DateField(label=_("until"), widget=DateInput())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deputy"].queryset = User.objects.filter(
+            provider_id=user.provider_id, is_active=True, role=Role.CASE_MANAGER,
+        ).exclude(pk=user.pk)
+
+
+class CaseFilterForm(KernForm):
+    q = forms.CharField(label=_("Search"), required=False, help_text=_("Name, participant code or case number"))
+    kind = forms.ChoiceField(label=_("Kind of case"), choices=[("", _("all"))] + CaseKind.choices, required=False)
+    status = forms.ChoiceField(label=_("Show"), required=False, choices=[
+        ("open", _("open cases")), ("stale", _("without appointment for 90 days")),
+        ("reassessment", _("re-assessment due")), ("closed", _("closed cases")), ("all", _("all cases")),
+    ])

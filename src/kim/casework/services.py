@@ -1,0 +1,346 @@
+"""State changes of case work. Each function: one transaction, the change, one audit entry.
+
+Callers pass objects they obtained through `visible_to(actor)`; the functions re-check the
+rules of the case-management cycle and of consent, so that no path (form, import, API)
+can skip them."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kim.core.audit import Action, record
+from kim.core.models import User
+from kim.core.services import create_object, update_object
+
+from .models import (
+    Appointment,
+    Assessment,
+    AssessmentItem,
+    Case,
+    CaseKind,
+    Consent,
+    DeputyGrant,
+    Goal,
+    GoalStatus,
+    Household,
+    Participant,
+    Phase,
+    PlanAction,
+    Referral,
+)
+
+# The case-management cycle after Reis: which phase may follow which.
+NEXT_PHASES = {
+    Phase.INTAKE: {Phase.ASSESSMENT},
+    Phase.ASSESSMENT: {Phase.AGREEMENT},
+    Phase.AGREEMENT: {Phase.IMPLEMENTATION},
+    Phase.IMPLEMENTATION: {Phase.REASSESSMENT},
+    Phase.REASSESSMENT: {Phase.AGREEMENT},
+}
+
+
+def _require_personal_data_role(actor):
+    if not actor.sees_personal_data:
+        raise PermissionDenied
+
+
+def _require_open(case: Case):
+    if not case.is_open:
+        raise ValidationError(_("The case is closed; reopen is not possible, open a new case."))
+
+
+def _require_consent_for_case_management(case: Case, on=None):
+    """Case management processes data on the basis of consent: without an active consent
+    nothing more may be recorded. Other kinds of counselling are short and consent-free."""
+    if case.is_case_management and case.participant and not case.participant.active_consent(on):
+        raise ValidationError(
+            _("There is no valid consent of the participant (withdrawn or missing). "
+              "Record a new consent or close the case.")
+        )
+
+
+def find_possible_duplicates(actor, first_name, last_name, birth_date):
+    """Participants of the actor's provider with the same name and birth date. Only their
+    number is returned: a duplicate another case manager keeps stays invisible."""
+    return Participant.objects.filter(
+        provider_id=actor.provider_id, first_name__iexact=first_name.strip(),
+        last_name__iexact=last_name.strip(), birth_date=birth_date,
+    ).count()
+
+
+# ---------------------------------------------------------------- participants
+
+@transaction.atomic
+def create_participant(actor: User, values: dict, consent: dict | None = None) -> Participant:
+    _require_personal_data_role(actor)
+    values = {"responsible": actor, **values}
+    participant = create_object(
+        actor, Participant, district_id=actor.district_id, provider_id=actor.provider_id, **values
+    )
+    if consent:
+        add_consent(actor, participant, consent)
+    return participant
+
+
+@transaction.atomic
+def update_participant(actor: User, participant: Participant, values: dict) -> Participant:
+    _require_personal_data_role(actor)
+    return update_object(actor, participant, values)
+
+
+def record_read(actor: User, obj) -> None:
+    """Reading a participant's record leaves a trace: who opened which record, when."""
+    record(actor, Action.READ, obj)
+
+
+@transaction.atomic
+def create_household(actor: User, name: str, members=()) -> Household:
+    _require_personal_data_role(actor)
+    household = create_object(
+        actor, Household, district_id=actor.district_id, provider_id=actor.provider_id, name=name
+    )
+    for member in members:
+        update_object(actor, member, {"household": household})
+    return household
+
+
+@transaction.atomic
+def add_consent(actor: User, participant: Participant, values: dict) -> Consent:
+    _require_personal_data_role(actor)
+    if values.get("given_on") and values["given_on"] > timezone.localdate():
+        raise ValidationError({"given_on": _("Consent cannot be dated in the future.")})
+    return create_object(actor, Consent, participant=participant, **values)
+
+
+@transaction.atomic
+def withdraw_consent(actor: User, consent: Consent, withdrawn_on) -> Consent:
+    _require_personal_data_role(actor)
+    if consent.withdrawn_on:
+        raise ValidationError(_("This consent has already been withdrawn."))
+    if withdrawn_on < consent.given_on:
+        raise ValidationError({"withdrawn_on": _("Withdrawal cannot be before the consent.")})
+    return update_object(actor, consent, {"withdrawn_on": withdrawn_on})
+
+
+# ---------------------------------------------------------------- cases
+
+@transaction.atomic
+def open_case(actor: User, participant: Participant, values: dict) -> Case:
+    _require_personal_data_role(actor)
+    values = {"case_manager": actor, **values}
+    if values["case_manager"].provider_id != actor.provider_id:
+        raise ValidationError({"case_manager": _("The case manager works for another provider.")})
+    case = Case(participant=participant, **values)
+    if case.is_case_management and not participant.active_consent(values.get("opened_on")):
+        raise ValidationError(
+            _("A case-management case can only be opened with the participant's consent. "
+              "Record the consent first.")
+        )
+    return create_object(
+        actor, Case, district_id=participant.district_id, provider_id=participant.provider_id,
+        participant=participant, phase=Phase.INTAKE, **values,
+    )
+
+
+@transaction.atomic
+def update_case(actor: User, case: Case, values: dict) -> Case:
+    _require_personal_data_role(actor)
+    return update_object(actor, case, values)
+
+
+@transaction.atomic
+def advance_phase(actor: User, case: Case, to_phase: str) -> Case:
+    _require_personal_data_role(actor)
+    _require_open(case)
+    if not case.is_case_management:
+        raise ValidationError(_("Only case-management cases follow the phases of the cycle."))
+    if to_phase not in NEXT_PHASES.get(case.phase, set()):
+        raise ValidationError(
+            _("The case cannot move from “%(from)s” to “%(to)s”.")
+            % {"from": Phase(case.phase).label, "to": Phase(to_phase).label}
+        )
+    if to_phase == Phase.IMPLEMENTATION and not case.goals.filter(status=GoalStatus.OPEN).exists():
+        raise ValidationError(_("Agree at least one goal before the plan is put into practice."))
+    _require_consent_for_case_management(case)
+    return update_object(actor, case, {"phase": to_phase})
+
+
+@transaction.atomic
+def close_case(actor: User, case: Case, closed_on, closure_reason) -> Case:
+    _require_personal_data_role(actor)
+    _require_open(case)
+    if closed_on < case.opened_on:
+        raise ValidationError({"closed_on": _("A case cannot be closed before it was opened.")})
+    if closed_on > timezone.localdate():
+        raise ValidationError({"closed_on": _("A case cannot be closed in the future.")})
+    return update_object(
+        actor, case, {"closed_on": closed_on, "closure_reason": closure_reason, "phase": Phase.CLOSED}
+    )
+
+
+@transaction.atomic
+def record_assessment(actor: User, case: Case, assessed_on, summary: str, items: list[dict]) -> Assessment:
+    """An assessment (or re-assessment) per life domain; the case moves on to the goal
+    agreement. A re-assessment keeps a link to the assessment it is compared with."""
+    _require_personal_data_role(actor)
+    _require_open(case)
+    _require_consent_for_case_management(case, assessed_on)
+    if case.phase not in (Phase.ASSESSMENT, Phase.REASSESSMENT):
+        raise ValidationError(_("An assessment can be recorded in the assessment or re-assessment phase."))
+    if assessed_on < case.opened_on:
+        raise ValidationError({"assessed_on": _("The assessment cannot be before the case was opened.")})
+    if not items:
+        raise ValidationError(_("Assess at least one life domain."))
+    previous = case.assessments.first()
+    kind = Assessment.Kind.REASSESSMENT if case.phase == Phase.REASSESSMENT else Assessment.Kind.INITIAL
+    assessment = Assessment.objects.create(
+        case=case, kind=kind, assessed_on=assessed_on, summary=summary, author=actor,
+        previous=previous if kind == Assessment.Kind.REASSESSMENT else None,
+    )
+    for item in items:
+        AssessmentItem.objects.create(assessment=assessment, **item)
+    case.phase = Phase.AGREEMENT
+    case.save(update_fields=["phase"])
+    record(actor, Action.CREATE, assessment, changes={
+        "kind": [None, kind], "assessed_on": [None, assessed_on.isoformat()],
+        "life_domains": [None, sorted(i["life_domain"].pk for i in items)],
+        "phase": [None, Phase.AGREEMENT],
+    })
+    return assessment
+
+
+@transaction.atomic
+def add_goal(actor: User, case: Case, values: dict) -> Goal:
+    _require_personal_data_role(actor)
+    _require_open(case)
+    _require_consent_for_case_management(case)
+    if values["agreed_on"] < case.opened_on:
+        raise ValidationError({"agreed_on": _("A goal cannot be agreed before the case was opened.")})
+    values.setdefault("status_changed_on", values["agreed_on"])
+    return create_object(actor, Goal, case=case, **values)
+
+
+@transaction.atomic
+def set_goal_status(actor: User, goal: Goal, status: str, changed_on) -> Goal:
+    _require_personal_data_role(actor)
+    _require_open(goal.case)
+    if changed_on < goal.agreed_on:
+        raise ValidationError({"status_changed_on": _("The status cannot change before the goal was agreed.")})
+    if changed_on > timezone.localdate():
+        raise ValidationError({"status_changed_on": _("The date cannot be in the future.")})
+    return update_object(actor, goal, {"status": status, "status_changed_on": changed_on})
+
+
+@transaction.atomic
+def add_plan_action(actor: User, case: Case, values: dict) -> PlanAction:
+    _require_personal_data_role(actor)
+    _require_open(case)
+    _require_consent_for_case_management(case)
+    goal = values.get("goal")
+    if goal is not None and goal.case_id != case.pk:
+        raise ValidationError({"goal": _("The goal belongs to another case.")})
+    return create_object(actor, PlanAction, case=case, **values)
+
+
+@transaction.atomic
+def mark_plan_action_done(actor: User, action: PlanAction, done_on) -> PlanAction:
+    _require_personal_data_role(actor)
+    return update_object(actor, action, {"done_on": done_on})
+
+
+@transaction.atomic
+def add_referral(actor: User, case: Case, values: dict) -> Referral:
+    _require_personal_data_role(actor)
+    _require_consent_for_case_management(case, values.get("referred_on"))
+    consent = case.participant.active_consent() if case.is_case_management and case.participant else None
+    target = values["target"]
+    if consent and not target.means_no_need and not consent.released_to.filter(pk=target.pk).exists():
+        raise ValidationError({"target": _(
+            "The participant has not released you from confidentiality towards %(target)s. "
+            "Record an extended consent first."
+        ) % {"target": target.label}})
+    return create_object(actor, Referral, case=case, **values)
+
+
+# ---------------------------------------------------------------- appointments
+
+MAX_DAYS_AHEAD = 366
+
+
+def _check_appointment(case: Case | None, values: dict):
+    errors = {}
+    date = values["date"]
+    if date > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
+        errors["date"] = _("The date lies more than a year in the future.")
+    if case is not None and date < case.opened_on:
+        errors["date"] = _("The appointment cannot be before the case was opened.")
+    if values.get("kind") == Appointment.Kind.COUNSELLING:
+        if case is None:
+            errors["case"] = _("Individual counselling belongs to a case.")
+        if not values.get("complexity"):
+            errors["complexity"] = _("Choose one-off or complex counselling.")
+        values["other_kind"] = ""
+    else:
+        if not values.get("other_kind"):
+            errors["other_kind"] = _("Choose the kind of work.")
+        values["complexity"] = ""
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def record_appointment(actor: User, values: dict, case: Case | None = None) -> Appointment:
+    _require_personal_data_role(actor)
+    values = dict(values)
+    _check_appointment(case, values)
+    if case is not None:
+        _require_consent_for_case_management(case, values["date"])
+    return create_object(
+        actor, Appointment, district_id=actor.district_id,
+        provider_id=case.provider_id if case else actor.provider_id,
+        case_manager=case.case_manager if case else actor, case=case, **values,
+    )
+
+
+@transaction.atomic
+def update_appointment(actor: User, appointment: Appointment, values: dict) -> Appointment:
+    _require_personal_data_role(actor)
+    values = dict(values)
+    _check_appointment(appointment.case, values)
+    return update_object(actor, appointment, values)
+
+
+# ---------------------------------------------------------------- deputyship
+
+@transaction.atomic
+def grant_deputyship(actor: User, grantor: User, deputy: User, valid_until) -> DeputyGrant:
+    _require_personal_data_role(actor)
+    if actor != grantor and not actor.is_provider_lead:
+        raise PermissionDenied
+    if deputy == grantor:
+        raise ValidationError({"deputy": _("Choose a colleague, not yourself.")})
+    if not (deputy.provider_id == grantor.provider_id == actor.provider_id):
+        raise ValidationError({"deputy": _("Deputies must work for the same provider.")})
+    if not deputy.is_case_manager and not deputy.is_provider_lead:
+        raise ValidationError({"deputy": _("Only case managers can deputise.")})
+    today = timezone.localdate()
+    if valid_until < today:
+        raise ValidationError({"valid_until": _("The end date lies in the past.")})
+    if valid_until > today + timedelta(days=366):
+        raise ValidationError({"valid_until": _("A deputyship lasts one year at the most.")})
+    return create_object(
+        actor, DeputyGrant, district_id=actor.district_id, provider_id=actor.provider_id,
+        grantor=grantor, deputy=deputy, valid_from=today, valid_until=valid_until,
+    )
+
+
+@transaction.atomic
+def revoke_deputyship(actor: User, grant: DeputyGrant) -> DeputyGrant:
+    _require_personal_data_role(actor)
+    if actor != grant.grantor and not actor.is_provider_lead:
+        raise PermissionDenied
+    return update_object(actor, grant, {"revoked_on": timezone.localdate()})
+

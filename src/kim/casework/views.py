@@ -1,0 +1,567 @@
+"""Pages of case work. Every view is for case managers and provider leads only, and
+fetches personal data through `visible_or_404` / `Model.objects.visible_to(user)`."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kim.core.access import personal_data_view, visible_or_404
+from kim.core.models import LifeDomain
+from kim.core.views import form_errors_from
+
+from . import services
+from .forms import (
+    AppointmentForm,
+    AssessmentForm,
+    CaseFilterForm,
+    CaseForm,
+    CloseCaseForm,
+    ConsentForm,
+    DeputyForm,
+    GoalForm,
+    GoalStatusForm,
+    NewParticipantForm,
+    ParticipantForm,
+    PlanActionForm,
+    ReferralForm,
+    WithdrawConsentForm,
+)
+from .models import (
+    Appointment,
+    Assessment,
+    Case,
+    CaseKind,
+    Consent,
+    DeputyGrant,
+    Goal,
+    Household,
+    Participant,
+    Phase,
+    PlanAction,
+)
+
+
+def handle_form(request, form, on_valid, template, context):
+    """Render `form`; on a valid POST call `on_valid(cleaned_data)`, which returns the
+    response. A service's ValidationError is shown on the form: nothing was changed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return on_valid(form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+    return render(request, template, {"form": form, **context}, status=422 if form.errors else 200)
+
+
+def stale_before():
+    return timezone.localdate() - timedelta(days=settings.KIM_STALE_CASE_DAYS)
+
+
+def reassessment_due_before():
+    return timezone.localdate() - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
+
+
+def annotate_case_state(cases):
+    return cases.annotate(
+        last_appointment=Max("appointments__date"), last_assessment=Max("assessments__assessed_on"),
+    )
+
+
+# ---------------------------------------------------------------- my cases
+
+@personal_data_view
+def my_cases(request):
+    user = request.user
+    form = CaseFilterForm(request.GET or None)
+    cases = annotate_case_state(
+        Case.objects.visible_to(user).select_related("participant", "target_group", "municipality", "case_manager")
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or "open"
+    if status != "all":
+        cases = cases.filter(closed_on__isnull=status != "closed")
+    if status == "stale":
+        cases = cases.filter(
+            Q(last_appointment__lt=stale_before()) | Q(last_appointment__isnull=True, opened_on__lt=stale_before())
+        )
+    if status == "reassessment":
+        cases = cases.filter(kind=CaseKind.CASE_MANAGEMENT, last_assessment__lt=reassessment_due_before())
+    if filters.get("kind"):
+        cases = cases.filter(kind=filters["kind"])
+    query = (filters.get("q") or "").strip()
+    if query:
+        number = query.upper().removeprefix("F-").lstrip("0")
+        cases = cases.filter(
+            Q(participant__last_name__icontains=query) | Q(participant__first_name__icontains=query)
+            | Q(participant__code__iexact=query) | Q(pk=int(number) if number.isdigit() else None)
+        )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    return render(request, "casework/my_cases.html", {
+        "form": form, "page": page, "caseload": caseload(user),
+        "stale_before": stale_before(), "reassessment_due_before": reassessment_due_before(),
+    })
+
+
+def caseload(user):
+    """Open case-management cases of the user against the planning key per FTE."""
+    open_cm = Case.objects.visible_to(user).filter(
+        case_manager=user, kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True
+    )
+    counts = open_cm.aggregate(
+        total=Count("pk"),
+        stale=Count("pk", filter=~Q(appointments__date__gte=stale_before()), distinct=True),
+    )
+    key = user.district.caseload_key
+    capacity = (Decimal(key) * user.fte).quantize(Decimal("1")) if user.fte else Decimal(0)
+    share = round(100 * counts["total"] / capacity) if capacity else None
+    return {"open": counts["total"], "key": key, "fte": user.fte, "capacity": capacity, "share": share}
+
+
+# ---------------------------------------------------------------- participants
+
+@personal_data_view
+def participants(request):
+    people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
+    query = request.GET.get("q", "").strip()
+    if query:
+        people = people.filter(
+            Q(last_name__icontains=query) | Q(first_name__icontains=query) | Q(code__iexact=query)
+        )
+    page = Paginator(people.annotate(open_cases=Count("cases", filter=Q(cases__closed_on__isnull=True))),
+                     50).get_page(request.GET.get("page"))
+    return render(request, "casework/participants.html", {"page": page, "q": query})
+
+
+PARTICIPANT_FIELDS = ParticipantForm.Meta.fields
+
+
+def _household_for(user, data):
+    name = data.get("new_household", "").strip()
+    if name:
+        return services.create_household(user, name)
+    return data.get("household")
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def participant_new(request):
+    user = request.user
+    form = NewParticipantForm(request.POST or None, user=user)
+
+    def save(data):
+        duplicates = services.find_possible_duplicates(user, data["first_name"], data["last_name"], data["birth_date"])
+        if duplicates and not data["confirm_duplicate"]:
+            raise ValidationError({"confirm_duplicate": _(
+                "A participant with the same name and date of birth already exists at your provider. "
+                "Check the participant list, or confirm that this is a different person."
+            )})
+        values = {f: data[f] for f in PARTICIPANT_FIELDS}
+        values["household"] = _household_for(user, data)
+        consent = None
+        if data["consent_given_on"]:
+            consent = {"given_on": data["consent_given_on"], "covers_processing": True,
+                       "released_to": data["consent_released_to"]}
+        participant = services.create_participant(user, values, consent)
+        messages.success(request, _("Participant %(code)s has been created.") % {"code": participant.code})
+        return redirect("casework:participant", pk=participant.pk)
+
+    return handle_form(request, form, save, "casework/participant_form.html",
+                       {"title": _("New participant")})
+
+
+@personal_data_view
+def participant_detail(request, pk):
+    participant = visible_or_404(Participant, request.user, pk=pk)
+    services.record_read(request.user, participant)
+    return render(request, "casework/participant_detail.html", {
+        "participant": participant,
+        "consents": participant.consents.prefetch_related("released_to"),
+        "active_consent": participant.active_consent(),
+        "cases": Case.objects.visible_to(request.user).filter(participant=participant)
+        .select_related("target_group", "case_manager"),
+        "household_members": participant.household.members.exclude(pk=participant.pk)
+        if participant.household else [],
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def participant_edit(request, pk):
+    user = request.user
+    participant = visible_or_404(Participant, user, pk=pk)
+    form = ParticipantForm(request.POST or None, instance=participant, user=user)
+
+    def save(data):
+        values = {f: data[f] for f in PARTICIPANT_FIELDS}
+        values["household"] = _household_for(user, data)
+        services.update_participant(user, Participant.objects.visible_to(user).get(pk=pk), values)
+        messages.success(request, _("The participant's data has been saved."))
+        return redirect("casework:participant", pk=pk)
+
+    return handle_form(request, form, save, "casework/participant_form.html",
+                       {"title": _("Edit participant"), "participant": participant})
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def consent_new(request, pk):
+    participant = visible_or_404(Participant, request.user, pk=pk)
+
+    def save(data):
+        services.add_consent(request.user, participant, data)
+        messages.success(request, _("The consent has been recorded."))
+        return redirect("casework:participant", pk=pk)
+
+    return handle_form(request, ConsentForm(request.POST or None), save, "casework/form.html", {
+        "title": _("Record consent"), "participant": participant,
+        "back_url": reverse("casework:participant", args=[pk]),
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request, pk):
+    consent = visible_or_404(Consent, request.user, pk=pk)
+    participant = consent.participant
+
+    def save(data):
+        services.withdraw_consent(request.user, consent, data["withdrawn_on"])
+        messages.warning(request, _(
+            "The withdrawal has been recorded. Nothing more can be recorded in case management "
+            "without a new consent; close the open cases."
+        ))
+        return redirect("casework:participant", pk=participant.pk)
+
+    form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    return handle_form(request, form, save, "casework/form.html", {
+        "title": _("Record withdrawal of consent"), "participant": participant,
+        "back_url": reverse("casework:participant", args=[participant.pk]),
+    })
+
+
+# ---------------------------------------------------------------- cases
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def case_new(request, pk):
+    user = request.user
+    participant = visible_or_404(Participant, user, pk=pk)
+    initial = {"municipality": participant.municipality_id, "kind": request.GET.get("kind", CaseKind.CASE_MANAGEMENT)}
+    form = CaseForm(request.POST or None, user=user, initial=initial)
+
+    def save(data):
+        values = {f: data[f] for f in CaseForm.Meta.fields}
+        case = services.open_case(user, participant, values)
+        messages.success(request, _("Case %(number)s has been opened.") % {"number": case.number})
+        return redirect("casework:case", pk=case.pk)
+
+    return handle_form(request, form, save, "casework/form.html", {
+        "title": _("Open a case"), "participant": participant,
+        "back_url": reverse("casework:participant", args=[pk]),
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk):
+    user = request.user
+    case = visible_or_404(Case, user, pk=pk)
+    form = CaseForm(request.POST or None, instance=case, user=user)
+
+    def save(data):
+        fields = [f for f in CaseForm.Meta.fields if f != "kind"]
+        services.update_case(user, Case.objects.visible_to(user).get(pk=pk), {f: data[f] for f in fields})
+        messages.success(request, _("The case has been saved."))
+        return redirect("casework:case", pk=pk)
+
+    return handle_form(request, form, save, "casework/form.html", {
+        "title": _("Edit case %(number)s") % {"number": case.number}, "participant": case.participant,
+        "back_url": reverse("casework:case", args=[pk]),
+    })
+
+
+def case_context(request, case):
+    assessments = list(case.assessments.prefetch_related("items__life_domain"))
+    return {
+        "case": case,
+        "participant": case.participant,
+        "consent": case.participant.active_consent() if case.participant else None,
+        "goals": case.goals.select_related("category"),
+        "actions": case.actions.select_related("goal"),
+        "assessments": assessments,
+        "appointments": case.appointments.prefetch_related("topics", "language_support")[:20],
+        "appointment_count": case.appointments.count(),
+        "referrals": case.referrals.select_related("target"),
+        "appointment_form": AppointmentForm(with_case=True, prefix="appt"),
+        "phases": [p for p in Phase if p != Phase.CLOSED],
+        "next_phases": services.NEXT_PHASES.get(case.phase, set()) if case.is_open else set(),
+    }
+
+
+@personal_data_view
+def case_detail(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+    if case.participant:
+        services.record_read(request.user, case)
+    return render(request, "casework/case_detail.html", case_context(request, case))
+
+
+@personal_data_view
+@require_POST
+def case_advance(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+    try:
+        services.advance_phase(request.user, case, request.POST.get("phase", ""))
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("The case is now in the phase “%(phase)s”.") % {"phase": case.get_phase_display()})
+    return redirect("casework:case", pk=pk)
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def case_close(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+
+    def save(data):
+        services.close_case(request.user, case, data["closed_on"], data["closure_reason"])
+        messages.success(request, _("The case has been closed."))
+        return redirect("casework:case", pk=pk)
+
+    return handle_form(request, CloseCaseForm(request.POST or None), save, "casework/form.html", {
+        "title": _("Close case %(number)s") % {"number": case.number}, "participant": case.participant,
+        "back_url": reverse("casework:case", args=[pk]),
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def assessment_new(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+    previous = case.assessments.prefetch_related("items").first()
+    previous_items = {item.life_domain_id: item for item in previous.items.all()} if previous else {}
+    form = AssessmentForm(request.POST or None, domains=LifeDomain.objects.filter(active=True),
+                          previous_items=previous_items)
+
+    def save(data):
+        services.record_assessment(request.user, case, data["assessed_on"], data["summary"], form.items())
+        messages.success(request, _("The assessment has been saved. Next: agree the goals."))
+        return redirect("casework:case", pk=pk)
+
+    title = _("Re-assessment") if case.phase == Phase.REASSESSMENT else _("Assessment")
+    return handle_form(request, form, save, "casework/assessment_form.html", {
+        "title": title, "case": case, "participant": case.participant, "previous": previous,
+        "previous_items": previous_items,
+    })
+
+
+@personal_data_view
+def assessment_detail(request, pk):
+    assessment = visible_or_404(Assessment, request.user, pk=pk)
+    items = list(assessment.items.select_related("life_domain"))
+    previous = {i.life_domain_id: i for i in assessment.previous.items.all()} if assessment.previous else {}
+    rows = [(item, previous.get(item.life_domain_id)) for item in items]
+    return render(request, "casework/assessment_detail.html", {
+        "assessment": assessment, "case": assessment.case, "rows": rows, "participant": assessment.case.participant,
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def goal_new(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+
+    def save(data):
+        services.add_goal(request.user, case, dict(data))
+        messages.success(request, _("The goal has been added."))
+        if "again" in request.POST:
+            return redirect("casework:goal-new", pk=pk)
+        return redirect("casework:case", pk=pk)
+
+    return handle_form(request, GoalForm(request.POST or None), save, "casework/form.html", {
+        "title": _("Agree a goal"), "participant": case.participant, "again_label": _("Save and add another goal"),
+        "back_url": reverse("casework:case", args=[pk]),
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def goal_status(request, pk):
+    goal = visible_or_404(Goal, request.user, pk=pk)
+    form = GoalStatusForm(request.POST or None, initial={"status": goal.status})
+
+    def save(data):
+        services.set_goal_status(request.user, goal, data["status"], data["status_changed_on"])
+        messages.success(request, _("The status of the goal has been saved."))
+        return redirect("casework:case", pk=goal.case_id)
+
+    return handle_form(request, form, save, "casework/form.html", {
+        "title": _("Status of the goal"), "subtitle": goal.text, "participant": goal.case.participant,
+        "back_url": reverse("casework:case", args=[goal.case_id]),
+    })
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def action_new(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+
+    def save(data):
+        services.add_plan_action(request.user, case, dict(data))
+        messages.success(request, _("The step has been added to the plan."))
+        return redirect("casework:case", pk=pk)
+
+    return handle_form(request, PlanActionForm(request.POST or None, case=case), save, "casework/form.html", {
+        "title": _("Add a step to the support plan"), "participant": case.participant,
+        "back_url": reverse("casework:case", args=[pk]),
+    })
+
+
+@personal_data_view
+@require_POST
+def action_done(request, pk):
+    action = visible_or_404(PlanAction, request.user, pk=pk)
+    services.mark_plan_action_done(request.user, action, timezone.localdate())
+    return redirect("casework:case", pk=action.case_id)
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def referral_new(request, pk):
+    case = visible_or_404(Case, request.user, pk=pk)
+
+    def save(data):
+        services.add_referral(request.user, case, dict(data))
+        messages.success(request, _("The referral has been recorded."))
+        return redirect("casework:case", pk=pk)
+
+    return handle_form(request, ReferralForm(request.POST or None), save, "casework/form.html", {
+        "title": _("Refer to a partner agency"), "participant": case.participant,
+        "back_url": reverse("casework:case", args=[pk]),
+    })
+
+
+# ---------------------------------------------------------------- appointments
+
+def _appointment_values(data):
+    return {f: data[f] for f in AppointmentForm.Meta.fields if f in data}
+
+
+@personal_data_view
+@require_POST
+def case_appointment_new(request, pk):
+    """Quick entry from the case page: with htmx only the appointment panel is replaced."""
+    case = visible_or_404(Case, request.user, pk=pk)
+    form = AppointmentForm(request.POST, with_case=True, prefix="appt")
+    saved = False
+    if form.is_valid():
+        try:
+            services.record_appointment(request.user, _appointment_values(form.cleaned_data), case=case)
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            saved = True
+            form = AppointmentForm(with_case=True, prefix="appt")
+    if not request.htmx:
+        if saved:
+            messages.success(request, _("The appointment has been recorded."))
+            return redirect("casework:case", pk=pk)
+        context = case_context(request, case)
+        context["appointment_form"] = form
+        return render(request, "casework/case_detail.html", context, status=422)
+    context = {
+        "case": case, "appointment_form": form, "saved": saved,
+        "appointments": case.appointments.prefetch_related("topics", "language_support")[:20],
+        "appointment_count": case.appointments.count(),
+    }
+    return render(request, "casework/_appointments.html", context, status=200 if saved or not form.errors else 422)
+
+
+@personal_data_view
+def appointments(request):
+    user = request.user
+    items = (Appointment.objects.visible_to(user).select_related("case", "case__participant")
+             .prefetch_related("topics"))
+    kind = request.GET.get("kind")
+    if kind in Appointment.Kind.values:
+        items = items.filter(kind=kind)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "casework/appointments.html", {"page": page, "kind": kind})
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def appointment_new(request):
+    """Other work without a case: network meetings, working groups, case reconstructions..."""
+
+    def save(data):
+        services.record_appointment(request.user, _appointment_values(data))
+        messages.success(request, _("The appointment has been recorded."))
+        return redirect("casework:appointments")
+
+    return handle_form(request, AppointmentForm(request.POST or None, with_case=False), save,
+                       "casework/form.html", {"title": _("Record other work"),
+                                              "back_url": reverse("casework:appointments")})
+
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def appointment_edit(request, pk):
+    appointment = visible_or_404(Appointment, request.user, pk=pk)
+    form = AppointmentForm(request.POST or None, instance=appointment, with_case=appointment.case_id is not None)
+    back = reverse("casework:case", args=[appointment.case_id]) if appointment.case_id else reverse("casework:appointments")
+
+    def save(data):
+        services.update_appointment(request.user, appointment, _appointment_values(data))
+        messages.success(request, _("The appointment has been saved."))
+        return redirect(back)
+
+    return handle_form(request, form, save, "casework/form.html", {
+        "title": _("Edit appointment"), "back_url": back,
+        "participant": appointment.case.participant if appointment.case_id else None,
+    })
+
+
+# ---------------------------------------------------------------- deputyship
+
+@personal_data_view
+@require_http_methods(["GET", "POST"])
+def deputies(request):
+    user = request.user
+    form = DeputyForm(request.POST or None, user=user)
+
+    def save(data):
+        services.grant_deputyship(user, user, data["deputy"], data["valid_until"])
+        messages.success(request, _("The deputyship has been granted."))
+        return redirect("casework:deputies")
+
+    return handle_form(request, form, save, "casework/deputies.html", {
+        "grants": DeputyGrant.objects.visible_to(user).select_related("grantor", "deputy"),
+    })
+
+
+@personal_data_view
+@require_POST
+def deputy_revoke(request, pk):
+    grant = visible_or_404(DeputyGrant, request.user, pk=pk)
+    services.revoke_deputyship(request.user, grant)
+    messages.success(request, _("The deputyship has been revoked."))
+    return redirect("casework:deputies")
+
+
+@personal_data_view
+def household_detail(request, pk):
+    household = visible_or_404(Household, request.user, pk=pk)
+    members = Participant.objects.visible_to(request.user).filter(household=household)
+    return render(request, "casework/household.html", {"household": household, "members": members})
+

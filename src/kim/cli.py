@@ -1,0 +1,58 @@
+"""`kim`: the operators' command line. Friendly names for the management commands.
+
+    kim migrate                      create or update the database tables
+    kim create-district NAME         a new district with the statewide catalogues
+    kim create-user ...              a user of a district (see kim create-user --help)
+    kim load-demo [--size N]         a realistic demo district with users for every role
+    kim serve [--bind ADDR]          the web application (gunicorn, static files included)
+    kim worker                       the background task worker
+    kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
+"""
+
+import os
+import sys
+
+ALIASES = {
+    "create-district": "create_district",
+    "create-user": "create_user",
+    "load-demo": "load_demo",
+    "worker": "db_worker",
+}
+
+
+def serve(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="kim serve", description="Serve the web application.")
+    parser.add_argument("--bind", default=os.environ.get("KIM_BIND", "127.0.0.1:8000"))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("KIM_WORKERS", "2")))
+    args = parser.parse_args(argv)
+    from django.core.management import call_command
+
+    import django
+
+    django.setup()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    os.execvp(sys.executable, [
+        sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", args.bind,
+        "--workers", str(args.workers), "--access-logfile", "-",
+    ])
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kim.settings")
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0
+    if argv[0] == "serve":
+        return serve(argv[1:])
+    from django.core.management import execute_from_command_line
+
+    command = ALIASES.get(argv[0], argv[0])
+    execute_from_command_line(["kim", command, *argv[1:]])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "kim.core"
+    label = "core"
+    verbose_name = _("Organisation and access")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the audit receivers)

@@ -1,0 +1,35 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import Role
+
+
+def navigation(request):
+    """The main navigation, by role: each user sees only the areas the role may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [(_("Start"), reverse("home"))]
+    if user.sees_personal_data:
+        items += [
+            (_("My cases"), reverse("casework:my-cases")),
+            (_("Participants"), reverse("casework:participants")),
+            (_("Appointments"), reverse("casework:appointments")),
+            (_("Deputyships"), reverse("casework:deputies")),
+        ]
+    if user.role == Role.PROVIDER_LEAD:
+        items.append((_("Audit trail"), reverse("audit-trail")))
+    if user.role == Role.DISTRICT_ADMIN:
+        items += [
+            (_("Users"), reverse("admin-users")),
+            (_("Organisation"), reverse("admin-organisation")),
+            (_("Catalogues"), reverse("admin-catalogues")),
+            (_("Audit trail"), reverse("audit-trail")),
+        ]
+    current = request.path
+    return {
+        "nav_items": [
+            {"label": label, "url": url, "current": url == current or (url != "/" and current.startswith(url))}
+            for label, url in items
+        ]
+    }

@@ -1,0 +1,47 @@
+"""Deny by default: every request needs a login (and a verified second factor where the
+district requires one), and runs inside the user's district scope, so that a query for
+personal data that forgets its scope raises instead of reading another district's rows."""
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/")
+SECOND_FACTOR_PREFIXES = ("/zweiter-faktor/", "/abmelden/")
+
+
+class AccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if path.startswith(PUBLIC_PREFIXES):
+            with scopes_disabled():
+                return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse(settings.LOGIN_URL)}?next={path}")
+        if path.startswith("/admin/"):
+            # The Django admin is the operators' tool for organisation data only.
+            if not user.is_superuser:
+                return redirect("home")
+            with scopes_disabled():
+                return self.get_response(request)
+        if needs_second_factor(user) and not path.startswith(SECOND_FACTOR_PREFIXES):
+            return redirect("otp-setup" if not has_device(user) else "otp-verify")
+        with scope(district=user.district_id):
+            return self.get_response(request)
+
+
+def has_device(user) -> bool:
+    from django_otp import devices_for_user
+
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def needs_second_factor(user) -> bool:
+    district = user.district
+    required = district is not None and district.require_two_factor
+    return (required or has_device(user)) and not user.is_verified()

@@ -1,0 +1,244 @@
+"""Pages of the organisation area: start page, second factor, district administration, audit."""
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import services
+from .access import district_admin_view, roles_required
+from .forms import (
+    CatalogueEntryForm,
+    KernForm,
+    KernFormMixin,
+    MunicipalityForm,
+    NewUserForm,
+    ProviderForm,
+    UserForm,
+)
+from .models import CATALOGUE_MODELS, AuditEntry, Municipality, Provider, Role, User
+
+
+def form_errors_from(exc: ValidationError, form):
+    """Show a service's ValidationError on the form it came from, field by field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+class LoginForm(KernFormMixin, AuthenticationForm):
+    pass
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def home(request):
+    user = request.user
+    if user.sees_personal_data:
+        return redirect("casework:my-cases")
+    context = {"district": user.district}
+    if user.is_district_admin:
+        context["counts"] = {
+            "users": user.district.users.filter(is_active=True).count(),
+            "providers": Provider.objects.filter(active=True).count(),
+            "municipalities": Municipality.objects.filter(active=True).count(),
+        }
+    return render(request, "core/home.html", context)
+
+
+# ---------------------------------------------------------------- second factor
+
+class TokenForm(KernForm):
+    token = forms.CharField(
+        label=gettext_lazy("Six-digit code from your authenticator app"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def otp_setup(request):
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+            return redirect("otp-verify")
+        device = TOTPDevice.objects.create(user=request.user, name="KIM", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("The second factor is set up."))
+            return redirect("home")
+        form.add_error("token", _("The code is not correct. Check the time on your phone."))
+    qr_svg = segno.make(device.config_url).svg_inline(scale=5, title=_("QR code for the authenticator app"))
+    return render(request, "core/otp_setup.html", {"form": form, "qr_svg": qr_svg, "device": device})
+
+
+@require_http_methods(["GET", "POST"])
+def otp_verify(request):
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
+            if device.verify_token(form.cleaned_data["token"]):
+                otp_login(request, device)
+                return redirect("home")
+        form.add_error("token", _("The code is not correct."))
+    return render(request, "core/otp_verify.html", {"form": form})
+
+
+# ---------------------------------------------------------------- district administration
+
+@district_admin_view
+def admin_users(request):
+    users = request.user.district.users.select_related("provider").order_by("last_name", "username")
+    role = request.GET.get("role")
+    if role in Role.values:
+        users = users.filter(role=role)
+    return render(request, "core/admin_users.html", {"users": users, "roles": Role.choices, "role": role})
+
+
+@district_admin_view
+@require_http_methods(["GET", "POST"])
+def admin_user_edit(request, pk=None):
+    district = request.user.district
+    user = get_object_or_404(district.users, pk=pk) if pk else None
+    form_class = UserForm if user else NewUserForm
+    form = form_class(request.POST or None, instance=user, district=district)
+    if request.method == "POST" and form.is_valid():
+        values = {f: form.cleaned_data[f] for f in UserForm.Meta.fields}
+        try:
+            if user:
+                services.update_user(request.user, user, values)
+            else:
+                services.create_user(
+                    request.user, district=district, password=form.cleaned_data["password"], **values
+                )
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("The user has been saved."))
+            return redirect("admin-users")
+    return render(request, "core/admin_form.html", {
+        "form": form, "title": _("Edit user") if user else _("New user"), "back": "admin-users",
+    })
+
+
+@district_admin_view
+def admin_organisation(request):
+    return render(request, "core/admin_organisation.html", {
+        "municipalities": Municipality.objects.all(),
+        "providers": Provider.objects.annotate(staff=Count("users", filter=Q(users__is_active=True))),
+    })
+
+
+ORGANISATION_UNITS = {
+    "municipality": (Municipality, MunicipalityForm, services.create_municipality),
+    "provider": (Provider, ProviderForm, services.create_provider),
+}
+
+
+@district_admin_view
+@require_http_methods(["GET", "POST"])
+def admin_unit_edit(request, unit, pk=None):
+    if unit not in ORGANISATION_UNITS:
+        raise Http404
+    model, form_class, create = ORGANISATION_UNITS[unit]
+    obj = get_object_or_404(model.objects.all(), pk=pk) if pk else None
+    form = form_class(request.POST or None, instance=obj)
+    if obj is None:
+        form.instance.district = request.user.district
+    if request.method == "POST" and form.is_valid():
+        values = {f: form.cleaned_data[f] for f in form_class.Meta.fields}
+        try:
+            if obj:
+                services.update_organisation_unit(request.user, obj, values)
+            else:
+                values.pop("active", None)
+                create(request.user, request.user.district, **values)
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("admin-organisation")
+    return render(request, "core/admin_form.html", {
+        "form": form, "title": model._meta.verbose_name, "back": "admin-organisation",
+    })
+
+
+@district_admin_view
+def admin_catalogues(request, kind="target-groups"):
+    if kind not in CATALOGUE_MODELS:
+        raise Http404
+    model = CATALOGUE_MODELS[kind]
+    return render(request, "core/admin_catalogues.html", {
+        "kinds": [(slug, m._meta.verbose_name_plural) for slug, m in CATALOGUE_MODELS.items()],
+        "kind": kind, "model_name": model._meta.verbose_name_plural,
+        "entries": model.objects.all(),
+    })
+
+
+@district_admin_view
+@require_http_methods(["GET", "POST"])
+def admin_catalogue_edit(request, kind, pk=None):
+    if kind not in CATALOGUE_MODELS:
+        raise Http404
+    model = CATALOGUE_MODELS[kind]
+    entry = get_object_or_404(model.objects.all(), pk=pk) if pk else None
+    initial = {"label": entry.label, "sort_order": entry.sort_order, "active": entry.active} if entry else None
+    form = CatalogueEntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if entry:
+                services.update_catalogue_entry(request.user, entry, form.cleaned_data)
+            else:
+                services.add_catalogue_entry(
+                    request.user, model, request.user.district,
+                    form.cleaned_data["label"], form.cleaned_data["sort_order"],
+                )
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("The catalogue has been saved."))
+            return redirect("admin-catalogues", kind=kind)
+    return render(request, "core/admin_form.html", {
+        "form": form, "title": model._meta.verbose_name, "back_url": f"/verwaltung/kataloge/{kind}/",
+        "hint": _("Entries in use are never deleted: deactivate them instead. "
+                  "Deactivated entries stay in old records and reports but cannot be chosen anymore."),
+    })
+
+
+# ---------------------------------------------------------------- audit
+
+@roles_required(Role.PROVIDER_LEAD, Role.DISTRICT_ADMIN)
+def audit_trail(request):
+    entries = AuditEntry.objects.visible_to(request.user).select_related("actor")
+    query = request.GET.get("q", "").strip()
+    if query:
+        entries = entries.filter(Q(object_label__iexact=query) | Q(actor__username__iexact=query))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_trail.html", {"page": page, "q": query})

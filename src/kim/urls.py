@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from kim.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("zweiter-faktor/einrichten/", views.otp_setup, name="otp-setup"),
+    path("zweiter-faktor/", views.otp_verify, name="otp-verify"),
+    path("verwaltung/benutzer/", views.admin_users, name="admin-users"),
+    path("verwaltung/benutzer/neu/", views.admin_user_edit, name="admin-user-new"),
+    path("verwaltung/benutzer/<int:pk>/", views.admin_user_edit, name="admin-user-edit"),
+    path("verwaltung/organisation/", views.admin_organisation, name="admin-organisation"),
+    path("verwaltung/organisation/<str:unit>/neu/", views.admin_unit_edit, name="admin-unit-new"),
+    path("verwaltung/organisation/<str:unit>/<int:pk>/", views.admin_unit_edit, name="admin-unit-edit"),
+    path("verwaltung/kataloge/", views.admin_catalogues, name="admin-catalogues"),
+    path("verwaltung/kataloge/<slug:kind>/", views.admin_catalogues, name="admin-catalogues"),
+    path("verwaltung/kataloge/<slug:kind>/neu/", views.admin_catalogue_edit, name="admin-catalogue-new"),
+    path("verwaltung/kataloge/<slug:kind>/<int:pk>/", views.admin_catalogue_edit, name="admin-catalogue-edit"),
+    path("protokoll/", views.audit_trail, name="audit-trail"),
+    path("fallarbeit/", include("kim.casework.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
