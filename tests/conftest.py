@@ -60,7 +60,7 @@ def world(db):
         return UserFactory(username=username, role=role, provider=prov, district=dist)
 
     insider = user("insider", Role.CASE_MANAGER, provider)
-    participant = ParticipantFactory(responsible=insider, first_name="Amal", last_name="Haddad")
+    participant = ParticipantFactory(responsible=insider, first_name="Zarifa", last_name="Qasimova")
     ConsentFactory(participant=participant)
     case = CaseFactory(participant=participant)
     return World(

@@ -195,6 +195,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise expects the folder; `kim serve` fills it with collectstatic.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages are pinned in package.json and served straight from node_modules.
 STATICFILES_DIRS = [
     ("vendor/kern", PROJECT_DIR / "node_modules" / "@kern-ux" / "native" / "dist"),

@@ -104,7 +104,7 @@ def my_cases(request):
             Q(participant__last_name__icontains=query) | Q(participant__first_name__icontains=query)
             | Q(participant__code__iexact=query) | Q(pk=int(number) if number.isdigit() else None)
         )
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user),
         "stale_before": stale_before(), "reassessment_due_before": reassessment_due_before(),
@@ -136,8 +136,8 @@ def participants(request):
         people = people.filter(
             Q(last_name__icontains=query) | Q(first_name__icontains=query) | Q(code__iexact=query)
         )
-    page = Paginator(people.annotate(open_cases=Count("cases", filter=Q(cases__closed_on__isnull=True))),
-                     50).get_page(request.GET.get("page"))
+    people = people.annotate(open_cases=Count("cases", filter=Q(cases__closed_on__isnull=True)))
+    page = Paginator(people.order_by("last_name", "first_name", "pk"), 50).get_page(request.GET.get("page"))
     return render(request, "casework/participants.html", {"page": page, "q": query})
 
 
