@@ -323,6 +323,7 @@ class DeputyForm(KernForm):
 
 
 class CaseFilterForm(KernForm):
+    is_filter = True  # no "optional" marks: every filter is optional
     q = forms.CharField(label=_("Search"), required=False, help_text=_("Name, participant code or case number"))
     kind = forms.ChoiceField(label=_("Kind of case"), choices=[("", _("all"))] + CaseKind.choices, required=False)
     status = forms.ChoiceField(label=_("Show"), required=False, choices=[

@@ -116,14 +116,16 @@ def caseload(user):
     open_cm = Case.objects.visible_to(user).filter(
         case_manager=user, kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True
     )
-    counts = open_cm.aggregate(
-        total=Count("pk"),
-        stale=Count("pk", filter=~Q(appointments__date__gte=stale_before()), distinct=True),
-    )
+    cutoff = stale_before()
+    counts = {
+        "total": open_cm.count(),
+        "stale": open_cm.annotate(last=Max("appointments__date"))
+        .filter(Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)).count(),
+    }
     key = user.district.caseload_key
     capacity = (Decimal(key) * user.fte).quantize(Decimal("1")) if user.fte else Decimal(0)
     share = round(100 * counts["total"] / capacity) if capacity else None
-    return {"open": counts["total"], "key": key, "fte": user.fte, "capacity": capacity, "share": share}
+    return {"open": counts["total"], "stale": counts["stale"], "key": key, "fte": user.fte, "capacity": capacity, "share": share}
 
 
 # ---------------------------------------------------------------- participants
