@@ -49,7 +49,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    # bypass_csp lets the test inject axe-core; the pages themselves keep their strict CSP.
+    context = browser.new_context(bypass_csp=True, locale="de-DE", viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
