@@ -129,11 +129,14 @@ def _catalogues(district):
 
 
 def _staff(district, providers, rng, logins):
-    """Users for every role; the first account of each role is listed for the demo login."""
+    """Users for every role; the first account of each role is listed for the demo login.
+    User names are global: districts other than "demo" prefix theirs with the slug."""
     names = iter(zip(STAFF_FIRST * 4, STAFF_LAST * 4))
+    prefix = "" if district.slug == "demo" else f"{district.slug}-"
 
     def add(username, role, provider=None, fte=Decimal("1.00"), label=None):
         first, last = next(names)
+        username = prefix + username
         user = create_user(
             None, district=district, username=username, password=DEMO_PASSWORD, role=role,
             provider=provider, first_name=first, last_name=last, fte=fte,

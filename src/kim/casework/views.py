@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kim.core.access import personal_data_view, visible_or_404
 from kim.core.models import LifeDomain
-from kim.core.views import form_errors_from
+from kim.core.views import form_errors_from, render_form
 
 from . import services
 from .forms import (
@@ -59,7 +59,7 @@ def handle_form(request, form, on_valid, template, context):
             return on_valid(form.cleaned_data)
         except ValidationError as exc:
             form_errors_from(exc, form)
-    return render(request, template, {"form": form, **context}, status=422 if form.errors else 200)
+    return render_form(request, template, {"form": form, **context})
 
 
 def stale_before():

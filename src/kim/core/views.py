@@ -40,6 +40,12 @@ def form_errors_from(exc: ValidationError, form):
         form.add_error(None, exc.messages)
 
 
+def render_form(request, template, context):
+    """Render a form page; a form with errors answers 422 so that clients and tests see it."""
+    form = context.get("form")
+    return render(request, template, context, status=422 if form is not None and form.errors else 200)
+
+
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -143,7 +149,7 @@ def admin_user_edit(request, pk=None):
         else:
             messages.success(request, _("The user has been saved."))
             return redirect("admin-users")
-    return render(request, "core/admin_form.html", {
+    return render_form(request, "core/admin_form.html", {
         "form": form, "title": _("Edit user") if user else _("New user"), "back": "admin-users",
     })
 
@@ -185,7 +191,7 @@ def admin_unit_edit(request, unit, pk=None):
         else:
             messages.success(request, _("Saved."))
             return redirect("admin-organisation")
-    return render(request, "core/admin_form.html", {
+    return render_form(request, "core/admin_form.html", {
         "form": form, "title": model._meta.verbose_name, "back": "admin-organisation",
     })
 
@@ -225,7 +231,7 @@ def admin_catalogue_edit(request, kind, pk=None):
         else:
             messages.success(request, _("The catalogue has been saved."))
             return redirect("admin-catalogues", kind=kind)
-    return render(request, "core/admin_form.html", {
+    return render_form(request, "core/admin_form.html", {
         "form": form, "title": model._meta.verbose_name, "back_url": f"/verwaltung/kataloge/{kind}/",
         "hint": _("Entries in use are never deleted: deactivate them instead. "
                   "Deactivated entries stay in old records and reports but cannot be chosen anymore."),

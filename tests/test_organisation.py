@@ -1,0 +1,151 @@
+"""District administration, login protection, second factor, demo data and command line."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scope, scopes_disabled
+
+from kim.casework.models import Appointment, Case, CaseKind, Goal, GoalStatus, Participant, Phase
+from kim.cli import main as kim
+from kim.core.models import AuditEntry, Role, TargetGroup, User
+
+from .factories import PASSWORD
+
+
+def test_district_admin_creates_a_case_manager(client, world):
+    client.force_login(world.district_admin)
+    response = client.post(reverse("admin-user-new"), {
+        "username": "neu", "first_name": "Nadia", "last_name": "Koch", "email": "", "role": Role.CASE_MANAGER,
+        "provider": world.provider.pk, "fte": "0.5", "is_active": "on", "password": "ein-langes-passwort-2026"})
+    assert response.status_code == 302
+    user = User.objects.get(username="neu")
+    assert user.district == world.district and user.fte == Decimal("0.50")
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(object_type="core.user", object_id=str(user.pk), action="create").exists()
+
+
+def test_a_case_manager_needs_a_provider(client, world):
+    client.force_login(world.district_admin)
+    response = client.post(reverse("admin-user-new"), {
+        "username": "ohne", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": "1",
+        "is_active": "on", "password": "ein-langes-passwort-2026"})
+    assert response.status_code == 422 and not User.objects.filter(username="ohne").exists()
+
+
+def test_district_admin_cannot_choose_a_provider_of_another_district(client, world):
+    with scopes_disabled():
+        foreign = world.other_district_cm.provider
+    client.force_login(world.district_admin)
+    response = client.post(reverse("admin-user-edit", args=[world.insider.pk]), {
+        "username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER,
+        "provider": foreign.pk, "fte": "1", "is_active": "on"})
+    assert response.status_code == 422
+
+
+def test_catalogue_entries_are_deactivated_not_deleted(client, world):
+    with scope(district=world.district.pk):
+        group = TargetGroup.objects.first()
+    client.force_login(world.district_admin)
+    response = client.post(reverse("admin-catalogue-edit", args=["target-groups", group.pk]),
+                           {"label": group.label, "sort_order": 10})
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.active is False
+    client.force_login(world.insider)
+    form = client.get(reverse("casework:case-new", args=[world.participant.pk])).context["form"]
+    with scope(district=world.district.pk):
+        assert group not in form.fields["target_group"].queryset
+        assert form.fields["target_group"].queryset.exists()
+
+
+def test_a_district_extends_a_catalogue(client, world):
+    client.force_login(world.district_admin)
+    client.post(reverse("admin-catalogue-new", args=["topics"]), {"label": "Digitale Teilhabe", "sort_order": 5,
+                                                                   "active": "on"})
+    with scopes_disabled():
+        assert world.district.pk in set(
+            __import__("kim.core.models", fromlist=["Topic"]).Topic.objects.filter(label="Digitale Teilhabe")
+            .values_list("district_id", flat=True))
+
+
+def test_login_is_locked_after_five_failures(client, world):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "insider", "password": "falsch"})
+    response = client.post(reverse("login"), {"username": "insider", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "gesperrt" in response.content.decode()
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action="login_failed", object_label="insider").count() >= 5
+
+
+def test_a_successful_login_is_audited(client, world):
+    response = client.post(reverse("login"), {"username": "insider", "password": PASSWORD})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action="login", actor=world.insider).exists()
+
+
+def test_mandatory_second_factor(client, world, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # no waiting after the deliberate wrong code
+    world.district.require_two_factor = True
+    world.district.save()
+    client.post(reverse("login"), {"username": "insider", "password": PASSWORD})
+    response = client.get(reverse("casework:my-cases"))
+    assert response.status_code == 302 and response.url == reverse("otp-setup")
+    client.get(reverse("otp-setup"))
+    device = TOTPDevice.objects.get(user=world.insider)
+    wrong = client.post(reverse("otp-setup"), {"token": "000000" if totp(device.bin_key) else "111111"})
+    assert wrong.status_code == 200 and "nicht korrekt" in wrong.content.decode()
+    token = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    assert client.post(reverse("otp-setup"), {"token": token}).status_code == 302
+    assert client.get(reverse("casework:my-cases")).status_code == 200
+
+
+def test_sessions_expire_after_inactivity(settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_responses_carry_a_content_security_policy(client, world):
+    client.force_login(world.insider)
+    policy = client.get(reverse("casework:my-cases")).headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+@pytest.mark.django_db
+def test_demo_data_is_repeatable_and_complete():
+    from datetime import date
+
+    from kim.demo import build_demo_district
+
+    first = build_demo_district(slug="demo-a", name="Demo A", size=0.3, seed=7, today=date(2026, 6, 30))
+    second = build_demo_district(slug="demo-b", name="Demo B", size=0.3, seed=7, today=date(2026, 6, 30))
+    assert first.counts == second.counts
+    with scopes_disabled():
+        names = [list(Participant.objects.filter(district=d.district).order_by("pk")
+                      .values_list("last_name", "birth_date")) for d in (first, second)]
+        assert names[0] == names[1]
+        cases = Case.objects.filter(district=first.district)
+        assert set(cases.values_list("kind", flat=True)) == set(CaseKind.values)
+        assert set(cases.filter(kind=CaseKind.CASE_MANAGEMENT).values_list("phase", flat=True)) == set(Phase.values)
+        assert set(Goal.objects.filter(case__district=first.district).values_list("status", flat=True)) == set(
+            GoalStatus.values)
+        assert Participant.objects.filter(district=first.district, household__isnull=False).exists()
+        dates = Appointment.objects.filter(district=first.district).values_list("date", flat=True)
+        assert (max(dates) - min(dates)).days > 600
+        roles = set(User.objects.filter(district=first.district).values_list("role", flat=True))
+        assert roles == set(Role.values)
+
+
+def test_kim_command_line(capsys, db):
+    assert kim(["--help"]) == 0
+    assert "load-demo" in capsys.readouterr().out
+    kim(["create-district", "Kreis Lippe"])
+    assert capsys.readouterr().out.strip() == "kreis-lippe"
+    kim(["create-user", "admin-lippe", "--district", "kreis-lippe", "--role", "district_admin"])
+    assert User.objects.get(username="admin-lippe").role == Role.DISTRICT_ADMIN
+    with pytest.raises(SystemExit):
+        kim(["create-user", "x", "--district", "nowhere", "--role", "district_admin"])
