@@ -44,7 +44,7 @@ lint: install
 	$(BIN)/python -m ruff check src tests
 
 bench: install
-	$(BIN)/python -m pytest bench -q
+	$(BIN)/python bench/page_load.py
 
 screenshots: install
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q

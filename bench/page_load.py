@@ -1,0 +1,78 @@
+"""Server-side time of the case manager's pages on the demo district.
+
+    .venv/bin/python bench/page_load.py [--size 1] [--repeat 20]
+
+Builds the demo district in a throw-away SQLite database (or DATABASE_URL), logs in as the
+demo case manager and the provider lead, and reports median and 95th percentile of the full
+request (middleware, queries, template) per page, plus the number of SQL queries."""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kim.settings")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp()
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_scopes import scopes_disabled
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    call_command("migrate", verbosity=0)
+    from kim.casework.models import Case, Participant
+    from kim.core.models import User
+    from kim.demo import build_demo_district
+
+    started = time.perf_counter()
+    result = build_demo_district(slug="demo", size=args.size)
+    print(f"demo data (size {args.size}): {result.counts} in {time.perf_counter() - started:.1f} s")
+    with scopes_disabled():
+        user = User.objects.get(username="cm-caritas-1")
+        case = Case.objects.filter(case_manager=user, kind="case_management").order_by("-opened_on").first()
+        participant = Participant.objects.filter(responsible=user).first()
+    pages = {
+        "Meine Fälle": "/fallarbeit/",
+        "Teilnehmende": "/fallarbeit/teilnehmende/",
+        "Teilnehmende*r": f"/fallarbeit/teilnehmende/{participant.pk}/",
+        "Fallakte": f"/fallarbeit/fall/{case.pk}/",
+        "Termine": "/fallarbeit/termine/",
+        "Neue*r Teilnehmende*r": "/fallarbeit/teilnehmende/neu/",
+    }
+    for username in ("cm-caritas-1", "leitung-caritas"):
+        client = Client()
+        with scopes_disabled():
+            client.force_login(User.objects.get(username=username))
+        print(f"\n{username} ({connection.vendor})")
+        print(f"{'page':<24}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+        for name, url in pages.items():
+            timings = []
+            for _ in range(args.repeat):
+                with CaptureQueriesContext(connection) as queries:
+                    t0 = time.perf_counter()
+                    response = client.get(url)
+                    timings.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            timings.sort()
+            p95 = timings[min(len(timings) - 1, int(0.95 * len(timings)))]
+            print(f"{name:<24}{statistics.median(timings):>10.1f}{p95:>9.1f}{len(queries):>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
