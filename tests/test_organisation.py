@@ -156,3 +156,11 @@ def test_kim_command_line(capsys, db):
     assert User.objects.get(username="admin-lippe").role == Role.DISTRICT_ADMIN
     with pytest.raises(CommandError):
         call_command(ALIASES["create-user"], "x", district="nowhere", role="district_admin")
+
+
+def test_english_is_the_second_language(client, world):
+    client.force_login(world.insider)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/fallarbeit/"}, follow=True)
+    assert "My cases" in response.content.decode()
+    response = client.post(reverse("set_language"), {"language": "de", "next": "/fallarbeit/"}, follow=True)
+    assert "Meine Fälle" in response.content.decode()
