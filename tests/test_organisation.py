@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from kim.casework.models import Appointment, Case, CaseKind, Goal, GoalStatus, Participant, Phase
 from kim.cli import main as kim
-from kim.core.models import AuditEntry, Role, TargetGroup, User
+from kim.core.models import AuditEntry, Role, TargetGroup, Topic, User
 
 from .factories import PASSWORD
 
@@ -67,9 +67,8 @@ def test_a_district_extends_a_catalogue(client, world):
     client.post(reverse("admin-catalogue-new", args=["topics"]), {"label": "Digitale Teilhabe", "sort_order": 5,
                                                                    "active": "on"})
     with scopes_disabled():
-        assert world.district.pk in set(
-            __import__("kim.core.models", fromlist=["Topic"]).Topic.objects.filter(label="Digitale Teilhabe")
-            .values_list("district_id", flat=True))
+        assert list(Topic.objects.filter(label="Digitale Teilhabe").values_list("district_id", flat=True)) == [
+            world.district.pk]
 
 
 def test_login_is_locked_after_five_failures(client, world):

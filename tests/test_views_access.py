@@ -4,7 +4,12 @@
 import pytest
 from django.urls import reverse
 
+from django_scopes import scope
+
+from kim.casework.services import create_household
 from kim.core.models import AuditEntry
+
+from .factories import ParticipantFactory
 
 ALLOWED, HIDDEN, FORBIDDEN = 200, 404, 403
 PERSONAL_OBJECT_PAGES = [
@@ -97,3 +102,15 @@ def test_start_page_answers_every_role(client, world, persona):
     client.force_login(world.personas()[persona])
     response = client.get("/", follow=True)
     assert response.status_code == 200
+
+
+def test_household_members_of_a_colleague_stay_hidden(client, world, no_scopes):
+    sibling = ParticipantFactory(responsible=world.colleague, first_name="Verborgen", last_name="Qasimova")
+    with scope(district=world.district.pk):
+        household = create_household(world.lead, "Familie Qasimova", members=[world.participant, sibling])
+    client.force_login(world.insider)
+    page = client.get(reverse("casework:participant", args=[world.participant.pk])).content.decode()
+    assert household.name in page and "Verborgen" not in page
+    client.force_login(world.lead)
+    page = client.get(reverse("casework:participant", args=[world.participant.pk])).content.decode()
+    assert "Verborgen" in page

@@ -190,8 +190,10 @@ def participant_detail(request, pk):
         "active_consent": participant.active_consent(),
         "cases": Case.objects.visible_to(request.user).filter(participant=participant)
         .select_related("target_group", "case_manager"),
-        "household_members": participant.household.members.exclude(pk=participant.pk)
-        if participant.household else [],
+        # Only members the user may see: a household can span colleagues' caseloads.
+        "household_members": Participant.objects.visible_to(request.user)
+        .filter(household_id=participant.household_id).exclude(pk=participant.pk)
+        if participant.household_id else [],
     })
 
 
