@@ -52,7 +52,7 @@ def record_appointment(page, number, minutes, topic):
 def test_case_manager_completes_the_case_management_cycle(page, auditor, case_manager):
     today = timezone.localdate()
     log_in(page, "wrong-user")  # a failed login shows a German message, no lock yet
-    expect(page.locator("form")).to_contain_text("Benutzername")
+    expect(page.locator("#form-errors")).to_contain_text("Bitte korrigieren")
     auditor.visit("login")
     log_in(page, "fallmanagerin")
     expect(page.get_by_role("heading", level=1)).to_have_text("Meine Fälle")
