@@ -27,7 +27,7 @@ node_modules/.installed: package.json package-lock.json
 
 # Compiled translations are build products: made from the .po files, never committed.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy --statistics -d src/kim/locale -D django
+	$(BIN)/pybabel compile --statistics -d src/kim/locale -D django
 
 run: install
 	mkdir -p var

@@ -163,3 +163,20 @@ def test_english_is_the_second_language(client, world):
     assert "My cases" in response.content.decode()
     response = client.post(reverse("set_language"), {"language": "de", "next": "/fallarbeit/"}, follow=True)
     assert "Meine Fälle" in response.content.decode()
+
+
+def test_district_admin_makes_the_second_factor_mandatory(client, world):
+    client.force_login(world.district_admin)
+    response = client.post(reverse("admin-district-settings"), {"require_two_factor": "on", "caseload_key": 25})
+    assert response.status_code == 302
+    world.district.refresh_from_db()
+    assert world.district.require_two_factor and world.district.caseload_key == 25
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(object_type="core.district", action="update").exists()
+    client.force_login(world.insider)  # now has to set up the second factor first
+    assert client.get(reverse("casework:my-cases")).url == reverse("otp-setup")
+
+
+def test_only_district_administrators_change_district_settings(client, world):
+    client.force_login(world.insider)
+    assert client.post(reverse("admin-district-settings"), {"caseload_key": 5}).status_code == 403

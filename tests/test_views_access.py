@@ -114,3 +114,15 @@ def test_household_members_of_a_colleague_stay_hidden(client, world, no_scopes):
     client.force_login(world.lead)
     page = client.get(reverse("casework:participant", args=[world.participant.pk])).content.decode()
     assert "Verborgen" in page
+
+
+def test_editing_through_a_form_audits_before_and_after(client, world, no_scopes):
+    client.force_login(world.insider)
+    appointment = world.appointment
+    response = client.post(reverse("casework:appointment-edit", args=[appointment.pk]), {
+        "date": appointment.date.isoformat(), "duration_minutes": 95, "kind": "counselling",
+        "complexity": "complex", "topics": list(appointment.topics.values_list("pk", flat=True)),
+        "place": "office"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(object_type="casework.appointment", action="update").get()
+    assert entry.changes["duration_minutes"] == [60, 95]

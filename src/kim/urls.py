@@ -15,6 +15,7 @@ urlpatterns = [
     path("verwaltung/benutzer/neu/", views.admin_user_edit, name="admin-user-new"),
     path("verwaltung/benutzer/<int:pk>/", views.admin_user_edit, name="admin-user-edit"),
     path("verwaltung/organisation/", views.admin_organisation, name="admin-organisation"),
+    path("verwaltung/einstellungen/", views.admin_district_settings, name="admin-district-settings"),
     path("verwaltung/organisation/<str:unit>/neu/", views.admin_unit_edit, name="admin-unit-new"),
     path("verwaltung/organisation/<str:unit>/<int:pk>/", views.admin_unit_edit, name="admin-unit-edit"),
     path("verwaltung/kataloge/", views.admin_catalogues, name="admin-catalogues"),

@@ -27,7 +27,7 @@ PAGES = {
                       "/fallarbeit/vertretung/", "/fallarbeit/?status=all"],
     "leitung": ["/fallarbeit/", "/protokoll/"],
     "verwaltung": ["/", "/verwaltung/benutzer/", "/verwaltung/benutzer/neu/", "/verwaltung/organisation/",
-                   "/verwaltung/organisation/provider/neu/", "/verwaltung/kataloge/topics/",
+                   "/verwaltung/organisation/provider/neu/", "/verwaltung/einstellungen/", "/verwaltung/kataloge/topics/",
                    "/verwaltung/kataloge/topics/neu/", "/protokoll/"],
     "koordination": ["/"],
 }

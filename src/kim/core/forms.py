@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from .models import Municipality, Provider, Role, User
+from .models import District, Municipality, Provider, Role, User
 
 WIDGET_CLASSES = {
     "select": "kern-form-input__select",
@@ -112,6 +112,12 @@ class NewUserForm(UserForm):
         password = self.cleaned_data["password"]
         validate_password(password, self.instance)
         return password
+
+
+class DistrictSettingsForm(KernModelForm):
+    class Meta:
+        model = District
+        fields = ["require_two_factor", "caseload_key"]
 
 
 class MunicipalityForm(KernModelForm):

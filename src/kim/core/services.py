@@ -25,7 +25,9 @@ def create_object(actor, model, **values):
 def update_object(actor, obj, values: dict):
     """Change the given fields of one row and audit what changed (before and after)."""
     fields = list(values)
-    before = snapshot(obj, fields)
+    # "Before" comes from the database: a ModelForm has already written its values onto
+    # the instance it validated, so the instance alone would show no change.
+    before = snapshot(type(obj)._base_manager.get(pk=obj.pk), fields)
     plain = {k: v for k, v in values.items() if not obj._meta.get_field(k).many_to_many}
     for name, value in plain.items():
         setattr(obj, name, value)

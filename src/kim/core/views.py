@@ -21,6 +21,7 @@ from . import services
 from .access import district_admin_view, roles_required
 from .forms import (
     CatalogueEntryForm,
+    DistrictSettingsForm,
     KernForm,
     KernFormMixin,
     MunicipalityForm,
@@ -159,6 +160,20 @@ def admin_organisation(request):
     return render(request, "core/admin_organisation.html", {
         "municipalities": Municipality.objects.all(),
         "providers": Provider.objects.annotate(staff=Count("users", filter=Q(users__is_active=True))),
+    })
+
+
+@district_admin_view
+@require_http_methods(["GET", "POST"])
+def admin_district_settings(request):
+    district = request.user.district
+    form = DistrictSettingsForm(request.POST or None, instance=district)
+    if request.method == "POST" and form.is_valid():
+        services.update_organisation_unit(request.user, district, form.cleaned_data)
+        messages.success(request, _("The district settings have been saved."))
+        return redirect("admin-organisation")
+    return render_form(request, "core/admin_form.html", {
+        "form": form, "title": _("Settings of the district"), "back": "admin-organisation",
     })
 
 
