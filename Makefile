@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 KIM := $(BIN)/kim
 export DJANGO_SETTINGS_MODULE := kim.settings
 # The PostgreSQL leg of the suite; CI makes it mandatory (KIM_REQUIRE_POSTGRES=1).
-PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kim
+export PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kim
 
 .PHONY: run test test-sqlite test-postgres install messages lint bench clean screenshots
 
@@ -41,7 +41,7 @@ test: install
 	$(BIN)/python tools/run_suite.py
 
 lint: install
-	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff check --select F,E9,B src tests bench tools
 
 bench: install
 	$(BIN)/python bench/page_load.py

@@ -131,7 +131,7 @@ def _catalogues(district):
 def _staff(district, providers, rng, logins):
     """Users for every role; the first account of each role is listed for the demo login.
     User names are global: districts other than "demo" prefix theirs with the slug."""
-    names = iter(zip(STAFF_FIRST * 4, STAFF_LAST * 4))
+    names = iter(zip(STAFF_FIRST * 4, STAFF_LAST * 4, strict=True))
     prefix = "" if district.slug == "demo" else f"{district.slug}-"
 
     def add(username, role, provider=None, fte=Decimal("1.00"), label=None):
@@ -323,7 +323,7 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
         Participant.objects.bulk_update([m for _, ms in households for m in ms], ["household"], batch_size=2000)
 
         cases, consents = [], []
-        for person, manager in zip(people, owners):
+        for person, manager in zip(people, owners, strict=True):
             for _ in range(1 if rng.random() < 0.85 else 2):
                 kind, opened = _case_plan(rng, today, 730)
                 case = Case(district=district, provider=person.provider, participant=person, kind=kind,

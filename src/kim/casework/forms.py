@@ -39,7 +39,7 @@ def active(model):
     return model.objects.filter(active=True)
 
 
-def not_in_future(value, label=None):
+def not_in_future(value):
     if value and value > timezone.localdate():
         raise forms.ValidationError(_("The date cannot be in the future."))
     return value

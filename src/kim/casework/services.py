@@ -20,7 +20,6 @@ from .models import (
     Assessment,
     AssessmentItem,
     Case,
-    CaseKind,
     Consent,
     DeputyGrant,
     Goal,

@@ -99,11 +99,12 @@ def my_cases(request):
         cases = cases.filter(kind=filters["kind"])
     query = (filters.get("q") or "").strip()
     if query:
-        number = query.upper().removeprefix("F-").lstrip("0")
-        cases = cases.filter(
-            Q(participant__last_name__icontains=query) | Q(participant__first_name__icontains=query)
-            | Q(participant__code__iexact=query) | Q(pk=int(number) if number.isdigit() else None)
-        )
+        match = Q(participant__last_name__icontains=query) | Q(participant__first_name__icontains=query)
+        match |= Q(participant__code__iexact=query)
+        number = query.upper().removeprefix("F-")
+        if number.isdigit():  # a case number such as F-00042
+            match |= Q(pk=int(number))
+        cases = cases.filter(match)
     page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user),
@@ -293,7 +294,7 @@ def case_edit(request, pk):
     })
 
 
-def case_context(request, case):
+def case_context(case):
     assessments = list(case.assessments.prefetch_related("items__life_domain"))
     return {
         "case": case,
@@ -316,7 +317,7 @@ def case_detail(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
     if case.participant:
         services.record_read(request.user, case)
-    return render(request, "casework/case_detail.html", case_context(request, case))
+    return render(request, "casework/case_detail.html", case_context(case))
 
 
 @personal_data_view
@@ -480,7 +481,7 @@ def case_appointment_new(request, pk):
         if saved:
             messages.success(request, _("The appointment has been recorded."))
             return redirect("casework:case", pk=pk)
-        context = case_context(request, case)
+        context = case_context(case)
         context["appointment_form"] = form
         return render(request, "casework/case_detail.html", context, status=422)
     context = {

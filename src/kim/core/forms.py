@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from .models import District, Municipality, Provider, Role, User
+from .models import District, Municipality, Provider, User
 
 WIDGET_CLASSES = {
     "select": "kern-form-input__select",
@@ -82,10 +82,6 @@ class KernModelForm(KernFormMixin, forms.ModelForm, metaclass=ScopeSafeModelForm
     pass
 
 
-def date_widget():
-    return DateInput()
-
-
 class UserForm(KernModelForm):
     class Meta:
         model = User
@@ -137,6 +133,3 @@ class CatalogueEntryForm(KernForm):
     sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=500)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-
-class RoleFilterForm(KernForm):
-    role = forms.ChoiceField(label=_("Role"), choices=[("", _("All roles"))] + Role.choices, required=False)

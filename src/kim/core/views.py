@@ -29,7 +29,7 @@ from .forms import (
     ProviderForm,
     UserForm,
 )
-from .models import CATALOGUE_MODELS, AuditEntry, Municipality, Provider, Role, User
+from .models import CATALOGUE_MODELS, AuditEntry, Municipality, Provider, Role
 
 
 def form_errors_from(exc: ValidationError, form):
