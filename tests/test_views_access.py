@@ -126,3 +126,15 @@ def test_editing_through_a_form_audits_before_and_after(client, world, no_scopes
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(object_type="casework.appointment", action="update").get()
     assert entry.changes["duration_minutes"] == [60, 95]
+
+
+def test_open_case_counts_include_only_visible_cases(client, world, no_scopes):
+    from .factories import CaseFactory
+
+    CaseFactory(participant=world.participant, case_manager=world.colleague)  # not the insider's
+    client.force_login(world.insider)
+    row = client.get(reverse("casework:participants")).context["page"].object_list[0]
+    assert row.open_cases == 1
+    client.force_login(world.lead)
+    row = client.get(reverse("casework:participants")).context["page"].object_list[0]
+    assert row.open_cases == 2

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -139,7 +140,10 @@ def participants(request):
         people = people.filter(
             Q(last_name__icontains=query) | Q(first_name__icontains=query) | Q(code__iexact=query)
         )
-    people = people.annotate(open_cases=Count("cases", filter=Q(cases__closed_on__isnull=True)))
+    # Count only cases the user may see: a participant can also have a colleague's case.
+    visible_open = (Case.objects.visible_to(request.user).open().filter(participant=OuterRef("pk"))
+                    .order_by().values("participant").annotate(n=Count("pk")).values("n"))
+    people = people.annotate(open_cases=Coalesce(Subquery(visible_open), 0))
     page = Paginator(people.order_by("last_name", "first_name", "pk"), 50).get_page(request.GET.get("page"))
     return render(request, "casework/participants.html", {"page": page, "q": query})
 
