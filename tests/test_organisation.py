@@ -97,11 +97,30 @@ def test_mandatory_second_factor(client, world, settings):
     assert response.status_code == 302 and response.url == reverse("otp-setup")
     client.get(reverse("otp-setup"))
     device = TOTPDevice.objects.get(user=world.insider)
-    wrong = client.post(reverse("otp-setup"), {"token": "000000" if totp(device.bin_key) else "111111"})
-    assert wrong.status_code == 200 and "nicht korrekt" in wrong.content.decode()
     token = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    wrong_token = f"{(int(token) + 1) % 1_000_000:06d}"
+    wrong = client.post(reverse("otp-setup"), {"token": wrong_token})
+    assert wrong.status_code == 200 and "nicht korrekt" in wrong.content.decode()
     assert client.post(reverse("otp-setup"), {"token": token}).status_code == 302
     assert client.get(reverse("casework:my-cases")).status_code == 200
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(object_type="core.user", action="update", actor=world.insider)
+    assert entry.changes == {"second_factor": [False, True]}
+
+
+def test_users_change_their_own_password_and_it_is_audited(client, world):
+    client.force_login(world.insider)
+    response = client.post(reverse("password-change"), {
+        "old_password": "falsch", "new_password1": "neues-langes-passwort-26", "new_password2": "neues-langes-passwort-26"})
+    assert response.status_code == 422
+    response = client.post(reverse("password-change"), {
+        "old_password": PASSWORD, "new_password1": "neues-langes-passwort-26", "new_password2": "neues-langes-passwort-26"})
+    assert response.status_code == 302
+    world.insider.refresh_from_db()
+    assert world.insider.check_password("neues-langes-passwort-26")
+    assert client.get(reverse("casework:my-cases")).status_code == 200  # still logged in
+    with scopes_disabled():
+        assert AuditEntry.objects.get(actor=world.insider, action="update").changes == {"password": ["***", "***"]}
 
 
 def test_sessions_expire_after_inactivity(settings):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("passwort/", views.password_change, name="password-change"),
     path("zweiter-faktor/einrichten/", views.otp_setup, name="otp-setup"),
     path("zweiter-faktor/", views.otp_verify, name="otp-verify"),
     path("verwaltung/benutzer/", views.admin_users, name="admin-users"),

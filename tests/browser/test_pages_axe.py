@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
     "fallmanagerin": ["/fallarbeit/teilnehmende/", "/fallarbeit/termine/", "/fallarbeit/termine/neu/",
-                      "/fallarbeit/vertretung/", "/fallarbeit/?status=all"],
+                      "/fallarbeit/vertretung/", "/fallarbeit/?status=all", "/passwort/"],
     "leitung": ["/fallarbeit/", "/protokoll/"],
     "verwaltung": ["/", "/verwaltung/benutzer/", "/verwaltung/benutzer/neu/", "/verwaltung/organisation/",
                    "/verwaltung/organisation/provider/neu/", "/verwaltung/einstellungen/", "/verwaltung/kataloge/topics/",

@@ -100,6 +100,14 @@ def set_password(actor, user: User, password: str) -> None:
 
 
 @transaction.atomic
+def confirm_second_factor(user: User, device) -> None:
+    """The user proved possession of the authenticator: the device counts from now on."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(user, Action.UPDATE, user, changes={"second_factor": [False, True]})
+
+
+@transaction.atomic
 def add_catalogue_entry(actor, model, district, label: str, sort_order: int = 500):
     return create_object(actor, model, district=district, label=label, sort_order=sort_order)
 

@@ -4,7 +4,8 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -57,6 +58,24 @@ class LoginForm(KernFormMixin, AuthenticationForm):
     pass
 
 
+class PasswordForm(KernFormMixin, PasswordChangeForm):
+    pass
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """Every user changes their own password; the change goes through the audited service."""
+    form = PasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_password(request.user, request.user, form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render_form(request, "core/admin_form.html", {
+        "form": form, "title": _("Change password"), "back": "home",
+    })
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
@@ -96,8 +115,7 @@ def otp_setup(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            services.confirm_second_factor(request.user, device)
             otp_login(request, device)
             messages.success(request, _("The second factor is set up."))
             return redirect("home")
