@@ -42,6 +42,8 @@ def has_device(user) -> bool:
 
 
 def needs_second_factor(user) -> bool:
+    if user.is_verified():  # checked first: it costs no query
+        return False
     district = user.district
     required = district is not None and district.require_two_factor
-    return (required or has_device(user)) and not user.is_verified()
+    return required or has_device(user)
