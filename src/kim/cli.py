@@ -4,7 +4,8 @@
     kim create-district NAME         a new district with the statewide catalogues
     kim create-user ...              a user of a district (see kim create-user --help)
     kim load-demo [--size N]         a realistic demo district with users for every role
-    kim serve [--bind ADDR]          the web application (gunicorn, static files included)
+    kim serve [--bind ADDR]          the web application (gunicorn, static files, task worker)
+    kim report R1 --district SLUG ... a report as json, csv, xlsx, pdf or docx (kim report --list)
     kim worker                       the background task worker
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
@@ -26,6 +27,8 @@ def serve(argv):
     parser = argparse.ArgumentParser(prog="kim serve", description="Serve the web application.")
     parser.add_argument("--bind", default=os.environ.get("KIM_BIND", "127.0.0.1:8000"))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("KIM_WORKERS", "2")))
+    parser.add_argument("--no-task-worker", action="store_true",
+                        help="do not start the background task worker (run `kim worker` apart)")
     args = parser.parse_args(argv)
     from django.core.management import call_command
 
@@ -33,6 +36,12 @@ def serve(argv):
 
     django.setup()
     call_command("collectstatic", interactive=False, verbosity=0)
+    if not args.no_task_worker:
+        # Committee papers render in the background; on one machine the worker runs beside
+        # the web server and stops with it (same process group, Ctrl+C reaches both).
+        import subprocess
+
+        subprocess.Popen([sys.executable, "-m", "kim.cli", "worker"])
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", args.bind,
         "--workers", str(args.workers), "--access-logfile", "-",

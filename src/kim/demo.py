@@ -41,6 +41,7 @@ from kim.core.models import (
     ReferralTarget,
     Role,
     TargetGroup,
+    ThematicOffer,
     Topic,
 )
 from kim.core.services import create_district, create_municipality, create_provider, create_user
@@ -352,6 +353,22 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
                 for _ in range(int(48 * max(size, 0.1))):
                     b.appointment(None, manager, today - timedelta(days=rng.randint(0, 730)), Appointment.Kind.OTHER,
                                   other_kind=rng.choice([k for k, _ in Appointment.OtherKind.choices]), topics=0)
+
+        # Thematic case management (MuKi-S): sessions with professionals and parents, trainings.
+        offer = ThematicOffer.objects.filter(district=district).first()
+        if offer is not None:
+            session_kinds = [
+                ("individual", "professionals"), ("individual", "parents"), ("group", "parents"),
+                ("group", "professionals"), ("group", "parents"), ("training", "parents"),
+            ]
+            runners = case_managers[providers[0].pk]
+            for _ in range(int(60 * max(size, 0.1))):
+                fmt, audience = rng.choice(session_kinds)
+                b.appointment(None, rng.choice(runners), today - timedelta(days=rng.randint(0, 730)),
+                              Appointment.Kind.OTHER, other_kind=Appointment.OtherKind.GROUP_SESSION, topics=0)
+                b.appointments[-1].thematic_offer = offer
+                b.appointments[-1].session_format = fmt
+                b.appointments[-1].audience = audience
 
         assessments, items = [], []
         for case in cases:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kim.core",
     "kim.casework",
+    "kim.reports",
 ]
 
 MIDDLEWARE = [

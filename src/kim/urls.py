@@ -25,6 +25,7 @@ urlpatterns = [
     path("verwaltung/kataloge/<slug:kind>/<int:pk>/", views.admin_catalogue_edit, name="admin-catalogue-edit"),
     path("protokoll/", views.audit_trail, name="audit-trail"),
     path("fallarbeit/", include("kim.casework.urls")),
+    path("berichte/", include("kim.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from kim.core.models import (
     ReferralTarget,
     Role,
     TargetGroup,
+    ThematicOffer,
     Topic,
     User,
 )
@@ -282,7 +283,7 @@ class AppointmentForm(KernModelForm):
         model = Appointment
         fields = [
             "date", "duration_minutes", "kind", "complexity", "other_kind", "topics", "language_support",
-            "place", "note",
+            "place", "thematic_offer", "session_format", "audience", "note",
         ]
         widgets = {
             "topics": forms.CheckboxSelectMultiple,
@@ -293,6 +294,7 @@ class AppointmentForm(KernModelForm):
         super().__init__(*args, **kwargs)
         self.fields["topics"].queryset = active(Topic)
         self.fields["language_support"].queryset = active(LanguageSupportKind)
+        self.fields["thematic_offer"].queryset = active(ThematicOffer)
         self.fields["date"].initial = timezone.localdate()
         self.fields["duration_minutes"].initial = 60
         if with_case:
@@ -308,6 +310,10 @@ class AppointmentForm(KernModelForm):
         data = super().clean()
         if data.get("kind") == Appointment.Kind.COUNSELLING and not data.get("topics"):
             self.add_error("topics", _("Choose at least one topic of the counselling."))
+        if data.get("thematic_offer") and not data.get("session_format"):
+            self.add_error("session_format", _("Choose the format of the thematic offer's session."))
+        if (data.get("session_format") or data.get("audience")) and not data.get("thematic_offer"):
+            self.add_error("thematic_offer", _("Format and audience belong to a thematic offer."))
         return data
 
 

@@ -30,6 +30,7 @@ from kim.core.models import (
     ReferralSource,
     ReferralTarget,
     TargetGroup,
+    ThematicOffer,
     Topic,
     User,
 )
@@ -48,6 +49,22 @@ class VisibleManager(models.Manager):
         if isinstance(queryset, DisabledQuerySet):
             queryset.error()  # raises ScopeError: no district scope is active
         return queryset.visible_to(user)
+
+    def for_statistics(self, user):
+        """Rows to aggregate, never to show: the reports package is the only caller.
+
+        Readers who own personal data (case managers, provider leads) count what they may
+        see; aggregate readers (coordination, steering group, module 3, administration)
+        count the whole active district, and the report framework suppresses small counts
+        for them. Outside a district scope this raises `ScopeError` like every query here."""
+        if user.sees_personal_data:
+            return self.visible_to(user)
+        queryset = self.get_queryset()
+        if isinstance(queryset, DisabledQuerySet):
+            queryset.error()
+        if user.district_id is None or not user.is_active:
+            return queryset.none()
+        return queryset
 
 
 def scoped_manager(queryset_class, district_path):
@@ -601,6 +618,16 @@ class Appointment(models.Model):
         GROUP_SESSION = "group_session", _("Group session")
         OTHER = "other", _("Other")
 
+    class SessionFormat(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual session")
+        GROUP = "group", _("Group session")
+        TRAINING = "training", _("Training")
+
+    class Audience(models.TextChoices):
+        PARTICIPANTS = "participants", _("Participants")
+        PROFESSIONALS = "professionals", _("Professionals")
+        PARENTS = "parents", _("Parents")
+
     class Place(models.TextChoices):
         OFFICE = "office", _("Office")
         HOME = "home", _("Home visit")
@@ -634,6 +661,15 @@ class Appointment(models.Model):
         LanguageSupportKind, blank=True, related_name="+", verbose_name=_("language support")
     )
     place = models.CharField(_("place"), max_length=20, choices=Place.choices, default=Place.OFFICE)
+    # Thematic case management (R14): individual and group sessions, trainings, and who came.
+    thematic_offer = models.ForeignKey(
+        ThematicOffer, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("thematic offer"),
+    )
+    session_format = models.CharField(
+        _("format"), max_length=20, choices=SessionFormat.choices, blank=True
+    )
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -63,12 +63,14 @@ def handle_form(request, form, on_valid, template, context):
     return render_form(request, template, {"form": form, **context})
 
 
-def stale_before():
-    return timezone.localdate() - timedelta(days=settings.KIM_STALE_CASE_DAYS)
+def stale_before(day=None):
+    """Open cases whose last appointment lies before this date count as stale."""
+    return (day or timezone.localdate()) - timedelta(days=settings.KIM_STALE_CASE_DAYS)
 
 
-def reassessment_due_before():
-    return timezone.localdate() - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
+def reassessment_due_before(day=None):
+    """Case-management cases last assessed before this date are due for re-assessment."""
+    return (day or timezone.localdate()) - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
 
 
 def annotate_case_state(cases):

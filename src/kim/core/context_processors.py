@@ -17,6 +17,11 @@ def navigation(request):
             (_("Appointments"), reverse("casework:appointments")),
             (_("Deputyships"), reverse("casework:deputies")),
         ]
+    if user.district_id:
+        items.append((_("Reports"), reverse("reports:index")))
+        items.append((_("Completeness"), reverse("reports:completeness")))
+    if user.role in (Role.COORDINATION, Role.STEERING):
+        items.append((_("Status reports"), reverse("reports:papers")))
     if user.role == Role.PROVIDER_LEAD:
         items.append((_("Audit trail"), reverse("audit-trail")))
     if user.role == Role.DISTRICT_ADMIN:

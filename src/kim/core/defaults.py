@@ -104,6 +104,11 @@ LIFE_DOMAINS = [
     ("soziales", "Soziale Kontakte und Teilhabe"),
 ]
 
+# Thematic case management offered district-wide (seed 000 and 004, Rhein-Sieg-Kreis).
+THEMATIC_OFFERS = [
+    ("muki-s", "MuKi-S – Multilinguale Kindergartenkinder mit Sprachauffälligkeiten"),
+]
+
 BY_MODEL_NAME = {
     "TargetGroup": TARGET_GROUPS,
     "ReferralSource": REFERRAL_SOURCES,
@@ -113,4 +118,5 @@ BY_MODEL_NAME = {
     "ClosureReason": CLOSURE_REASONS,
     "LanguageSupportKind": LANGUAGE_SUPPORT,
     "LifeDomain": LIFE_DOMAINS,
+    "ThematicOffer": THEMATIC_OFFERS,
 }

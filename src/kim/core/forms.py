@@ -113,7 +113,7 @@ class NewUserForm(UserForm):
 class DistrictSettingsForm(KernModelForm):
     class Meta:
         model = District
-        fields = ["require_two_factor", "caseload_key"]
+        fields = ["require_two_factor", "caseload_key", "suppression_k"]
 
 
 class MunicipalityForm(KernModelForm):

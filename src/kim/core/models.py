@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -31,6 +32,11 @@ class District(models.Model):
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     require_two_factor = models.BooleanField(_("second factor mandatory"), default=False)
     caseload_key = models.PositiveSmallIntegerField(_("cases per full-time equivalent"), default=27)
+    # Readers outside the provider that owns the data see counts from 1 to k-1 as "< k".
+    suppression_k = models.PositiveSmallIntegerField(
+        _("smallest count shown"), default=5, validators=[MinValueValidator(3)],
+        help_text=_("Counts from 1 to this value minus one are hidden in district figures (at least 3)."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -222,6 +228,14 @@ class LifeDomain(CatalogueEntry):
         verbose_name_plural = _("life domains")
 
 
+class ThematicOffer(CatalogueEntry):
+    """A district-wide thematic case-management offer, e.g. MuKi-S (report R14)."""
+
+    class Meta(CatalogueEntry.Meta):
+        verbose_name = _("thematic offer")
+        verbose_name_plural = _("thematic offers")
+
+
 CATALOGUE_MODELS = {
     "target-groups": TargetGroup,
     "topics": Topic,
@@ -231,6 +245,7 @@ CATALOGUE_MODELS = {
     "closure-reasons": ClosureReason,
     "language-support": LanguageSupportKind,
     "life-domains": LifeDomain,
+    "thematic-offers": ThematicOffer,
 }
 
 

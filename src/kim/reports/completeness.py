@@ -1,0 +1,93 @@
+"""Data completeness (R15) around a deadline: who has complete data, who confirmed it."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kim.casework.models import Case
+from kim.core.models import Provider
+
+from .definitions import completeness_gaps
+from .framework import ReportParams, build_table
+from .formatting import whole_percent
+from .models import DataConfirmation, ReportingDeadline
+from .periods import Period
+
+GAP_LABELS = {
+    "no_target_group": gettext_lazy("target group missing"),
+    "no_referral_source": gettext_lazy("referral source missing"),
+    "appointments_no_topic": gettext_lazy("counselling appointment without topic"),
+    "goals_no_status": gettext_lazy("goal without status"),
+    "reassessment_overdue": gettext_lazy("re-assessment overdue (over 6 months)"),
+    "stale": gettext_lazy("no appointment for 90 days"),
+}
+
+
+def current_deadline():
+    return ReportingDeadline.objects.order_by("-due_on", "-pk").first()
+
+
+def deadline_params(deadline) -> ReportParams:
+    return ReportParams(
+        period=Period.custom(deadline.period_start, deadline.period_end), reference_date=deadline.due_on
+    )
+
+
+def completeness_table(user, deadline):
+    return build_table(user, "R15", deadline_params(deadline))
+
+
+def provider_share(user, deadline) -> tuple[Decimal | None, int]:
+    """(share of complete records, number of cases) of the lead's provider for the deadline."""
+    table = completeness_table(user, deadline)
+    total = next(row for row in table.rows if row.key == "total")
+    return total.values.get("complete_share@0"), total.values.get("cases@0") or 0
+
+
+def confirmations(deadline) -> list[dict]:
+    confirmed = {c.provider_id: c for c in DataConfirmation.objects.filter(deadline=deadline).select_related("confirmed_by")}
+    return [{"provider": p, "confirmation": confirmed.get(p.pk)} for p in Provider.objects.filter(active=True)]
+
+
+def data_state(user) -> dict | None:
+    """The state of completeness figures are computed on, for the committee."""
+    deadline = current_deadline()
+    if deadline is None:
+        return None
+    table = completeness_table(user, deadline)
+    total = next(row for row in table.rows if row.key == "total")
+    share = total.values.get("complete_share@0")
+    rows = confirmations(deadline)
+    state = {
+        "deadline": deadline.title, "due_on": deadline.due_on.isoformat(),
+        "complete_percent": whole_percent(share) if share is not None else None,
+        "providers_confirmed": sum(1 for r in rows if r["confirmation"]), "providers": len(rows),
+    }
+    state["text"] = _(
+        "%(deadline)s (deadline %(due)s): %(percent)s %% of records complete; %(confirmed)d of "
+        "%(providers)d providers confirmed their data."
+    ) % {
+        "deadline": deadline.title, "due": f"{deadline.due_on:%d.%m.%Y}",
+        "percent": state["complete_percent"] if share is not None else "–",
+        "confirmed": state["providers_confirmed"], "providers": state["providers"],
+    }
+    return state
+
+
+def my_gaps(user, deadline):
+    """The user's own cases with documentation gaps, for links to fix them (personal data:
+    through the user's scope)."""
+    params = deadline_params(deadline) if deadline else None
+    if params is None:
+        from .framework import default_params
+
+        params = default_params()
+    cases = completeness_gaps(Case.objects.visible_to(user), params.period, params.reference_date)
+    if user.is_case_manager:
+        cases = cases.filter(case_manager=user)
+    gaps = cases.filter(is_complete=False).select_related("participant").order_by("opened_on")[:200]
+    return [
+        {"case": case, "gaps": [label for key, label in GAP_LABELS.items() if getattr(case, f"gap_{key}")]}
+        for case in gaps
+    ]

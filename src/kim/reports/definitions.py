@@ -1,0 +1,438 @@
+"""The reports the districts publish (shared/design/reports.md). One class per report.
+
+Each `counts` runs a fixed number of grouped queries whatever the amount of data; the
+loops below run over the groups the database returns, never over records."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kim.casework.models import Appointment, Assessment, Case, CaseKind, Goal, GoalStatus
+from kim.casework.views import reassessment_due_before, stale_before
+from kim.core.models import GoalCategory, ReferralSource, ReferralTarget, Role, TargetGroup, ThematicOffer, Topic, User
+
+from .framework import MUNICIPALITY, Measure, Report, RowSpec, register
+
+NONE_KEY = "none"
+
+
+def grouped(queryset, row_field, split_field, count="pk", distinct=False) -> dict:
+    """{row value: {member: count}} from one GROUP BY query."""
+    result = defaultdict(dict)
+    rows = queryset.values(row_field, split_field).annotate(n=Count(count, distinct=distinct)).order_by()
+    for item in rows:
+        key = item[row_field] if item[row_field] is not None else NONE_KEY
+        result[key][item[split_field]] = item["n"]
+    return result
+
+
+def case_split(split: str, prefix: str = "") -> str:
+    """The field of a case (reached through `prefix`) that a split groups by."""
+    return f"{prefix}{'municipality' if split == MUNICIPALITY else 'provider'}_id"
+
+
+def add_up(*parts: dict) -> dict:
+    total = defaultdict(int)
+    for part in parts:
+        for member, value in part.items():
+            total[member] += value
+    return dict(total)
+
+
+def catalogue_rows(model, total_label, none_label=None) -> list[RowSpec]:
+    """A total row and one row per catalogue entry (and one for "not recorded")."""
+    rows = [RowSpec("total", total_label, 0, sums_children=True)]
+    rows += [RowSpec(entry.pk, entry.label, 1, parent="total") for entry in model.objects.all()]
+    if none_label:
+        rows.append(RowSpec(NONE_KEY, none_label, 1, parent="total"))
+    return rows
+
+
+def with_total(per_row: dict) -> dict:
+    per_row = dict(per_row)
+    per_row["total"] = add_up(*per_row.values())
+    return per_row
+
+
+def active_on(cases, day):
+    """Cases open on `day`: opened on or before it and not closed before it."""
+    return cases.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=day), opened_on__lte=day)
+
+
+def active_during(cases, period):
+    return cases.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=period.start), opened_on__lte=period.end)
+
+
+@register
+class AppointmentsReport(Report):
+    id = "R1"
+    title = gettext_lazy("Appointments of case management")
+    description = gettext_lazy(
+        "All appointments; of them individual counselling and other work; counselling split into "
+        "one-off and complex appointments; cases with at least one counselling appointment."
+    )
+
+    def row_specs(self, context, params):
+        return [
+            RowSpec("all", _("All appointments"), 0, sums_children=True),
+            RowSpec("counselling", _("Individual counselling with the target group"), 1, "all", sums_children=True),
+            RowSpec("one_off", _("One-off counselling"), 2, "counselling"),
+            RowSpec("complex", _("Complex appointments in the sense of case management"), 2, "counselling"),
+            RowSpec("other", _("Other work appointments"), 1, "all"),
+            RowSpec("cases", _("Cases recorded with counselling appointments"), 0, show_share=False),
+        ]
+
+    def counts(self, context, period, params, split):
+        appointments = context.appointments().filter(date__range=(period.start, period.end))
+        split_field = case_split(split, "case__") if split == MUNICIPALITY else "provider_id"
+        by_kind = defaultdict(dict)
+        rows = appointments.values("kind", "complexity", split_field).annotate(n=Count("pk")).order_by()
+        for item in rows:
+            key = item["complexity"] if item["kind"] == Appointment.Kind.COUNSELLING else "other"
+            # The services require the complexity of counselling; should an imported record
+            # lack it, it counts as one-off so that the parts still add up to the whole.
+            key = key or "one_off"
+            by_kind[key][item[split_field]] = by_kind[key].get(item[split_field], 0) + item["n"]
+        counselling = add_up(by_kind["one_off"], by_kind["complex"])
+        with_counselling = Appointment.objects.filter(
+            case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end)
+        )
+        cases = context.cases().filter(Exists(with_counselling), kind=CaseKind.CASE_MANAGEMENT)
+        case_counts = grouped(cases, "kind", case_split(split)).get(CaseKind.CASE_MANAGEMENT, {})
+        return {"n": {
+            "all": add_up(counselling, by_kind["other"]), "counselling": counselling,
+            "one_off": by_kind["one_off"], "complex": by_kind["complex"], "other": by_kind["other"],
+            "cases": case_counts,
+        }}
+
+
+@register
+class TopicsReport(Report):
+    id = "R2"
+    title = gettext_lazy("Top topics of counselling")
+    description = gettext_lazy(
+        "Each topic's share of all topic mentions on counselling appointments (an appointment "
+        "may carry several topics); the most frequent topics first."
+    )
+    uses_top = True
+
+    def row_specs(self, context, params):
+        return catalogue_rows(Topic, _("All topic mentions"))
+
+    def counts(self, context, period, params, split):
+        appointments = context.appointments().filter(
+            kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end), topics__isnull=False
+        )
+        split_field = case_split(split, "case__") if split == MUNICIPALITY else "provider_id"
+        return {"n": with_total(grouped(appointments, "topics", split_field))}
+
+    def choose_rows(self, rows, values, params):
+        total = [r for r in rows if r.key == "total"]
+        topics = [r for r in rows if r.key != "total"]
+        # Hidden values count as zero for the ranking, so the order reveals nothing of them.
+        topics.sort(key=lambda r: -(values.get((r.key, "n@0")) or 0))
+        return total + topics[: params.top]
+
+
+@register
+class ActiveCasesReport(Report):
+    id = "R3"
+    title = gettext_lazy("Active cases by target group")
+    description = gettext_lazy("Case-management cases open on the reference date, by target group.")
+    uses_period = False
+    uses_reference_date = True
+
+    def row_specs(self, context, params):
+        return catalogue_rows(TargetGroup, _("Active cases"), _("target group not recorded"))
+
+    def counts(self, context, period, params, split):
+        cases = active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
+        return {"n": with_total(grouped(cases, "target_group", case_split(split)))}
+
+
+@register
+class ReferralSourcesReport(Report):
+    id = "R4"
+    title = gettext_lazy("Referral sources")
+    description = gettext_lazy("Case-management cases opened in the period, by referral source.")
+
+    def row_specs(self, context, params):
+        return catalogue_rows(ReferralSource, _("New cases"), _("referral source not recorded"))
+
+    def counts(self, context, period, params, split):
+        cases = context.cases().filter(
+            kind=CaseKind.CASE_MANAGEMENT, opened_on__range=(period.start, period.end)
+        )
+        return {"n": with_total(grouped(cases, "referral_source", case_split(split)))}
+
+
+@register
+class GoalsAchievedReport(Report):
+    id = "R5"
+    title = gettext_lazy("Goals achieved")
+    description = gettext_lazy(
+        "Goals whose status became achieved in the period, by goal category (several per case)."
+    )
+
+    def row_specs(self, context, params):
+        return catalogue_rows(GoalCategory, _("Goals achieved"))
+
+    def counts(self, context, period, params, split):
+        goals = context.goals().filter(
+            status=GoalStatus.ACHIEVED, status_changed_on__range=(period.start, period.end)
+        )
+        return {"n": with_total(grouped(goals, "category", case_split(split, "case__")))}
+
+
+@register
+class ScreeningReport(Report):
+    id = "R6"
+    title = gettext_lazy("Screening at issue of §104c titles")
+    description = gettext_lazy("Screening cases in the period, by the agency referred to (\"no need\" included).")
+
+    def row_specs(self, context, params):
+        return catalogue_rows(ReferralTarget, _("Persons screened"), _("outcome not recorded"))
+
+    def counts(self, context, period, params, split):
+        cases = context.cases().filter(kind=CaseKind.SCREENING, opened_on__range=(period.start, period.end))
+        return {"n": with_total(grouped(cases, "screening_outcome", case_split(split)))}
+
+
+@register
+class ShortAndReferralReport(Report):
+    id = "R7"
+    title = gettext_lazy("Short and referral counselling")
+    description = gettext_lazy(
+        "Persons with a short-counselling case and persons with a referral-counselling case in "
+        "the period. A person counts once per kind, where their first such case was."
+    )
+    measures = (Measure("n", gettext_lazy("Persons"), share=False),)
+
+    def row_specs(self, context, params):
+        return [
+            RowSpec(CaseKind.SHORT_COUNSELLING.value, _("Persons in short counselling"), show_share=False),
+            RowSpec(CaseKind.REFERRAL.value, _("Persons in referral counselling"), show_share=False),
+        ]
+
+    def counts(self, context, period, params, split):
+        kinds = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL)
+        in_period = active_during(Case.objects.filter(kind__in=kinds), period)
+        # Each person once per kind: only their first case of that kind in the period counts.
+        earlier = in_period.filter(
+            participant=OuterRef("participant"), kind=OuterRef("kind"),
+        ).filter(Q(opened_on__lt=OuterRef("opened_on")) | Q(opened_on=OuterRef("opened_on"), pk__lt=OuterRef("pk")))
+        cases = active_during(context.cases().filter(kind__in=kinds), period).filter(
+            Q(participant__isnull=True) | ~Exists(earlier)
+        )
+        return {"n": dict(grouped(cases, "kind", case_split(split)))}
+
+
+@register
+class CaseloadReport(Report):
+    id = "R10"
+    title = gettext_lazy("Caseload")
+    description = gettext_lazy(
+        "Active case-management cases per case manager on the reference date, per filled "
+        "full-time equivalent (FTE, recorded on the user), against the district's key."
+    )
+    # A figure about the workload of staff, without any characteristic of participants:
+    # shown without suppression, like the completeness of documentation (R15).
+    suppressible = False
+    uses_period = False
+    uses_reference_date = True
+    measures = (
+        Measure("n", gettext_lazy("Active cases"), share=False),
+        Measure("fte", gettext_lazy("FTE"), kind="number", share=False, decimals=2),
+        Measure("per_fte", gettext_lazy("Cases per FTE"), kind="derived", share=False, decimals=1),
+        Measure("key", gettext_lazy("Key"), kind="number", share=False),
+        Measure("load", gettext_lazy("Utilisation of the key"), kind="derived", share=False, percent=True),
+    )
+
+    def _case_managers(self, context):
+        staff = User.objects.filter(district=context.district, role=Role.CASE_MANAGER, is_active=True)
+        if context.user.is_case_manager:
+            staff = staff.filter(pk=context.user.pk)
+        elif context.user.sees_personal_data or context.provider_filter:
+            staff = staff.filter(provider_id=context.provider_filter or context.user.provider_id)
+        return staff.select_related("provider").order_by("provider__name", "last_name", "first_name")
+
+    def row_specs(self, context, params):
+        rows = [RowSpec("total", _("All case managers"), 0, sums_children=True)]
+        self._fte = {"total": Decimal(0)}
+        for user in self._case_managers(context):
+            provider_key = f"p:{user.provider_id}"
+            if provider_key not in self._fte:
+                rows.append(RowSpec(provider_key, str(user.provider), 1, "total", sums_children=True))
+                self._fte[provider_key] = Decimal(0)
+            rows.append(RowSpec(f"u:{user.pk}", str(user), 2, provider_key))
+            self._fte[f"u:{user.pk}"] = user.fte
+            self._fte[provider_key] += user.fte
+            self._fte["total"] += user.fte
+        self._key = context.district.caseload_key
+        return rows
+
+    def counts(self, context, period, params, split):
+        cases = active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
+        per_user = grouped(cases, "case_manager", case_split(split))
+        result = {f"u:{user_id}": members for user_id, members in per_user.items()}
+        providers = defaultdict(list)
+        for user in self._case_managers(context):
+            providers[f"p:{user.provider_id}"].append(result.get(f"u:{user.pk}", {}))
+        for key, parts in providers.items():
+            result[key] = add_up(*parts)
+        result["total"] = add_up(*(result[key] for key in providers))
+        return {"n": result}
+
+    def derive(self, values, row, context, member):
+        fte = self._fte.get(row.key, Decimal(0))
+        cases = values.get("n") or 0
+        # FTE is recorded per person, not per municipality: no ratio for one municipality.
+        per_fte = (Decimal(cases) / fte) if fte and member is None else None
+        return {
+            "fte": fte, "key": self._key, "per_fte": per_fte,
+            "load": (per_fte / self._key) if per_fte is not None and self._key else None,
+        }
+
+
+@register
+class ThematicOffersReport(Report):
+    id = "R14"
+    title = gettext_lazy("Thematic offers")
+    description = gettext_lazy(
+        "Sessions of thematic case management (e.g. MuKi-S): individual and group sessions and "
+        "trainings, by audience (participants, professionals, parents)."
+    )
+
+    def row_specs(self, context, params):
+        formats = [("", _("format not recorded"))] + list(Appointment.SessionFormat.choices)
+        audiences = list(Appointment.Audience.choices) + [("", _("audience not recorded"))]
+        rows = [RowSpec("total", _("All sessions of thematic offers"), 0, sums_children=True)]
+        for offer in ThematicOffer.objects.all():
+            rows.append(RowSpec(f"o:{offer.pk}", offer.label, 1, "total", sums_children=True))
+            for fmt, fmt_label in formats:
+                rows.append(RowSpec(f"f:{offer.pk}:{fmt}", fmt_label, 2, f"o:{offer.pk}", sums_children=True))
+                for audience, audience_label in audiences:
+                    rows.append(RowSpec(f"a:{offer.pk}:{fmt}:{audience}", audience_label, 3, f"f:{offer.pk}:{fmt}"))
+        return rows
+
+    def counts(self, context, period, params, split):
+        sessions = context.appointments().filter(
+            thematic_offer__isnull=False, date__range=(period.start, period.end)
+        )
+        split_field = case_split(split, "case__") if split == MUNICIPALITY else "provider_id"
+        result = defaultdict(dict)
+        rows = sessions.values("thematic_offer", "session_format", "audience", split_field).annotate(n=Count("pk"))
+        for item in rows.order_by():
+            key = f"a:{item['thematic_offer']}:{item['session_format']}:{item['audience']}"
+            result[key][item[split_field]] = item["n"]
+        for spec in self.row_specs(context, params)[::-1]:  # deepest rows first
+            if spec.parent is not None:
+                result[spec.parent] = add_up(result.get(spec.parent, {}), result.get(spec.key, {}))
+        return {"n": dict(result)}
+
+    def choose_rows(self, rows, values, params):
+        # Rows that are zero in every column are left out; a zero is no secret.
+        def nonzero(row):
+            return any(values.get((row.key, key)) for (r, key) in values if r == row.key and "%" not in key)
+        return [r for r in rows if r.key == "total" or nonzero(r)]
+
+
+@register
+class CompletenessReport(Report):
+    id = "R15"
+    title = gettext_lazy("Data completeness")
+    description = gettext_lazy(
+        "Per provider and case manager: cases worked on in the period, the share of complete "
+        "records and what is missing. Figures about documentation work, not about participants: "
+        "shown without suppression."
+    )
+    uses_reference_date = True
+    suppressible = False
+    chart_measure = "complete"
+    measures = (
+        Measure("cases", gettext_lazy("Cases"), share=False),
+        Measure("complete", gettext_lazy("Complete records"), share=False),
+        Measure("complete_share", gettext_lazy("Share complete"), kind="derived", share=False, percent=True),
+        Measure("no_target_group", gettext_lazy("Without target group"), share=False),
+        Measure("no_referral_source", gettext_lazy("Without referral source"), share=False),
+        Measure("appointments_no_topic", gettext_lazy("Counselling without topic"), share=False),
+        Measure("goals_no_status", gettext_lazy("Goals without status"), share=False),
+        Measure("reassessment_overdue", gettext_lazy("Re-assessment overdue"), share=False),
+        Measure("stale", gettext_lazy("No appointment for 90 days"), share=False),
+    )
+
+    def row_specs(self, context, params):
+        return CaseloadReport.row_specs(self, context, params)
+
+    _case_managers = CaseloadReport._case_managers
+
+    def counts(self, context, period, params, split):
+        gaps = completeness_gaps(context.cases(), period, params.reference_date)
+        split_field = case_split(split)
+        result = {}
+        for measure in self.measures:
+            if measure.kind != "count":
+                continue
+            if measure.key == "cases":
+                queryset = gaps
+            elif measure.key == "complete":
+                queryset = gaps.filter(is_complete=True)
+            else:
+                queryset = gaps.filter(**{f"gap_{measure.key}": True})
+            per_user = grouped(queryset, "case_manager", split_field)
+            rows = {f"u:{user_id}": members for user_id, members in per_user.items()}
+            providers = defaultdict(list)
+            for user in self._case_managers(context):
+                providers[f"p:{user.provider_id}"].append(rows.get(f"u:{user.pk}", {}))
+            for key, parts in providers.items():
+                rows[key] = add_up(*parts)
+            rows["total"] = add_up(*(rows[key] for key in providers))
+            result[measure.key] = rows
+        return result
+
+    def derive(self, values, row, context, member):
+        cases = values.get("cases") or 0
+        return {"complete_share": Decimal(values.get("complete") or 0) / cases if cases else None}
+
+
+def completeness_gaps(cases, period, reference_date):
+    """Cases worked on in the period, each annotated with its documentation gaps.
+
+    Gaps: a case-management case without target group or referral source; a counselling
+    appointment in the period without topic; a goal without status; an open case-management
+    case not assessed for six months; an open case without appointment for 90 days."""
+    cases = active_during(cases, period)
+    is_cm = Q(kind=CaseKind.CASE_MANAGEMENT)
+    untopiced = Appointment.objects.filter(
+        case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end),
+        topics__isnull=True,
+    )
+    recent_assessment = Assessment.objects.filter(
+        case=OuterRef("pk"), assessed_on__gte=reassessment_due_before(reference_date),
+        assessed_on__lte=reference_date,
+    )
+    recent_appointment = Appointment.objects.filter(
+        case=OuterRef("pk"), date__gte=stale_before(reference_date), date__lte=reference_date
+    )
+    statusless = Goal.objects.filter(case=OuterRef("pk"), status="")
+    open_on_reference = Q(opened_on__lte=reference_date) & (Q(closed_on__isnull=True) | Q(closed_on__gt=reference_date))
+    gaps = {
+        "no_target_group": is_cm & Q(target_group__isnull=True),
+        "no_referral_source": is_cm & Q(referral_source__isnull=True),
+        "appointments_no_topic": Q(Exists(untopiced)),
+        "goals_no_status": Q(Exists(statusless)),
+        "reassessment_overdue": is_cm & open_on_reference
+        & Q(opened_on__lt=reassessment_due_before(reference_date)) & ~Q(Exists(recent_assessment)),
+        "stale": open_on_reference & Q(opened_on__lt=stale_before(reference_date)) & ~Q(Exists(recent_appointment)),
+    }
+    any_gap = Q()
+    for condition in gaps.values():
+        any_gap |= condition
+    return cases.annotate(
+        **{f"gap_{name}": ExpressionWrapper(condition, output_field=BooleanField()) for name, condition in gaps.items()},
+        is_complete=ExpressionWrapper(~any_gap, output_field=BooleanField()),
+    )
+

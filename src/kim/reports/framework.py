@@ -1,0 +1,425 @@
+"""The report framework: a registry of report classes, their parameters, and the one place
+that turns a report's grouped counts into a table for a reader, suppression included.
+
+A report class only says which rows it has and how to count them in the database
+(`row_specs` and `counts`). Everything else (periods, filters, shares, year-on-year
+columns, totals, suppression for aggregate readers) happens here, the same for all."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kim.casework.models import Appointment, Case, Goal
+from kim.core.models import Municipality, Provider
+
+from .periods import Period, PeriodError
+from .suppression import Constraint, suppress
+
+REGISTRY: dict[str, type["Report"]] = {}
+TOTAL = "*"  # the member of a split that stands for all members together
+MUNICIPALITY, PROVIDER = "municipality", "provider"
+
+
+class ParamError(ValueError):
+    """Parameters this reader may not use; the message is for the user."""
+
+
+def register(report_class):
+    """Class decorator: adding a report is one class with this decorator."""
+    if report_class.id in REGISTRY:
+        raise ValueError(f"report {report_class.id} is registered twice")
+    REGISTRY[report_class.id] = report_class
+    return report_class
+
+
+def get_report(report_id: str) -> "Report":
+    try:
+        return REGISTRY[report_id.upper()]()
+    except KeyError:
+        raise ParamError(_("There is no report %(id)s.") % {"id": report_id}) from None
+
+
+def registered_reports() -> list["Report"]:
+    return [cls() for _key, cls in sorted(REGISTRY.items(), key=lambda item: int(item[0][1:]))]
+
+
+# ---------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    period: Period
+    reference_date: date
+    municipality_id: int | None = None
+    provider_id: int | None = None
+    compare: bool = False
+    top: int = 5
+
+    def describe(self, report, context) -> dict:
+        """The parameters as shown on every rendering, in German."""
+        described = {}
+        if report.uses_period:
+            described[_("Period")] = self.period.label
+        if report.uses_reference_date:
+            described[_("Reference date")] = f"{self.reference_date:%d.%m.%Y}"
+        described[_("District")] = context.district.name
+        if self.municipality_id:
+            described[_("Municipality")] = context.member_label(MUNICIPALITY, self.municipality_id)
+        if self.provider_id:
+            described[_("Provider")] = context.member_label(PROVIDER, self.provider_id)
+        if self.compare:
+            described[_("Comparison")] = _("same period one year earlier")
+        return described
+
+
+def default_params(today: date | None = None) -> ReportParams:
+    today = today or timezone.localdate()
+    return ReportParams(period=Period.of("year", today.year - 1), reference_date=today)
+
+
+# ---------------------------------------------------------------- report classes
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    key: object
+    label: str
+    level: int = 0
+    # The row whose figure this row is a part of; shares are of the parent.
+    parent: object = None
+    # Whether this row's figure is the sum of its children's (a published sum).
+    sums_children: bool = False
+    show_share: bool = True
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    # count: a number of records, suppressed for aggregate readers; number: a figure about
+    # staff such as FTE, never suppressed; derived: computed from other measures.
+    kind: str = "count"
+    share: bool = True
+    decimals: int = 0
+    percent: bool = False
+
+
+class Report:
+    id = ""
+    title = ""
+    description = ""
+    uses_period = True
+    uses_reference_date = False
+    uses_top = False
+    # False only for figures about documentation work, not about participants (R15).
+    suppressible = True
+    measures = (Measure("n", gettext_lazy("Number")),)
+    chart_measure = "n"
+
+    def row_specs(self, context: "Context", params: ReportParams) -> list[RowSpec]:
+        raise NotImplementedError
+
+    def counts(self, context: "Context", period: Period, params: ReportParams, split: str) -> dict:
+        """{measure key: {row key: {member: number}}} from grouped queries, where member is
+        the municipality or provider id (None where a record has none)."""
+        raise NotImplementedError
+
+    def derive(self, values: dict, row: RowSpec, context: "Context", member) -> dict:
+        """Measures computed from the counted ones, e.g. cases per FTE (R10)."""
+        return {}
+
+    def choose_rows(self, rows: list[RowSpec], values: dict, params: ReportParams) -> list[RowSpec]:
+        """The rows to publish, e.g. the top five topics (R2). Default: all of them."""
+        return rows
+
+
+# ---------------------------------------------------------------- context
+
+
+class Context:
+    """Who reads, in which district, and the record sets they may count.
+
+    The querysets come from `for_statistics`, the aggregate-only door of each personal-data
+    manager: owners of the data count what they may see, aggregate readers the district."""
+
+    def __init__(self, user, params: ReportParams | None = None):
+        if user.district_id is None or not user.is_active:
+            raise ParamError(_("Reports need a user of a district."))
+        self.user = user
+        self.district = user.district
+        self.suppressed = not user.sees_personal_data
+        self.k = max(3, self.district.suppression_k)
+        self.provider_filter = None
+        if params and params.provider_id and not self.suppressed:
+            self.provider_filter = params.provider_id
+        self._labels = {}
+
+    def _narrow(self, queryset, provider_path):
+        if self.provider_filter:
+            queryset = queryset.filter(**{provider_path: self.provider_filter})
+        return queryset
+
+    def cases(self):
+        return self._narrow(Case.objects.for_statistics(self.user), "provider_id")
+
+    def appointments(self):
+        return self._narrow(Appointment.objects.for_statistics(self.user), "provider_id")
+
+    def goals(self):
+        return self._narrow(Goal.objects.for_statistics(self.user), "case__provider_id")
+
+    def member_label(self, split: str, member) -> str:
+        if member is None:
+            return _("not assigned")
+        if split not in self._labels:
+            model = Municipality if split == MUNICIPALITY else Provider
+            self._labels[split] = dict(model.objects.values_list("pk", "name"))
+        return self._labels[split].get(member, str(member))
+
+
+def split_path(split: str, case_path: str = "") -> str:
+    """The field a grouped query splits by, seen from a case (`case_path` leads to it)."""
+    return f"{case_path}{split}_id"
+
+
+# ---------------------------------------------------------------- result
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    measure: Measure
+    period: Period | None
+    is_share: bool = False
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    level: int
+    values: dict = field(default_factory=dict)  # column key -> number or None
+    suppressed: set = field(default_factory=set)  # column keys hidden by suppression
+    below_k: set = field(default_factory=set)  # of those, the cells shown as "< k"
+    is_total: bool = False
+
+
+@dataclass
+class Table:
+    report: Report
+    params: ReportParams
+    described: dict
+    columns: list[Column]
+    rows: list[Row]
+    suppressed_for_reader: bool
+    k: int
+    generated_at: object = field(default_factory=timezone.now)
+    notes: list[str] = field(default_factory=list)
+
+    def chart_data(self):
+        """(label, value) of the chart: first period's chart measure, top level rows under
+        the total, suppressed values left out (the chart never shows more than the table)."""
+        key = f"{self.report.chart_measure}@0"
+        totals = [r for r in self.rows if r.is_total]
+        rows = [r for r in self.rows if not r.is_total]
+        level = totals[0].level + 1 if totals else min((r.level for r in rows), default=0)
+        return [(r.label, r.values.get(key)) for r in rows if r.level == level and key not in r.suppressed]
+
+
+# ---------------------------------------------------------------- building a table
+
+
+def check_params(context: Context, report: Report, params: ReportParams):
+    if context.suppressed:
+        if report.uses_period and not params.period.is_calendar_year:
+            raise ParamError(_(
+                "District figures are published for whole calendar years only: from half-years, "
+                "quarters or months, hidden small numbers could be worked out."
+            ))
+        if params.municipality_id and params.provider_id:
+            raise ParamError(_("Choose a municipality or a provider, not both."))
+    for split, member in ((MUNICIPALITY, params.municipality_id), (PROVIDER, params.provider_id)):
+        model = Municipality if split == MUNICIPALITY else Provider
+        if member and not model.objects.filter(pk=member).exists():
+            raise ParamError(_("The chosen municipality or provider does not exist in this district."))
+
+
+def build_table(user, report: Report | str, params: ReportParams) -> Table:
+    """The report for this reader: scoped, filtered and, for aggregate readers, suppressed."""
+    if isinstance(report, str):
+        report = get_report(report)
+    context = Context(user, params)
+    check_params(context, report, params)
+    suppressing = context.suppressed and report.suppressible
+    periods = [params.period] + ([params.period.year_before()] if params.compare else [])
+    if not report.uses_period:
+        periods = [params.period]
+    specs = report.row_specs(context, params)
+    columns, cells, hidden, below = [], {}, set(), set()
+    member, split = _published_member(context, params)
+    for index, period in enumerate(periods):
+        by_split = {split: report.counts(context, period, params, split)}
+        if suppressing:
+            other = PROVIDER if split == MUNICIPALITY else MUNICIPALITY
+            by_split[other] = report.counts(context, period, params, other)
+        period_cells, period_hidden, period_below = _cells_for_member(
+            report, specs, by_split, split, member, context, suppressing
+        )
+        for measure in report.measures:
+            label = measure.label or report.title
+            columns.append(Column(f"{measure.key}@{index}", label, measure, period if report.uses_period else None))
+            if measure.share:
+                columns.append(Column(f"{measure.key}%@{index}", _("Share"), measure, period, is_share=True))
+        for (row_key, measure_key), value in period_cells.items():
+            cells[(row_key, f"{measure_key}@{index}")] = value
+        hidden |= {(r, f"{m}@{index}") for r, m in period_hidden}
+        below |= {(r, f"{m}@{index}") for r, m in period_below}
+    chosen = report.choose_rows(specs, {k: v for k, v in cells.items()}, params)
+    rows = _rows(chosen, specs, columns, cells, hidden, below)
+    return Table(
+        report=report, params=params, described=params.describe(report, context), columns=columns,
+        rows=rows, suppressed_for_reader=suppressing, k=context.k,
+    )
+
+
+def _published_member(context: Context, params: ReportParams):
+    if params.provider_id and context.suppressed:
+        return params.provider_id, PROVIDER
+    return (params.municipality_id or TOTAL), MUNICIPALITY
+
+
+def _cells_for_member(report, specs, by_split, split, member, context, suppressing):
+    """Values of the published column, and which of them are hidden."""
+    count_measures = [m for m in report.measures if m.kind == "count"]
+    values = {}
+    for split_name, counted in by_split.items():
+        for measure in count_measures:
+            per_row = counted.get(measure.key, {})
+            for spec in specs:
+                members = per_row.get(spec.key, {})
+                for m, value in members.items():
+                    values[(measure.key, spec.key, split_name, m)] = value
+                values[(measure.key, spec.key, TOTAL)] = sum(members.values())
+    hidden = below = set()
+    if suppressing:
+        result = suppress(values, _constraints(report, specs, by_split, count_measures), context.k)
+        hidden, below = result.hidden, result.primary
+
+    def cell_key(measure_key, row_key):
+        if member == TOTAL:
+            return (measure_key, row_key, TOTAL)
+        return (measure_key, row_key, split, member)
+
+    cells, hidden_cells, below_cells = {}, set(), set()
+    for measure in report.measures:
+        if measure.kind != "count":
+            continue
+        for spec in specs:
+            key = cell_key(measure.key, spec.key)
+            cells[(spec.key, measure.key)] = values.get(key, 0)
+            if key in hidden:
+                hidden_cells.add((spec.key, measure.key))
+            if key in below:
+                below_cells.add((spec.key, measure.key))
+    for spec in specs:
+        row_values = {m: cells.get((spec.key, m)) for m in [x.key for x in count_measures]}
+        for key, value in report.derive(row_values, spec, context, None if member == TOTAL else member).items():
+            cells[(spec.key, key)] = value
+            measure = next(m for m in report.measures if m.key == key)
+            if measure.kind == "derived" and any((spec.key, m.key) in hidden_cells for m in count_measures):
+                hidden_cells.add((spec.key, key))
+    for spec in specs:
+        for measure in report.measures:
+            if not measure.share:
+                continue
+            share_key = f"{measure.key}%"
+            parent = spec.parent
+            if parent is None or not spec.show_share:
+                cells[(spec.key, share_key)] = None
+                continue
+            numerator, denominator = cells.get((spec.key, measure.key)), cells.get((parent, measure.key))
+            cells[(spec.key, share_key)] = (
+                Decimal(numerator) / Decimal(denominator) if numerator is not None and denominator else None
+            )
+            if (spec.key, measure.key) in hidden_cells or (parent, measure.key) in hidden_cells:
+                hidden_cells.add((spec.key, share_key))
+    return cells, hidden_cells, below_cells
+
+
+def _constraints(report, specs, by_split, count_measures):
+    children = {}
+    for spec in specs:
+        children.setdefault(spec.parent, []).append(spec.key)
+    summing = [s for s in specs if s.sums_children and children.get(s.key)]
+    constraints = []
+    for split_name, counted in by_split.items():
+        for measure in count_measures:
+            per_row = counted.get(measure.key, {})
+            members = set()
+            for spec in specs:
+                members |= set(per_row.get(spec.key, {}))
+            for spec in specs:
+                constraints.append(Constraint(
+                    (measure.key, spec.key, TOTAL),
+                    tuple((measure.key, spec.key, split_name, m) for m in sorted(members, key=repr)),
+                ))
+            for parent in summing:
+                constraints.append(Constraint(
+                    (measure.key, parent.key, TOTAL),
+                    tuple((measure.key, c, TOTAL) for c in children[parent.key]),
+                ))
+                for m in members:
+                    constraints.append(Constraint(
+                        (measure.key, parent.key, split_name, m),
+                        tuple((measure.key, c, split_name, m) for c in children[parent.key]),
+                    ))
+    return constraints
+
+
+def _rows(chosen, specs, columns, cells, hidden, below):
+    total_keys = {s.key for s in specs if s.parent is None and s.sums_children}
+    rows = []
+    for spec in chosen:
+        row = Row(key=spec.key, label=spec.label, level=spec.level, is_total=spec.key in total_keys)
+        for column in columns:
+            measure_key, index = column.key.split("@")
+            row.values[column.key] = cells.get((spec.key, column.key))
+            if (spec.key, column.key) in hidden:
+                row.suppressed.add(column.key)
+                row.values[column.key] = None
+            if (spec.key, column.key) in below:
+                row.below_k.add(column.key)
+        rows.append(row)
+    return rows
+
+
+def parse_params(data: dict, today: date | None = None) -> ReportParams:
+    """ReportParams from strings (a query string or the command line); German errors."""
+    today = today or timezone.localdate()
+    try:
+        kind = data.get("period") or "year"
+        year = int(data.get("year") or today.year - 1)
+        if kind == "custom":
+            period = Period.custom(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
+        else:
+            number = int(data["number"]) if data.get("number") else None
+            period = Period.of(kind, year, number)
+        reference = date.fromisoformat(data["reference_date"]) if data.get("reference_date") else min(today, period.end)
+        municipality = int(data["municipality"]) if data.get("municipality") else None
+        provider = int(data["provider"]) if data.get("provider") else None
+        top = int(data.get("top") or 5)
+    except PeriodError as exc:
+        raise ParamError(str(exc)) from None
+    except (KeyError, ValueError):
+        raise ParamError(_("The report parameters are not valid (dates as YYYY-MM-DD, numbers as digits).")) from None
+    if not 1 <= top <= 50:
+        raise ParamError(_("Show between 1 and 50 topics."))
+    return ReportParams(
+        period=period, reference_date=reference, municipality_id=municipality, provider_id=provider,
+        compare=str(data.get("compare", "")).lower() in {"1", "true", "on", "ja", "yes"}, top=top,
+    )

@@ -1,0 +1,125 @@
+"""Committee papers (*Sachstandsbericht*): chosen reports with text, as DOCX and PDF.
+
+The DOCX comes from a Word template with Jinja placeholders (docxtpl). The district may
+upload its own; the default below is built with python-docx and can be downloaded,
+edited in Word and uploaded again. Placeholders:
+
+    {{ titel }} {{ kreis }} {{ datenstand }} {{ einleitung }} {{ ausblick }} {{ erstellt_am }}
+    {%p for b in berichte %} {{ b.titel }} {{ b.parameter }} {{p b.tabelle }}
+    {{ b.diagramm }} {{ b.beschreibung }} {%p endfor %}
+"""
+
+import io
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .framework import ReportParams, build_table
+from .periods import Period
+from .renderers import cell_texts, chart_for, column_heading, legend, to_pdf
+
+ALLOWED_PLACEHOLDERS = {"titel", "kreis", "datenstand", "einleitung", "ausblick", "erstellt_am", "berichte"}
+
+
+def paper_tables(paper, user, progress=None):
+    params = ReportParams(period=Period.of("year", paper.year), reference_date=paper.reference_date)
+    tables = []
+    for index, report_id in enumerate(paper.report_ids):
+        tables.append(build_table(user, report_id, params))
+        if progress:
+            progress(index + 1, len(paper.report_ids))
+    return tables
+
+
+def default_template_bytes() -> bytes:
+    """The Word template that ships: title page text, data state, reports, outlook."""
+    from docx import Document
+
+    document = Document()
+    document.core_properties.language = "de-DE"
+    document.core_properties.title = "Sachstandsbericht KIM"
+    document.add_heading("{{ titel }}", level=0)
+    document.add_paragraph("{{ kreis }} · Stand: {{ erstellt_am }}")
+    document.add_paragraph("Datenstand: {{ datenstand }}")
+    document.add_heading("Einleitung", level=1)
+    document.add_paragraph("{{ einleitung }}")
+    document.add_heading("Zahlen aus dem Case Management", level=1)
+    document.add_paragraph("{%p for b in berichte %}")
+    document.add_heading("{{ b.titel }}", level=2)
+    document.add_paragraph("{{ b.parameter }}")
+    document.add_paragraph("{{p b.tabelle }}")
+    document.add_paragraph("{{ b.diagramm }}")
+    document.add_paragraph("{{ b.beschreibung }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_heading("Ausblick", level=1)
+    document.add_paragraph("{{ ausblick }}")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def check_template_placeholders(content: bytes):
+    from docxtpl import DocxTemplate
+
+    try:
+        template = DocxTemplate(io.BytesIO(content))
+        names = template.get_undeclared_template_variables()
+    except Exception as exc:  # docxtpl reports Jinja syntax errors as various exceptions
+        raise ValidationError(
+            _("The template cannot be read: %(error)s") % {"error": str(exc)[:200]}
+        ) from None
+    unknown = sorted(set(names) - ALLOWED_PLACEHOLDERS)
+    if unknown:
+        raise ValidationError(_("Unknown placeholders in the template: %(names)s") % {"names": ", ".join(unknown)})
+
+
+def render_docx(paper, tables, data_state_text: str, template_bytes: bytes | None = None) -> bytes:
+    from docx.shared import Cm
+    from docxtpl import DocxTemplate, InlineImage
+
+    from .charts import svg_to_png
+
+    template = DocxTemplate(io.BytesIO(template_bytes or default_template_bytes()))
+    reports = []
+    for index, table in enumerate(tables):
+        grid = template.new_subdoc()
+        add_table_to_docx_grid(grid, table)
+        svg, alternative = chart_for(table, f"chart-{index}")
+        image = InlineImage(template, io.BytesIO(svg_to_png(svg)), width=Cm(15)) if table.chart_data() else ""
+        reports.append({
+            "titel": f"{table.report.id} {table.report.title}",
+            "parameter": " · ".join(f"{k}: {v}" for k, v in table.described.items()),
+            "tabelle": grid, "diagramm": image, "beschreibung": " ".join(filter(None, [alternative, legend(table)])),
+        })
+    template.render({
+        "titel": paper.title, "kreis": paper.district.name, "datenstand": data_state_text,
+        "einleitung": paper.introduction, "ausblick": paper.closing,
+        "erstellt_am": f"{timezone.localdate():%d.%m.%Y}", "berichte": reports,
+    })
+    out = io.BytesIO()
+    template.save(out)
+    return out.getvalue()
+
+
+def add_table_to_docx_grid(subdoc, table):
+    """Only the table of a report (the template places heading, chart and text)."""
+    grid = subdoc.add_table(rows=1, cols=len(table.columns) + 1)
+    grid.style = "Table Grid"
+    grid.rows[0].cells[0].text = _("Row")
+    for index, column in enumerate(table.columns, start=1):
+        grid.rows[0].cells[index].text = column_heading(column)
+    for line in cell_texts(table):
+        cells = grid.add_row().cells
+        cells[0].text = ("    " * line["row"].level) + line["row"].label
+        for index, text in enumerate(line["cells"], start=1):
+            cells[index].text = text
+
+
+def render_pdf(paper, tables, data_state_text: str) -> bytes:
+    sections = [
+        {"heading": _("Introduction"), "text": paper.introduction},
+        {"heading": _("Outlook"), "text": paper.closing, "after": True},
+    ]
+    return to_pdf(tables, title=paper.title, sections=sections, data_state=data_state_text)
+

@@ -1,0 +1,282 @@
+"""Turn report tables into files: CSV, JSON, XLSX, PDF and DOCX. HTML is the template
+`reports/report.html`; the PDF is that same markup printed by WeasyPrint."""
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from .charts import bar_chart_svg, svg_to_png, text_alternative
+from .formatting import HIDDEN_MARK, format_cell, whole_percent
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def filename(table, fmt: str) -> str:
+    return f"kim-{table.report.id.lower()}-{table.params.period.label.replace('/', '-').replace(' ', '-')}.{fmt}"
+
+
+def render(tables, fmt: str) -> bytes:
+    tables = tables if isinstance(tables, list) else [tables]
+    return {"csv": to_csv, "json": to_json, "xlsx": to_xlsx, "pdf": to_pdf, "docx": to_docx}[fmt](tables)
+
+
+def column_heading(column) -> str:
+    heading = str(column.label)
+    if column.period is not None:
+        heading = f"{heading} {column.period.label}"
+    return heading
+
+
+def legend(table) -> str:
+    if not table.suppressed_for_reader:
+        return ""
+    return _(
+        "Small counts: '< %(k)d' stands for 1 to %(below)d; '%(mark)s' is hidden so that such a count "
+        "cannot be worked out from totals."
+    ) % {"k": table.k, "below": table.k - 1, "mark": HIDDEN_MARK}
+
+
+def chart_for(table, chart_id="chart"):
+    data = table.chart_data()
+    return bar_chart_svg(str(table.report.title), data, chart_id), text_alternative(str(table.report.title), data)
+
+
+# ---------------------------------------------------------------- CSV and JSON
+
+
+def to_csv(tables) -> bytes:
+    """UTF-8 with BOM and semicolons, as German Excel opens it; numbers without thousands
+    separators and with a decimal comma, shares in whole percent."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for table in tables:
+        writer.writerow([f"{table.report.id} {table.report.title}"])
+        for key, value in table.described.items():
+            writer.writerow([key, value])
+        writer.writerow([_("Row"), _("Level")] + [
+            column_heading(c) + (" (%)" if c.is_share or c.measure.percent else "") for c in table.columns
+        ])
+        for row in table.rows:
+            writer.writerow([row.label, row.level] + [_csv_value(row, c, table.k) for c in table.columns])
+        if legend(table):
+            writer.writerow([legend(table)])
+        writer.writerow([])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_value(row, column, k):
+    value = row.values.get(column.key)
+    if column.key in row.suppressed or value is None:
+        return format_cell(row, column, k) if column.key in row.suppressed else ""
+    if column.is_share or column.measure.percent:
+        return str(whole_percent(value))
+    if column.measure.decimals:
+        return f"{Decimal(value):.{column.measure.decimals}f}".replace(".", ",")
+    return str(int(value))
+
+
+def table_as_dict(table) -> dict:
+    def number(row, column):
+        value = row.values.get(column.key)
+        if column.key in row.suppressed or value is None:
+            return None
+        if column.is_share or column.measure.percent:
+            return whole_percent(value)
+        return float(value) if column.measure.decimals else int(value)
+
+    return {
+        "report": table.report.id,
+        "title": str(table.report.title),
+        "parameters": {
+            "period_start": table.params.period.start.isoformat(),
+            "period_end": table.params.period.end.isoformat(),
+            "period": table.params.period.label,
+            "reference_date": table.params.reference_date.isoformat(),
+            "municipality": table.params.municipality_id,
+            "provider": table.params.provider_id,
+            "compare": table.params.compare,
+            "described": table.described,
+        },
+        "columns": [
+            {
+                "key": c.key, "label": column_heading(c), "measure": c.measure.key,
+                "unit": "percent" if c.is_share or c.measure.percent else ("number" if c.measure.decimals else "count"),
+                "period_start": c.period.start.isoformat() if c.period else None,
+                "period_end": c.period.end.isoformat() if c.period else None,
+            }
+            for c in table.columns
+        ],
+        "rows": [
+            {
+                "key": str(row.key), "label": row.label, "level": row.level, "total": row.is_total,
+                "values": {c.key: number(row, c) for c in table.columns},
+                "suppressed": sorted(row.suppressed),
+                "below_k": sorted(row.below_k),
+            }
+            for row in table.rows
+        ],
+        "suppression": {"applied": table.suppressed_for_reader, "k": table.k},
+        "data_state": getattr(table, "data_state", None),
+        "generated_at": table.generated_at.isoformat(),
+    }
+
+
+def to_json(tables) -> bytes:
+    payload = [table_as_dict(t) for t in tables]
+    return json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def to_xlsx(tables) -> bytes:
+    """One sheet per report; numbers are numbers with German-looking formats, shares are
+    fractions formatted as percent, the header row is frozen, the chart sits beside."""
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table in tables:
+        sheet = workbook.create_sheet(table.report.id)
+        sheet.append([f"{table.report.id} {table.report.title}"])
+        sheet["A1"].font = Font(bold=True, size=13)
+        for key, value in table.described.items():
+            sheet.append([key, value])
+        sheet.append([])
+        header_row = sheet.max_row + 1
+        sheet.append([_("Row")] + [column_heading(c) for c in table.columns])
+        for cell in sheet[header_row]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in table.rows:
+            sheet.append([row.label] + [_xlsx_value(row, c, table.k) for c in table.columns])
+            current = sheet.max_row
+            sheet.cell(current, 1).alignment = Alignment(indent=row.level)
+            if row.is_total:
+                for cell in sheet[current]:
+                    cell.font = Font(bold=True)
+            for index, column in enumerate(table.columns, start=2):
+                cell = sheet.cell(current, index)
+                if isinstance(cell.value, (int, float)):
+                    cell.number_format = _xlsx_format(column)
+                else:
+                    cell.alignment = Alignment(horizontal="right")
+        if legend(table):
+            sheet.append([])
+            sheet.append([legend(table)])
+        sheet.freeze_panes = sheet.cell(header_row + 1, 2)
+        sheet.column_dimensions["A"].width = 55
+        for index in range(len(table.columns)):
+            sheet.column_dimensions[chr(ord("B") + index)].width = 14
+        svg, alternative = chart_for(table)
+        if table.chart_data():
+            image = Image(io.BytesIO(svg_to_png(svg, scale=1.0)))
+            sheet.add_image(image, f"{chr(ord('B') + len(table.columns) + 1)}{header_row}")
+            sheet.cell(header_row - 1, len(table.columns) + 3, alternative)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_value(row, column, k):
+    if column.key in row.suppressed:
+        return format_cell(row, column, k)
+    value = row.values.get(column.key)
+    if value is None:
+        return None
+    if column.is_share or column.measure.percent:
+        return whole_percent(value) / 100
+    return float(value) if column.measure.decimals else int(value)
+
+
+def _xlsx_format(column) -> str:
+    if column.is_share or column.measure.percent:
+        return "0 %"
+    if column.measure.decimals:
+        return "#,##0." + "0" * column.measure.decimals
+    return "#,##0"
+
+
+# ---------------------------------------------------------------- PDF and DOCX
+
+
+def print_html(tables, title=None, sections=None, data_state=None) -> str:
+    blocks = []
+    for index, table in enumerate(tables):
+        svg, alternative = chart_for(table, f"chart-{index}")
+        blocks.append({"table": table, "svg": svg if table.chart_data() else "", "alternative": alternative,
+                       "legend": legend(table), "cells": cell_texts(table)})
+    return render_to_string("reports/print.html", {
+        "title": title or (f"{tables[0].report.id} {tables[0].report.title}" if tables else ""),
+        "blocks": blocks, "sections": sections or [], "data_state": data_state,
+    })
+
+
+def cell_texts(table):
+    return [
+        {"row": row, "cells": [format_cell(row, c, table.k) for c in table.columns]} for row in table.rows
+    ]
+
+
+def to_pdf(tables, **kwargs) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=print_html(tables, **kwargs)).write_pdf()
+
+
+def add_table_to_docx(document, table, chart_index=0):
+    """A report as Word content: heading, parameters, table, chart with its text alternative."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    document.add_heading(f"{table.report.id} {table.report.title}", level=2)
+    document.add_paragraph(" · ".join(f"{k}: {v}" for k, v in table.described.items()))
+    grid = document.add_table(rows=1, cols=len(table.columns) + 1)
+    grid.style = "Table Grid"
+    header = grid.rows[0].cells
+    header[0].text = _("Row")
+    for index, column in enumerate(table.columns, start=1):
+        header[index].text = column_heading(column)
+    for line in cell_texts(table):
+        cells = grid.add_row().cells
+        cells[0].text = ("    " * line["row"].level) + line["row"].label
+        for index, text in enumerate(line["cells"], start=1):
+            cells[index].text = text
+            cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for row in grid.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+    if legend(table):
+        document.add_paragraph(legend(table))
+    svg, alternative = chart_for(table, f"chart-{chart_index}")
+    if table.chart_data():
+        document.add_picture(io.BytesIO(svg_to_png(svg)), width=Cm(15))
+        picture = document.inline_shapes[-1]
+        picture._inline.docPr.set("descr", alternative)
+        document.add_paragraph(alternative)
+
+
+def to_docx(tables) -> bytes:
+    from docx import Document
+
+    document = Document()
+    document.core_properties.language = "de-DE"
+    for index, table in enumerate(tables):
+        add_table_to_docx(document, table, index)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -1,0 +1,99 @@
+"""State changes of controlling: one transaction and one audit entry each."""
+
+import zipfile
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kim.core.audit import Action, record
+from kim.core.services import create_object
+
+from .models import CommitteePaper, DataConfirmation, DocumentTemplate, RenderJob, ReportingDeadline
+
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+
+
+@transaction.atomic
+def create_deadline(actor, title, due_on, period_start, period_end) -> ReportingDeadline:
+    if period_end < period_start:
+        raise ValidationError({"period_end": _("The end of the period lies before its start.")})
+    return create_object(
+        actor, ReportingDeadline, district=actor.district, title=title, due_on=due_on,
+        period_start=period_start, period_end=period_end, created_by=actor,
+    )
+
+
+@transaction.atomic
+def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirmation:
+    """The provider lead confirms the provider's data for the deadline (once)."""
+    if not actor.is_provider_lead:
+        raise ValidationError(_("Only the provider lead confirms the provider's data."))
+    if DataConfirmation.objects.filter(deadline=deadline, provider_id=actor.provider_id).exists():
+        raise ValidationError(_("The data of this provider has already been confirmed for this deadline."))
+    return create_object(
+        actor, DataConfirmation, deadline=deadline, district=actor.district, provider=actor.provider,
+        confirmed_by=actor, complete_share=complete_share, cases=cases, note=note,
+    )
+
+
+def check_word_file(content: bytes):
+    """A .docx is a zip with word/document.xml; anything else gets a German message."""
+    if len(content) > MAX_TEMPLATE_BYTES:
+        raise ValidationError(_("The template is larger than 5 MB."))
+    try:
+        with zipfile.ZipFile(BytesIO(content)) as archive:
+            names = archive.namelist()
+            if "word/document.xml" not in names:
+                raise ValidationError(_("The file is not a Word document (.docx)."))
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                raise ValidationError(_("Word files with macros are not accepted."))
+            if sum(info.file_size for info in archive.infolist()) > 50 * MAX_TEMPLATE_BYTES:
+                raise ValidationError(_("The template unpacks to an implausible size."))
+    except zipfile.BadZipFile:
+        raise ValidationError(_("The file is not a Word document (.docx).")) from None
+
+
+@transaction.atomic
+def upload_template(actor, name, content: bytes) -> DocumentTemplate:
+    check_word_file(content)
+    from .paper import check_template_placeholders
+
+    check_template_placeholders(content)
+    return create_object(actor, DocumentTemplate, district=actor.district, name=name, content=content, uploaded_by=actor)
+
+
+@transaction.atomic
+def create_paper(actor, **values) -> CommitteePaper:
+    from .framework import REGISTRY
+
+    unknown = [r for r in values.get("report_ids", []) if r not in REGISTRY]
+    if unknown:
+        raise ValidationError({"report_ids": _("Unknown reports: %(ids)s") % {"ids": ", ".join(unknown)}})
+    return create_object(actor, CommitteePaper, district=actor.district, created_by=actor, **values)
+
+
+@transaction.atomic
+def request_render(actor, paper, fmt: str) -> RenderJob:
+    """Queue the rendering; the worker picks it up after this transaction commits."""
+    if fmt not in ("docx", "pdf"):
+        raise ValidationError(_("Committee papers are made as DOCX or PDF."))
+    job = create_object(actor, RenderJob, district=paper.district, paper=paper, requested_by=actor, format=fmt)
+    from .tasks import render_paper
+
+    transaction.on_commit(lambda: render_paper.enqueue(job.pk))
+    return job
+
+
+def finish_job(job, *, result=None, error=""):
+    """Store the outcome of a rendering (called by the task; audited like any change)."""
+    with transaction.atomic():
+        job.status = RenderJob.Status.FAILED if error else RenderJob.Status.DONE
+        job.progress = 100
+        job.result = result
+        job.message = error
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "progress", "result", "message", "finished_at"])
+        record(job.requested_by, Action.UPDATE, job, changes={"status": [RenderJob.Status.RUNNING, job.status]})

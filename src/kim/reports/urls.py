@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("vollstaendigkeit/", views.completeness, name="completeness"),
+    path("vollstaendigkeit/stichtag/neu/", views.deadline_new, name="deadline-new"),
+    path("vollstaendigkeit/stichtag/<int:pk>/bestaetigen/", views.confirm, name="confirm"),
+    path("sachstandsbericht/", views.papers, name="papers"),
+    path("sachstandsbericht/neu/", views.paper_new, name="paper-new"),
+    path("sachstandsbericht/<int:pk>/", views.paper_detail, name="paper"),
+    path("sachstandsbericht/<int:pk>/erstellen/<str:fmt>/", views.paper_render, name="paper-render"),
+    path("sachstandsbericht/auftrag/<int:pk>/", views.job_status, name="job"),
+    path("sachstandsbericht/auftrag/<int:pk>/herunterladen/", views.job_download, name="job-download"),
+    path("vorlagen/", views.templates_page, name="templates"),
+    path("vorlagen/standard.docx", views.default_template, name="default-template"),
+    path("<str:report_id>/", views.report, name="report"),
+]

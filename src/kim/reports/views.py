@@ -1,0 +1,235 @@
+"""Reports, completeness and committee papers. Aggregates only: no view here lists a
+participant, except "my gaps", which goes through the case manager's own scope."""
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kim.core.access import roles_required
+from kim.core.forms import DateInput, KernForm
+from kim.core.models import Role
+from kim.core.views import form_errors_from, render_form
+
+from . import services
+from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
+from .forms import ReportParamsForm
+from .framework import ParamError, build_table, get_report, parse_params, registered_reports
+from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
+from .paper import default_template_bytes
+from .renderers import FORMATS, cell_texts, chart_for, filename, legend
+from .renderers import render as render_file
+
+ALL_ROLES = tuple(Role.values)
+report_view = roles_required(*ALL_ROLES)
+coordination_view = roles_required(Role.COORDINATION)
+paper_readers = roles_required(Role.COORDINATION, Role.STEERING)
+
+
+@report_view
+def index(request):
+    return render(request, "reports/index.html", {"reports": registered_reports()})
+
+
+@report_view
+def report(request, report_id):
+    try:
+        definition = get_report(report_id)
+    except ParamError:
+        raise Http404 from None
+    form = ReportParamsForm(request.GET or None, report=definition, user=request.user)
+    context = {"report": definition, "form": form, "formats": list(FORMATS)}
+    try:
+        if request.GET and not form.is_valid():
+            raise ParamError(_("Please correct the parameters."))
+        params = parse_params(form.as_params_dict())
+        table = build_table(request.user, definition, params)
+    except ParamError as exc:
+        context["error"] = str(exc)
+        return render(request, "reports/report.html", context, status=400)
+    fmt = request.GET.get("format")
+    if fmt:
+        if fmt not in FORMATS:
+            raise Http404
+        table.data_state = data_state(request.user) if table.suppressed_for_reader else None
+        response = HttpResponse(render_file(table, fmt), content_type=FORMATS[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename(table, fmt)}"'
+        return response
+    svg, alternative = chart_for(table)
+    query = request.GET.copy()
+    query.pop("format", None)
+    context.update({
+        "table": table, "svg": svg if table.chart_data() else "", "alternative": alternative,
+        "legend": legend(table), "lines": cell_texts(table), "query": query.urlencode(),
+        "data_state": data_state(request.user) if table.suppressed_for_reader else None,
+    })
+    return render(request, "reports/report.html", context)
+
+
+# ---------------------------------------------------------------- completeness
+
+
+class DeadlineForm(KernForm):
+    title = forms.CharField(label=gettext_lazy("Occasion"), max_length=160,
+                            help_text=gettext_lazy("e.g. steering group 12/2026"))
+    due_on = forms.DateField(label=gettext_lazy("Deadline"), widget=DateInput())
+    period_start = forms.DateField(label=gettext_lazy("Figures from"), widget=DateInput())
+    period_end = forms.DateField(label=gettext_lazy("Figures until"), widget=DateInput())
+
+
+@report_view
+def completeness(request):
+    user = request.user
+    deadline = current_deadline()
+    context = {"deadline": deadline}
+    if deadline is not None:
+        table = completeness_table(user, deadline)
+        context.update({"table": table, "lines": cell_texts(table), "confirmations": confirmations(deadline)})
+        if user.is_provider_lead:
+            share, cases = provider_share(user, deadline)
+            context["own_confirmation"] = next(
+                (c["confirmation"] for c in context["confirmations"] if c["provider"].pk == user.provider_id), None
+            )
+            context["own_share"], context["own_cases"] = share, cases
+    if user.sees_personal_data:
+        context["gaps"] = my_gaps(user, deadline)
+    return render(request, "reports/completeness.html", context)
+
+
+@coordination_view
+def deadline_new(request):
+    form = DeadlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_deadline(request.user, **form.cleaned_data)
+            return redirect("reports:completeness")
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+    return render_form(request, "reports/form.html", {"form": form, "title": _("Set a deadline")})
+
+
+@roles_required(Role.PROVIDER_LEAD)
+def confirm(request, pk):
+    deadline = get_object_or_404(ReportingDeadline.objects.all(), pk=pk)
+    if request.method != "POST":
+        return redirect("reports:completeness")
+    share, cases = provider_share(request.user, deadline)
+    try:
+        services.confirm_data(request.user, deadline, share, cases, note=request.POST.get("note", "")[:300])
+    except ValidationError as exc:
+        return render(request, "reports/message.html", {"message": " ".join(exc.messages)}, status=422)
+    return redirect("reports:completeness")
+
+
+# ---------------------------------------------------------------- committee papers
+
+
+class PaperForm(KernForm):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    year = forms.IntegerField(label=gettext_lazy("Year of the figures"), min_value=1990, max_value=2100)
+    reference_date = forms.DateField(label=gettext_lazy("Reference date"), widget=DateInput())
+    report_ids = forms.MultipleChoiceField(label=gettext_lazy("Reports"), widget=forms.CheckboxSelectMultiple)
+    introduction = forms.CharField(label=gettext_lazy("Introduction"), widget=forms.Textarea, required=False)
+    closing = forms.CharField(label=gettext_lazy("Outlook"), widget=forms.Textarea, required=False)
+    template = forms.ModelChoiceField(
+        label=gettext_lazy("Word template"), queryset=DocumentTemplate.objects.none(), required=False,
+        empty_label=gettext_lazy("Default template"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["report_ids"].choices = [(r.id, f"{r.id} {r.title}") for r in registered_reports()]
+        self.fields["template"].queryset = DocumentTemplate.objects.all()
+        self.style_fields()
+
+
+@paper_readers
+def papers(request):
+    return render(request, "reports/papers.html", {
+        "papers": CommitteePaper.objects.all()[:50], "templates": DocumentTemplate.objects.all()[:20],
+    })
+
+
+@coordination_view
+def paper_new(request):
+    form = PaperForm(request.POST or None, initial={"report_ids": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            paper = services.create_paper(request.user, deadline=current_deadline(), **form.cleaned_data)
+            return redirect("reports:paper", pk=paper.pk)
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+    return render_form(request, "reports/form.html", {"form": form, "title": _("New status report")})
+
+
+@paper_readers
+def paper_detail(request, pk):
+    paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
+    return render(request, "reports/paper.html", {"paper": paper, "jobs": paper.jobs.all()[:10]})
+
+
+@paper_readers
+def paper_render(request, pk, fmt):
+    paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
+    if request.method != "POST":
+        return redirect("reports:paper", pk=pk)
+    try:
+        job = services.request_render(request.user, paper, fmt)
+    except ValidationError as exc:
+        return render(request, "reports/message.html", {"message": " ".join(exc.messages)}, status=422)
+    return redirect("reports:job", pk=job.pk)
+
+
+def _own_job(request, pk):
+    job = get_object_or_404(RenderJob.objects.select_related("paper"), pk=pk)
+    if job.requested_by_id != request.user.pk:
+        raise PermissionDenied
+    return job
+
+
+@paper_readers
+def job_status(request, pk):
+    job = _own_job(request, pk)
+    template = "reports/_job.html" if request.htmx else "reports/job.html"
+    return render(request, template, {"job": job})
+
+
+@paper_readers
+def job_download(request, pk):
+    job = _own_job(request, pk)
+    if job.status != RenderJob.Status.DONE or job.result is None:
+        raise Http404
+    response = HttpResponse(bytes(job.result), content_type=FORMATS[job.format])
+    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
+
+
+class TemplateForm(KernForm):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    file = forms.FileField(label=gettext_lazy("Word file (.docx)"))
+
+
+@coordination_view
+def templates_page(request):
+    form = TemplateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = form.cleaned_data["file"]
+            if upload.size > services.MAX_TEMPLATE_BYTES:
+                raise ValidationError({"file": _("The template is larger than 5 MB.")})
+            services.upload_template(request.user, form.cleaned_data["name"], upload.read())
+            return redirect("reports:papers")
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                exc = ValidationError({"file": exc.messages})
+            form_errors_from(exc, form)
+    return render_form(request, "reports/templates.html", {"form": form})
+
+
+@paper_readers
+def default_template(request):
+    response = HttpResponse(default_template_bytes(), content_type=FORMATS["docx"])
+    response["Content-Disposition"] = 'attachment; filename="kim-sachstandsbericht-vorlage.docx"'
+    return response
