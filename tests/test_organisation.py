@@ -186,7 +186,7 @@ def test_english_is_the_second_language(client, world):
 
 def test_district_admin_makes_the_second_factor_mandatory(client, world):
     client.force_login(world.district_admin)
-    response = client.post(reverse("admin-district-settings"), {"require_two_factor": "on", "caseload_key": 25})
+    response = client.post(reverse("admin-district-settings"), {"require_two_factor": "on", "caseload_key": 25, "suppression_k": 5})
     assert response.status_code == 302
     world.district.refresh_from_db()
     assert world.district.require_two_factor and world.district.caseload_key == 25

@@ -263,10 +263,10 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
     columns, cells, hidden, below = [], {}, set(), set()
     member, split = _published_member(context, params)
     for index, period in enumerate(periods):
-        by_split = {split: report.counts(context, period, params, split)}
-        if suppressing:
-            other = PROVIDER if split == MUNICIPALITY else MUNICIPALITY
-            by_split[other] = report.counts(context, period, params, other)
+        # Suppression always sees both splits, in the same order whatever the filter, so
+        # that every table cut from the same records hides the same cells.
+        needed = (MUNICIPALITY, PROVIDER) if suppressing else (split,)
+        by_split = {name: report.counts(context, period, params, name) for name in needed}
         period_cells, period_hidden, period_below = _cells_for_member(
             report, specs, by_split, split, member, context, suppressing
         )
@@ -385,7 +385,7 @@ def _rows(chosen, specs, columns, cells, hidden, below):
     total_keys = {s.key for s in specs if s.parent is None and s.sums_children}
     rows = []
     for spec in chosen:
-        row = Row(key=spec.key, label=spec.label, level=spec.level, is_total=spec.key in total_keys)
+        row = Row(key=spec.key, label=str(spec.label), level=spec.level, is_total=spec.key in total_keys)
         for column in columns:
             measure_key, index = column.key.split("@")
             row.values[column.key] = cells.get((spec.key, column.key))

@@ -6,18 +6,19 @@ further cells until no hidden value can be worked out exactly from the published
 A published table is a set of cells tied by sums: a parent row is the sum of its children,
 the district column is the sum of the municipality columns (and of the provider columns).
 The audit below is what an attacker does with those sums: it narrows each hidden cell to
-an interval, knowing that a cell shown as "< k" lies in 1..k-1 and that any other hidden
-cell is a count of at least k (only non-zero cells are ever hidden, and every non-zero
-count below k is already primary). While some hidden cell's interval is a single value,
-the smallest visible non-zero cell of a sum it takes part in is hidden as well.
+an interval, knowing that a cell shown as "< k" lies in 1..k-1 and nothing of a cell
+hidden without a range. While some hidden cell's interval is a single value, the smallest
+visible cell of a sum it takes part in is hidden as well; when none is left, the "< k"
+cells of that sum lose their range.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-# Larger than any count; an open upper bound without float arithmetic.
-UNBOUNDED = 10**12
+# An open upper bound: a hidden count of at least k has no known maximum.
+UNBOUNDED = math.inf
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ class Suppression:
 
 
 def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppression:
-    """Cells of `values` to hide so that none of them can be recomputed from the rest."""
+    """Cells of `values` to hide so that none of them can be recomputed from the rest.
+
+    `primary` are the cells shown as "< k" (an attacker knows they lie in 1..k-1);
+    `complementary` are shown as hidden without a range (an attacker knows nothing of them:
+    they may be zero, small or large)."""
     constraints = [c for c in constraints if c.parts]
     primary = {cell for cell, value in values.items() if 0 < value < k}
     complementary: set = set()
@@ -58,18 +63,31 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
             if candidate is not None:
                 complementary.add(candidate)
                 added = True
-        if not added:  # everything around is hidden already; nothing more can be done
+        if added:
+            continue
+        # Everything around is hidden, yet the ranges of "< k" pin a value (four cells of
+        # at least 1 in a total below 5 are 1 each): show those cells without a range.
+        for cell in exposed:
+            for constraint in involving[cell]:
+                for member in (constraint.total, *constraint.parts):
+                    if member in primary:
+                        primary.discard(member)
+                        complementary.add(member)
+                        added = True
+        if not added:
             return Suppression(primary, complementary)
 
 
 def _cheapest_visible(cell, involving, values, hidden):
-    """The smallest visible non-zero cell sharing a sum with `cell`; parts before totals."""
+    """The visible cell sharing a sum with `cell` whose hiding costs least: the smallest
+    non-zero part, then the total, then a zero."""
     best = None
     for constraint in involving[cell]:
         for candidate, is_total in [(p, False) for p in constraint.parts] + [(constraint.total, True)]:
-            if candidate in hidden or candidate == cell or values.get(candidate, 0) == 0:
+            if candidate in hidden or candidate == cell:
                 continue
-            rank = (is_total, values[candidate], repr(candidate))
+            value = values.get(candidate, 0)
+            rank = (value == 0, is_total, value, repr(candidate))
             if best is None or rank < best[0]:
                 best = (rank, candidate)
     return best[1] if best else None
@@ -82,7 +100,7 @@ def audit(values: dict, primary: set, complementary: set, constraints: list, k: 
         if cell in primary:
             bounds[cell] = [1, k - 1]
         elif cell in complementary:
-            bounds[cell] = [k, UNBOUNDED]
+            bounds[cell] = [0, UNBOUNDED]
         else:
             bounds[cell] = [value, value]
     for constraint in constraints:
@@ -98,20 +116,25 @@ def audit(values: dict, primary: set, complementary: set, constraints: list, k: 
 
 
 def _tighten(bounds: dict, constraint: Constraint) -> bool:
+    """total = sum(parts): narrow the total from the parts and each part from the rest."""
     total = bounds[constraint.total]
     parts = [bounds[p] for p in constraint.parts]
     low_sum = sum(b[0] for b in parts)
-    high_sum = min(sum(b[1] for b in parts), UNBOUNDED)
+    open_ended = sum(1 for b in parts if b[1] == UNBOUNDED)
+    finite_high = sum(b[1] for b in parts if b[1] != UNBOUNDED)
+    high_sum = UNBOUNDED if open_ended else finite_high
     changed = False
     if low_sum > total[0]:
         total[0], changed = low_sum, True
     if high_sum < total[1]:
         total[1], changed = high_sum, True
     for b in parts:
-        others_low = low_sum - b[0]
-        others_high = sum(o[1] for o in parts if o is not b) if b[1] >= UNBOUNDED else high_sum - b[1]
-        new_low = max(b[0], total[0] - min(others_high, UNBOUNDED))
-        new_high = min(b[1], total[1] - others_low)
+        if b[1] == UNBOUNDED:
+            others_high = UNBOUNDED if open_ended > 1 else finite_high
+        else:
+            others_high = UNBOUNDED if open_ended else finite_high - b[1]
+        new_low = b[0] if others_high == UNBOUNDED else max(b[0], total[0] - others_high)
+        new_high = b[1] if total[1] == UNBOUNDED else min(b[1], total[1] - (low_sum - b[0]))
         if new_low != b[0] or new_high != b[1]:
             b[0], b[1], changed = new_low, new_high, True
     return changed

@@ -1,0 +1,173 @@
+"""Small-count suppression. The attacker test downloads every table a coordination user
+can get and tries to work out any hidden cell from the sums that tie them together."""
+
+import json
+import math
+import random
+from collections import defaultdict
+
+import pytest
+from django.urls import reverse
+
+from kim.reports.suppression import Constraint, suppress
+
+from .factories import make_district
+from .report_data import make_org, random_records
+
+K = 5
+INF = math.inf
+SUPPRESSIBLE = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R14"]
+
+
+def test_a_lone_small_cell_gets_a_partner():
+    values = {"total": 20, "a": 2, "b": 9, "c": 9}
+    result = suppress(values, [Constraint("total", ("a", "b", "c"))], K)
+    assert result.primary == {"a"}
+    assert result.complementary == {"b"} or result.complementary == {"c"}
+
+
+def test_two_small_cells_that_pin_each_other_are_protected():
+    # a + b = 2 with both hidden as "< 5" would still give a = b = 1.
+    values = {"total": 12, "a": 1, "b": 1, "c": 10}
+    result = suppress(values, [Constraint("total", ("a", "b", "c"))], K)
+    assert "c" in result.hidden or "total" in result.hidden
+
+
+def test_nothing_is_hidden_when_all_counts_are_large_or_zero():
+    values = {"total": 25, "a": 0, "b": 10, "c": 15}
+    assert suppress(values, [Constraint("total", ("a", "b", "c"))], K).hidden == set()
+
+
+# ---------------------------------------------------------------- the attacker
+
+
+class Attacker:
+    """Interval reasoning over everything downloaded: each row with children is the sum of
+    them; the district table is the sum of the provider tables and at least the sum of the
+    municipality tables. "< k" means 1..k-1; of another hidden cell nothing is known."""
+
+    def __init__(self, k):
+        self.k = k
+        self.bounds = {}
+        self.equalities = []  # (total, parts)
+        self.at_least = []  # (total, parts): total >= sum(parts)
+
+    def cell(self, key, value, marker):
+        if marker == "below":
+            self.bounds[key] = [1, self.k - 1]
+        elif marker == "hidden":
+            self.bounds[key] = [0, INF]
+        else:
+            self.bounds[key] = [value, value]
+
+    def propagate(self):
+        for _ in range(300):
+            changed = False
+            for total, parts in self.equalities:
+                changed |= self._tighten(total, parts, exact=True)
+            for total, parts in self.at_least:
+                changed |= self._tighten(total, parts, exact=False)
+            if not changed:
+                return
+
+    def _tighten(self, total, parts, exact):
+        t = self.bounds[total]
+        ps = [self.bounds[p] for p in parts]
+        lo = sum(p[0] for p in ps)
+        hi = math.inf if any(p[1] == math.inf for p in ps) else sum(p[1] for p in ps)
+        changed = False
+        if lo > t[0]:
+            t[0], changed = lo, True
+        if exact and hi < t[1]:
+            t[1], changed = hi, True
+        for index, p in enumerate(ps):
+            rest = ps[:index] + ps[index + 1:]
+            rest_lo = sum(r[0] for r in rest)
+            rest_hi = math.inf if any(r[1] == math.inf for r in rest) else sum(r[1] for r in rest)
+            new_hi = min(p[1], t[1] - rest_lo)
+            new_lo = max(p[0], t[0] - rest_hi) if exact and rest_hi != math.inf else p[0]
+            if (new_lo, new_hi) != (p[0], p[1]):
+                p[0], p[1], changed = new_lo, new_hi, True
+        return changed
+
+
+def load_table(attacker, tag, payload, seen_hidden):
+    """Add a downloaded JSON table to the attacker's knowledge; return its row keys in order."""
+    keys = []
+    for row in payload["rows"]:
+        for column in payload["columns"]:
+            if "%" in column["key"]:
+                continue
+            key = (tag, row["key"], column["key"])
+            marker = "below" if column["key"] in row["below_k"] else ("hidden" if column["key"] in row["suppressed"] else None)
+            attacker.cell(key, row["values"][column["key"]], marker)
+            if marker:
+                seen_hidden.add(key)
+                # A hidden count never comes with its share.
+                share = column["key"].replace("@", "%@")
+                assert share not in row["values"] or row["values"][share] is None
+        keys.append((row["key"], row["level"]))
+    columns = [c["key"] for c in payload["columns"] if "%" not in c["key"]]
+    for index, (row_key, level) in enumerate(keys):
+        children = []
+        for child_key, child_level in keys[index + 1:]:
+            if child_level <= level:
+                break
+            if child_level == level + 1:
+                children.append(child_key)
+        if children:
+            for column in columns:
+                attacker.equalities.append(((tag, row_key, column), [(tag, c, column) for c in children]))
+    return [k for k, _ in keys], columns
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
+    org = make_org(make_district("Kreis Geheim"), municipalities=3, providers=3)
+    random_records(org, random.Random(seed), 2023, 90)
+    client.force_login(org.coordination)
+    attacker, hidden = Attacker(K), set()
+    downloads = 0
+    for report_id in SUPPRESSIBLE:
+        for year in (2022, 2023):
+            base = {"year": year, "format": "json", "top": 50, "reference_date": f"{year}-06-30"}
+            tables = {}
+            filters = [("all", {})]
+            filters += [(f"m{m.pk}", {"municipality": m.pk}) for m in org.municipalities]
+            filters += [(f"p{p.pk}", {"provider": p.pk}) for p in org.providers]
+            for name, extra in filters:
+                response = client.get(reverse("reports:report", args=[report_id]), {**base, **extra})
+                assert response.status_code == 200, response.content[:300]
+                downloads += 1
+                payload = json.loads(response.content)
+                tag = (report_id, year, name)
+                tables[name] = (tag, *load_table(attacker, tag, payload, hidden))
+            # Two tables differing by one filter: district = sum of providers >= sum of towns.
+            all_tag, rows, columns = tables["all"]
+            for prefix, relation in (("p", attacker.equalities), ("m", attacker.at_least)):
+                members = [tables[n][0] for n in tables if n.startswith(prefix)]
+                for row in rows:
+                    for column in columns:
+                        parts = [(t, row, column) for t in members if (t, row, column) in attacker.bounds]
+                        if len(parts) == len(members):
+                            relation.append(((all_tag, row, column), parts))
+    attacker.propagate()
+    recovered = sorted(key for key in hidden if attacker.bounds[key][0] == attacker.bounds[key][1])
+    assert hidden, "the data should produce small counts, or the test proves nothing"
+    assert downloads == len(SUPPRESSIBLE) * 2 * 7
+    details = [(key, attacker.bounds[key]) for key in recovered[:4]]
+    assert recovered == [], f"the attacker worked out {len(recovered)} hidden cells, e.g. {details}"
+
+
+def test_the_owner_of_the_data_sees_small_counts(client, db):
+    org = make_org(make_district("Kreis Offen"))
+    random_records(org, random.Random(3), 2023, 40)
+    lead = org.leads[org.providers[0].pk]
+    client.force_login(lead)
+    payload = json.loads(client.get(reverse("reports:report", args=["R3"]), {"format": "json"}).content)
+    assert payload["suppression"]["applied"] is False
+    assert all(row["suppressed"] == [] for row in payload["rows"])
+    values = defaultdict(int)
+    for row in payload["rows"]:
+        values[row["level"]] += row["values"]["n@0"] or 0
+    assert values[0] == values[1]  # the total is the sum of the target groups
