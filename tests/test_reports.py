@@ -146,7 +146,7 @@ def test_shares_are_whole_percent_of_the_parent_row(org):
 
 def test_aggregate_readers_get_calendar_years_only(org):
     params = parse_params({"period": "quarter", "year": "2023", "number": "2"})
-    with scope(district=org.district.pk), pytest.raises(ParamError, match="calendar years"):
+    with scope(district=org.district.pk), pytest.raises(ParamError, match="Kalenderjahre"):
         build_table(org.coordination, "R1", params)
     with scope(district=org.district.pk):
         table = build_table(org.leads[org.providers[0].pk], "R1", params)
@@ -154,10 +154,10 @@ def test_aggregate_readers_get_calendar_years_only(org):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"period": "quarter", "year": "2023", "number": "5"}, "1 to 4"),
-    ({"period": "custom", "start": "2023-05-01", "end": "2023-04-01"}, "before its start"),
-    ({"year": "zwei"}, "not valid"),
-    ({"top": "0"}, "between 1 and 50"),
+    ({"period": "quarter", "year": "2023", "number": "5"}, "1 bis 4"),
+    ({"period": "custom", "start": "2023-05-01", "end": "2023-04-01"}, "vor seinem Beginn"),
+    ({"year": "zwei"}, "ungültig"),
+    ({"top": "0"}, "zwischen 1 und 50"),
 ])
 def test_bad_parameters_get_a_message(data, message):
     with pytest.raises(ParamError, match=message):

@@ -1,6 +1,9 @@
 """Data completeness (R15) around a deadline: who has complete data, who confirmed it."""
 
+from datetime import timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -78,11 +81,11 @@ def data_state(user) -> dict | None:
 def my_gaps(user, deadline):
     """The user's own cases with documentation gaps, for links to fix them (personal data:
     through the user's scope)."""
-    params = deadline_params(deadline) if deadline else None
-    if params is None:
-        from .framework import default_params
-
-        params = default_params()
+    if deadline is not None:
+        params = deadline_params(deadline)
+    else:  # no deadline yet: the last twelve months up to today
+        today = timezone.localdate()
+        params = ReportParams(period=Period.custom(today - timedelta(days=365), today), reference_date=today)
     cases = completeness_gaps(Case.objects.visible_to(user), params.period, params.reference_date)
     if user.is_case_manager:
         cases = cases.filter(case_manager=user)

@@ -235,7 +235,7 @@ class Table:
 
 
 def check_params(context: Context, report: Report, params: ReportParams):
-    if context.suppressed:
+    if context.suppressed and report.suppressible:
         if report.uses_period and not params.period.is_calendar_year:
             raise ParamError(_(
                 "District figures are published for whole calendar years only: from half-years, "

@@ -42,7 +42,7 @@ class DataConfirmation(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField(default=timezone.now)
     # Share of complete records (0..1) and case count when the lead confirmed.
-    complete_share = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    complete_share = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     cases = models.PositiveIntegerField(default=0)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -130,9 +130,9 @@ class RenderJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=300, blank=True)
-    result = models.BinaryField(null=True, editable=False)
+    result = models.BinaryField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(district="district")
 

@@ -1,6 +1,7 @@
 """State changes of controlling: one transaction and one audit entry each."""
 
 import zipfile
+from decimal import Decimal
 from io import BytesIO
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,8 @@ def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirm
         raise ValidationError(_("Only the provider lead confirms the provider's data."))
     if DataConfirmation.objects.filter(deadline=deadline, provider_id=actor.provider_id).exists():
         raise ValidationError(_("The data of this provider has already been confirmed for this deadline."))
+    if complete_share is not None:
+        complete_share = Decimal(complete_share).quantize(Decimal("0.0001"))
     return create_object(
         actor, DataConfirmation, deadline=deadline, district=actor.district, provider=actor.provider,
         confirmed_by=actor, complete_share=complete_share, cases=cases, note=note,
