@@ -10,7 +10,7 @@ export DJANGO_SETTINGS_MODULE := kim.settings
 # The PostgreSQL leg of the suite; CI makes it mandatory (KIM_REQUIRE_POSTGRES=1).
 export PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kim
 
-.PHONY: run test test-sqlite test-postgres install messages lint bench clean screenshots
+.PHONY: run test test-sqlite test-postgres install messages lint bench clean screenshots system-packages
 
 install: $(VENV)/.installed node_modules/.installed messages
 
@@ -37,14 +37,19 @@ run: install
 	@echo "KIM-Fachdatenbank läuft auf http://127.0.0.1:8000  (beenden mit Strg+C)"
 	$(KIM) serve --bind 127.0.0.1:8000
 
-test: install
+test: install system-packages
 	$(BIN)/python tools/run_suite.py
+
+# chromium and pdftotext for the tests; installed when missing (root on Debian).
+system-packages:
+	bash tools/system_packages.sh
 
 lint: install
 	$(BIN)/python -m ruff check --select F,E9,B src tests bench tools
 
 bench: install
 	$(BIN)/python bench/page_load.py
+	$(BIN)/python bench/reports.py
 
 screenshots: install
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q

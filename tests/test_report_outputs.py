@@ -210,12 +210,18 @@ def test_a_case_manager_sees_own_gaps_with_links(client, world):
 # ---------------------------------------------------------------- committee paper
 
 
-def run_worker():
+def run_worker(monkeypatch):
+    """The real task worker, in batch mode. It would recycle the database connection, which
+    inside the test's transaction (PostgreSQL) would close it: that one call is disabled."""
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     call_command("db_worker", batch=True, verbosity=0)
 
 
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
-def test_coordination_makes_a_committee_paper_in_the_background(client, world, fmt, django_capture_on_commit_callbacks):
+def test_coordination_makes_a_committee_paper_in_the_background(client, world, fmt, django_capture_on_commit_callbacks,
+                                                                monkeypatch):
     client.force_login(world.coordination)
     response = client.post(reverse("reports:paper-new"), {
         "title": "Sachstandsbericht KIM 2025", "year": 2025, "reference_date": "2025-12-31",
@@ -230,7 +236,7 @@ def test_coordination_makes_a_committee_paper_in_the_background(client, world, f
     with scopes_disabled():
         job = RenderJob.objects.get()
     assert job.status == RenderJob.Status.QUEUED
-    run_worker()
+    run_worker(monkeypatch)
     job.refresh_from_db()
     assert job.status == RenderJob.Status.DONE, job.message
     status = client.get(reverse("reports:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()

@@ -17,6 +17,8 @@ def navigation(request):
             (_("Appointments"), reverse("casework:appointments")),
             (_("Deputyships"), reverse("casework:deputies")),
         ]
+    if user.role == Role.PROVIDER_LEAD:  # other aggregate readers start on the key figures
+        items.append((_("Key figures"), reverse("reports:dashboard")))
     if user.district_id:
         items.append((_("Reports"), reverse("reports:index")))
         items.append((_("Completeness"), reverse("reports:completeness")))
@@ -32,9 +34,7 @@ def navigation(request):
             (_("Audit trail"), reverse("audit-trail")),
         ]
     current = request.path
-    return {
-        "nav_items": [
-            {"label": label, "url": url, "current": url == current or (url != "/" and current.startswith(url))}
-            for label, url in items
-        ]
-    }
+    # The item whose address is the longest prefix of this page is the current one.
+    matching = [url for _label, url in items if url == current or (url != "/" and current.startswith(url))]
+    best = max(matching, key=len, default=None)
+    return {"nav_items": [{"label": label, "url": url, "current": url == best} for label, url in items]}

@@ -86,6 +86,8 @@ def home(request):
     user = request.user
     if user.sees_personal_data:
         return redirect("casework:my-cases")
+    if user.role in (Role.COORDINATION, Role.STEERING, Role.MODULE3):
+        return redirect("reports:dashboard")
     context = {"district": user.district}
     if user.is_district_admin:
         context["counts"] = {

@@ -5,6 +5,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("uebersicht/", views.dashboard, name="dashboard"),
     path("vollstaendigkeit/", views.completeness, name="completeness"),
     path("vollstaendigkeit/stichtag/neu/", views.deadline_new, name="deadline-new"),
     path("vollstaendigkeit/stichtag/<int:pk>/bestaetigen/", views.confirm, name="confirm"),

@@ -16,7 +16,7 @@ from kim.core.views import form_errors_from, render_form
 from . import services
 from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
 from .forms import ReportParamsForm
-from .framework import ParamError, build_table, get_report, parse_params, registered_reports
+from .framework import ParamError, build_table, default_params, get_report, parse_params, registered_reports
 from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
 from .paper import default_template_bytes
 from .renderers import FORMATS, cell_texts, chart_for, filename, legend
@@ -31,6 +31,22 @@ paper_readers = roles_required(Role.COORDINATION, Role.STEERING)
 @report_view
 def index(request):
     return render(request, "reports/index.html", {"reports": registered_reports()})
+
+
+@report_view
+def dashboard(request):
+    """Figures at a glance: the provider's own (leads) or the district's, suppressed."""
+    user = request.user
+    params = default_params()
+    panels = []
+    for report_id in ("R1", "R3", "R4"):
+        table = build_table(user, report_id, params)
+        svg, alternative = chart_for(table, f"chart-{report_id}")
+        panels.append({"table": table, "lines": cell_texts(table), "svg": svg if table.chart_data() else "",
+                       "alternative": alternative, "legend": legend(table)})
+    return render(request, "reports/dashboard.html", {
+        "panels": panels, "data_state": data_state(user), "reports": registered_reports(), "params": params,
+    })
 
 
 @report_view
