@@ -137,68 +137,77 @@ class TopicsReport(Report):
         return total + topics[: params.top]
 
 
+class CatalogueReport(Report):
+    """Records counted by one catalogue (target group, referral source, ...), with a total
+    row and a row for records where the catalogue value was not recorded."""
+
+    catalogue = None
+    group_field = ""
+    case_path = ""  # from the counted record to its case, e.g. "case__" for goals
+    total_label = ""
+    none_label = None
+
+    def records(self, context, period, params):
+        raise NotImplementedError
+
+    def row_specs(self, context, params):
+        return catalogue_rows(self.catalogue, str(self.total_label), self.none_label and str(self.none_label))
+
+    def counts(self, context, period, params, split):
+        records = self.records(context, period, params)
+        return {"n": with_total(grouped(records, self.group_field, case_split(split, self.case_path)))}
+
+
 @register
-class ActiveCasesReport(Report):
+class ActiveCasesReport(CatalogueReport):
     id = "R3"
     title = gettext_lazy("Active cases by target group")
     description = gettext_lazy("Case-management cases open on the reference date, by target group.")
     uses_period = False
     uses_reference_date = True
+    catalogue, group_field = TargetGroup, "target_group"
+    total_label, none_label = gettext_lazy("Active cases"), gettext_lazy("target group not recorded")
 
-    def row_specs(self, context, params):
-        return catalogue_rows(TargetGroup, _("Active cases"), _("target group not recorded"))
-
-    def counts(self, context, period, params, split):
-        cases = active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
-        return {"n": with_total(grouped(cases, "target_group", case_split(split)))}
+    def records(self, context, period, params):
+        return active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
 
 
 @register
-class ReferralSourcesReport(Report):
+class ReferralSourcesReport(CatalogueReport):
     id = "R4"
     title = gettext_lazy("Referral sources")
     description = gettext_lazy("Case-management cases opened in the period, by referral source.")
+    catalogue, group_field = ReferralSource, "referral_source"
+    total_label, none_label = gettext_lazy("New cases"), gettext_lazy("referral source not recorded")
 
-    def row_specs(self, context, params):
-        return catalogue_rows(ReferralSource, _("New cases"), _("referral source not recorded"))
-
-    def counts(self, context, period, params, split):
-        cases = context.cases().filter(
-            kind=CaseKind.CASE_MANAGEMENT, opened_on__range=(period.start, period.end)
-        )
-        return {"n": with_total(grouped(cases, "referral_source", case_split(split)))}
+    def records(self, context, period, params):
+        return context.cases().filter(kind=CaseKind.CASE_MANAGEMENT, opened_on__range=(period.start, period.end))
 
 
 @register
-class GoalsAchievedReport(Report):
+class GoalsAchievedReport(CatalogueReport):
     id = "R5"
     title = gettext_lazy("Goals achieved")
     description = gettext_lazy(
         "Goals whose status became achieved in the period, by goal category (several per case)."
     )
+    catalogue, group_field, case_path = GoalCategory, "category", "case__"
+    total_label = gettext_lazy("Goals achieved")
 
-    def row_specs(self, context, params):
-        return catalogue_rows(GoalCategory, _("Goals achieved"))
-
-    def counts(self, context, period, params, split):
-        goals = context.goals().filter(
-            status=GoalStatus.ACHIEVED, status_changed_on__range=(period.start, period.end)
-        )
-        return {"n": with_total(grouped(goals, "category", case_split(split, "case__")))}
+    def records(self, context, period, params):
+        return context.goals().filter(status=GoalStatus.ACHIEVED, status_changed_on__range=(period.start, period.end))
 
 
 @register
-class ScreeningReport(Report):
+class ScreeningReport(CatalogueReport):
     id = "R6"
     title = gettext_lazy("Screening at issue of §104c titles")
     description = gettext_lazy("Screening cases in the period, by the agency referred to (\"no need\" included).")
+    catalogue, group_field = ReferralTarget, "screening_outcome"
+    total_label, none_label = gettext_lazy("Persons screened"), gettext_lazy("outcome not recorded")
 
-    def row_specs(self, context, params):
-        return catalogue_rows(ReferralTarget, _("Persons screened"), _("outcome not recorded"))
-
-    def counts(self, context, period, params, split):
-        cases = context.cases().filter(kind=CaseKind.SCREENING, opened_on__range=(period.start, period.end))
-        return {"n": with_total(grouped(cases, "screening_outcome", case_split(split)))}
+    def records(self, context, period, params):
+        return context.cases().filter(kind=CaseKind.SCREENING, opened_on__range=(period.start, period.end))
 
 
 @register

@@ -196,6 +196,9 @@ class Column:
     measure: Measure
     period: Period | None
     is_share: bool = False
+    # The label with the period when a table compares periods; the period stands in the
+    # parameters line otherwise.
+    heading: str = ""
 
 
 @dataclass
@@ -279,6 +282,8 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
             cells[(row_key, f"{measure_key}@{index}")] = value
         hidden |= {(r, f"{m}@{index}") for r, m in period_hidden}
         below |= {(r, f"{m}@{index}") for r, m in period_below}
+    for column in columns:
+        column.heading = str(column.label) + (f" {column.period.label}" if len(periods) > 1 and column.period else "")
     chosen = report.choose_rows(specs, {k: v for k, v in cells.items()}, params)
     rows = _rows(chosen, specs, columns, cells, hidden, below)
     return Table(

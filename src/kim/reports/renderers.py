@@ -31,10 +31,7 @@ def render(tables, fmt: str) -> bytes:
 
 
 def column_heading(column) -> str:
-    heading = str(column.label)
-    if column.period is not None:
-        heading = f"{heading} {column.period.label}"
-    return heading
+    return column.heading or str(column.label)
 
 
 def legend(table) -> str:
