@@ -6,7 +6,7 @@ loops below run over the groups the database returns, never over records."""
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -228,13 +228,14 @@ class ShortAndReferralReport(Report):
 
     def counts(self, context, period, params, split):
         kinds = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL)
-        in_period = active_during(Case.objects.filter(kind__in=kinds), period)
-        # Each person once per kind: only their first case of that kind in the period counts.
-        earlier = in_period.filter(
-            participant=OuterRef("participant"), kind=OuterRef("kind"),
-        ).filter(Q(opened_on__lt=OuterRef("opened_on")) | Q(opened_on=OuterRef("opened_on"), pk__lt=OuterRef("pk")))
+        # Each person once per kind: only the first (lowest-numbered) of their cases of that
+        # kind in the period counts, one uncorrelated GROUP BY subquery for all of them.
+        first_cases = (
+            active_during(Case.objects.filter(kind__in=kinds, participant__isnull=False), period)
+            .values("participant", "kind").annotate(first=Min("pk")).values("first")
+        )
         cases = active_during(context.cases().filter(kind__in=kinds), period).filter(
-            Q(participant__isnull=True) | ~Exists(earlier)
+            Q(participant__isnull=True) | Q(pk__in=first_cases)
         )
         return {"n": dict(grouped(cases, "kind", case_split(split)))}
 
