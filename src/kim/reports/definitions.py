@@ -120,14 +120,31 @@ class TopicsReport(Report):
     uses_top = True
 
     def row_specs(self, context, params):
+        if params.unit == "cases":
+            # A case with several topics counts in each: the topics do not add up to the total.
+            rows = [RowSpec("total", _("Cases with counselling on a topic"), 0)]
+            return rows + [RowSpec(t.pk, t.label, 1, parent="total") for t in Topic.objects.all()]
         return catalogue_rows(Topic, _("All topic mentions"))
 
     def counts(self, context, period, params, split):
+        if params.unit == "cases":
+            return self._case_counts(context, period, split)
         appointments = context.appointments().filter(
             kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end), topics__isnull=False
         )
         split_field = case_split(split, "case__") if split == MUNICIPALITY else "provider_id"
         return {"n": with_total(grouped(appointments, "topics", split_field))}
+
+    def _case_counts(self, context, period, split):
+        cases = context.cases().filter(
+            appointments__kind=Appointment.Kind.COUNSELLING,
+            appointments__date__range=(period.start, period.end),
+            appointments__topics__isnull=False,
+        )
+        per_topic = grouped(cases, "appointments__topics", case_split(split), distinct=True)
+        totals = cases.values(case_split(split)).annotate(n=Count("pk", distinct=True)).order_by()
+        per_topic["total"] = {item[case_split(split)]: item["n"] for item in totals}
+        return {"n": dict(per_topic)}
 
     def choose_rows(self, rows, values, params):
         total = [r for r in rows if r.key == "total"]

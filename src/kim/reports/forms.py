@@ -25,6 +25,10 @@ class ReportParamsForm(KernForm):
     provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.none(), required=False)
     compare = forms.BooleanField(label=_("Compare with the same period one year earlier"), required=False)
     top = forms.IntegerField(label=_("Number of topics"), min_value=1, max_value=50, required=False)
+    unit = forms.ChoiceField(
+        label=_("Count"), required=False,
+        choices=[("mentions", _("topic mentions on appointments")), ("cases", _("cases"))],
+    )
 
     def __init__(self, *args, report, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +49,7 @@ class ReportParamsForm(KernForm):
             del self.fields["reference_date"]
         if not report.uses_top:
             del self.fields["top"]
+            del self.fields["unit"]
         self.style_fields()
 
     def as_params_dict(self) -> dict:

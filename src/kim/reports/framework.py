@@ -58,6 +58,8 @@ class ReportParams:
     provider_id: int | None = None
     compare: bool = False
     top: int = 5
+    # R2: count topic mentions on appointments, or cases that had the topic.
+    unit: str = "mentions"
 
     def describe(self, report, context) -> dict:
         """The parameters as shown on every rendering, in German."""
@@ -73,6 +75,8 @@ class ReportParams:
             described[_("Provider")] = context.member_label(PROVIDER, self.provider_id)
         if self.compare:
             described[_("Comparison")] = _("same period one year earlier")
+        if report.uses_top and self.unit == "cases":
+            described[_("Counted")] = _("cases, not appointments")
         return described
 
 
@@ -210,6 +214,7 @@ class Row:
     suppressed: set = field(default_factory=set)  # column keys hidden by suppression
     below_k: set = field(default_factory=set)  # of those, the cells shown as "< k"
     is_total: bool = False
+    sums_children: bool = False  # the figure is the sum of the rows one level below
 
 
 @dataclass
@@ -387,10 +392,11 @@ def _constraints(report, specs, by_split, count_measures):
 
 
 def _rows(chosen, specs, columns, cells, hidden, below):
-    total_keys = {s.key for s in specs if s.parent is None and s.sums_children}
+    total_keys = {s.key for s in specs if s.parent is None and (s.sums_children or s.key == "total")}
     rows = []
     for spec in chosen:
-        row = Row(key=spec.key, label=str(spec.label), level=spec.level, is_total=spec.key in total_keys)
+        row = Row(key=spec.key, label=str(spec.label), level=spec.level, is_total=spec.key in total_keys,
+                  sums_children=spec.sums_children)
         for column in columns:
             measure_key, index = column.key.split("@")
             row.values[column.key] = cells.get((spec.key, column.key))
@@ -424,7 +430,10 @@ def parse_params(data: dict, today: date | None = None) -> ReportParams:
         raise ParamError(_("The report parameters are not valid (dates as YYYY-MM-DD, numbers as digits).")) from None
     if not 1 <= top <= 50:
         raise ParamError(_("Show between 1 and 50 topics."))
+    unit = data.get("unit") or "mentions"
+    if unit not in ("mentions", "cases"):
+        raise ParamError(_("Count topic mentions or cases."))
     return ReportParams(
         period=period, reference_date=reference, municipality_id=municipality, provider_id=provider,
-        compare=str(data.get("compare", "")).lower() in {"1", "true", "on", "ja", "yes"}, top=top,
+        compare=str(data.get("compare", "")).lower() in {"1", "true", "on", "ja", "yes"}, top=top, unit=unit,
     )

@@ -116,6 +116,7 @@ def table_as_dict(table) -> dict:
         "rows": [
             {
                 "key": str(row.key), "label": row.label, "level": row.level, "total": row.is_total,
+                "sum_of_children": row.sums_children,
                 "values": {c.key: number(row, c) for c in table.columns},
                 "suppressed": sorted(row.suppressed),
                 "below_k": sorted(row.below_k),
