@@ -43,6 +43,7 @@ from kim.core.models import (
     TargetGroup,
     ThematicOffer,
     Topic,
+    User,
 )
 from kim.core.services import create_district, create_municipality, create_provider, create_user
 
@@ -403,5 +404,23 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
             "participants": len(people), "households": len(households), "cases": len(cases),
             "appointments": len(b.appointments), "goals": len(b.goals), "assessments": len(assessments),
         }
+        _deadline(district, today)
         record(None, Action.CREATE, district, changes={"demo_data": [None, result.counts]})
     return result
+
+
+def _deadline(district, today):
+    """The next steering-group meeting's deadline for last year's figures; one provider
+    lead has already confirmed the data."""
+    from kim.reports.models import DataConfirmation, ReportingDeadline
+
+    coordinator = User.objects.filter(district=district, role=Role.COORDINATION).order_by("pk").first()
+    lead = User.objects.filter(district=district, role=Role.PROVIDER_LEAD).order_by("pk").first()
+    due = today + timedelta(days=14)
+    deadline = ReportingDeadline.objects.create(
+        district=district, title=f"Lenkungsgruppe {due:%m/%Y}", due_on=due,
+        period_start=date(today.year - 1, 1, 1), period_end=date(today.year - 1, 12, 31), created_by=coordinator,
+    )
+    if lead is not None:
+        DataConfirmation.objects.create(deadline=deadline, district=district, provider=lead.provider,
+                                        confirmed_by=lead, note="Daten vollständig gepflegt.")

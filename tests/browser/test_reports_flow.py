@@ -75,6 +75,7 @@ def test_coordination_prepares_the_steering_group(page, auditor, district_with_f
 
     page.goto("/berichte/vollstaendigkeit/")
     page.get_by_role("link", name="Stichtag setzen").click()
+    auditor.visit("deadline-new")
     page.get_by_label("Anlass").fill("Lenkungsgruppe 12/2026")
     page.get_by_label("Stichtag").fill(f"{last_year + 1}-12-01")
     page.get_by_label("Zahlen ab").fill(f"{last_year}-01-01")
@@ -84,7 +85,10 @@ def test_coordination_prepares_the_steering_group(page, auditor, district_with_f
     assert page.get_by_text("noch nicht bestätigt").count() == 2
     auditor.visit("completeness-coordination")
 
+    page.goto("/berichte/vorlagen/")
+    auditor.visit("templates")
     page.goto("/berichte/sachstandsbericht/")
+    auditor.visit("papers")
     page.get_by_role("link", name="Neuer Sachstandsbericht").click()
     page.get_by_label("Titel").fill(f"Sachstandsbericht KIM {last_year}")
     page.get_by_label("Jahr der Zahlen").fill(str(last_year))

@@ -34,6 +34,8 @@ def navigation(request):
             (_("Audit trail"), reverse("audit-trail")),
         ]
     current = request.path
+    if current == reverse("reports:dashboard") and user.role in (Role.COORDINATION, Role.STEERING, Role.MODULE3):
+        current = "/"  # their start page is the key figures
     # The item whose address is the longest prefix of this page is the current one.
     matching = [url for _label, url in items if url == current or (url != "/" and current.startswith(url))]
     best = max(matching, key=len, default=None)
