@@ -54,6 +54,18 @@ def random_records(org: Org, rng: random.Random, year: int, n_cases: int, max_ap
         topics = list(Topic.objects.filter(district=district))
         offers = list(ThematicOffer.objects.filter(district=district))
         start = date(year - 1, 1, 1)
+        # Dates on the edges of the year and on the reference date (30 June) come often, so
+        # that an off-by-one day in a report shows.
+        edges = [date(year, 1, 1), date(year, 12, 31), date(year - 1, 12, 31), date(year + 1, 1, 1),
+                 date(year, 6, 30), date(year, 7, 1)]
+
+        def some_day(after, spread):
+            if rng.random() < 0.25:
+                candidates = [d for d in edges if d >= after]
+                if candidates:
+                    return rng.choice(candidates)
+            return after + timedelta(days=rng.randint(0, spread))
+
         records = Records()
         participants = []
         for index in range(max(1, n_cases // 2)):
@@ -68,8 +80,8 @@ def random_records(org: Org, rng: random.Random, year: int, n_cases: int, max_ap
         for _ in range(n_cases):
             person = rng.choice(participants)
             kind = rng.choice(list(CaseKind.values))
-            opened = start + timedelta(days=rng.randint(0, 700))
-            closed = opened + timedelta(days=rng.randint(0, 400)) if rng.random() < 0.5 else None
+            opened = some_day(start, 700)
+            closed = some_day(opened, 400) if rng.random() < 0.5 else None
             records.cases.append(Case(
                 district=district, provider=person.provider, participant=person, kind=kind,
                 case_manager=person.responsible, municipality=rng.choice(org.municipalities),
@@ -85,7 +97,7 @@ def random_records(org: Org, rng: random.Random, year: int, n_cases: int, max_ap
                     district=district, provider=case.provider, case_manager=case.case_manager, case=case,
                     kind=Appointment.Kind.COUNSELLING if counselling else Appointment.Kind.OTHER,
                     complexity=rng.choice(["one_off", "complex"]) if counselling else "",
-                    date=case.opened_on + timedelta(days=rng.randint(0, 300)), duration_minutes=60,
+                    date=some_day(case.opened_on, 300), duration_minutes=60,
                 )
                 if not counselling and offers and rng.random() < 0.5:
                     appointment.thematic_offer = offers[0]
@@ -99,7 +111,7 @@ def random_records(org: Org, rng: random.Random, year: int, n_cases: int, max_ap
                     records.goals.append(Goal(
                         case=case, category=rng.choice(categories), text="Ziel", agreed_on=agreed,
                         status=rng.choice(list(GoalStatus.values)),
-                        status_changed_on=agreed + timedelta(days=rng.randint(0, 300)),
+                        status_changed_on=some_day(agreed, 300),
                     ))
         Appointment.objects.bulk_create([a for a, _ in records.appointments])
         through = Appointment.topics.through

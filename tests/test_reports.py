@@ -3,6 +3,7 @@
 import random
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kim.casework.models import Appointment, CaseKind, GoalStatus
+from kim.reports.formatting import whole_percent
 from kim.reports.framework import ParamError, ReportParams, build_table, parse_params, registered_reports
 from kim.reports.periods import Period
 
@@ -148,8 +150,10 @@ def test_shares_are_whole_percent_of_the_parent_row(org):
     lead = org.leads[org.providers[0].pk]
     rows, _table = table_values(lead, "R1")
     counselling = rows["counselling"]
-    if rows["all"].values["n@0"]:
-        assert counselling.values["n%@0"] == counselling.values["n@0"] / rows["all"].values["n@0"]
+    assert rows["all"].values["n@0"], "the data should have appointments"
+    assert counselling.values["n%@0"] == Decimal(counselling.values["n@0"]) / Decimal(rows["all"].values["n@0"])
+    # Shown as whole percent, rounded half up: 71.5 % is 72 %.
+    assert whole_percent(Decimal("0.715")) == 72 and whole_percent(Decimal("0.714")) == 71
 
 
 def test_aggregate_readers_get_calendar_years_only(org):

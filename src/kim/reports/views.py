@@ -15,6 +15,7 @@ from kim.core.views import form_errors_from, render_form
 
 from . import services
 from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
+from .formatting import whole_percent
 from .forms import ReportParamsForm
 from .framework import ParamError, build_table, default_params, get_report, parse_params, registered_reports
 from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
@@ -108,7 +109,8 @@ def completeness(request):
             context["own_confirmation"] = next(
                 (c["confirmation"] for c in context["confirmations"] if c["provider"].pk == user.provider_id), None
             )
-            context["own_share"], context["own_cases"] = share, cases
+            context["own_share"] = whole_percent(share) if share is not None else None
+            context["own_cases"] = cases
     if user.sees_personal_data:
         context["gaps"] = my_gaps(user, deadline)
     return render(request, "reports/completeness.html", context)
