@@ -175,7 +175,7 @@ def test_the_command_line_lists_and_renders_reports(filled, capsysbinary):
 def test_coordination_sets_a_deadline_and_the_lead_confirms(client, world):
     client.force_login(world.coordination)
     response = client.post(reverse("reports:deadline-new"), {
-        "title": "Lenkungsgruppe 12/2026", "due_on": "2026-12-01", "period_start": "2026-01-01", "period_end": "2026-11-30",
+        "title": "Lenkungsgruppe 12/2026", "due_on": "2026-12-01", "year": "2025",
     })
     assert response.status_code == 302
     with scopes_disabled():

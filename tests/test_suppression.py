@@ -16,7 +16,10 @@ from .report_data import make_org, random_records
 
 K = 5
 INF = math.inf
-SUPPRESSIBLE = ["R1", "R2", "R2 cases", "R3", "R4", "R5", "R6", "R7", "R14"]
+SUPPRESSIBLE = ["R1", "R2", "R2 cases", "R3", "R4", "R5", "R6", "R7", "R10", "R14", "R15"]
+# What an attacker learns from R10's utilisation band about the active cases n of a row,
+# with capacity = key × FTE: (lowest share, share below which n lies).
+BANDS = {"unter 50 %": (0, 0.5), "50 bis 79 %": (0.5, 0.8), "80 bis 100 %": (0.8, 1.0001), "über 100 %": (1.0001, None)}
 
 
 def test_a_lone_small_cell_gets_a_partner():
@@ -94,20 +97,31 @@ class Attacker:
 def load_table(attacker, tag, payload, seen_hidden):
     """Add a downloaded JSON table to the attacker's knowledge; return its row keys in order."""
     keys = []
+    count_columns = [c for c in payload["columns"] if c["unit"] == "count"]
     for row in payload["rows"]:
-        for column in payload["columns"]:
-            if "%" in column["key"]:
-                continue
+        for column in count_columns:
             key = (tag, row["key"], column["key"])
             marker = "below" if column["key"] in row["below_k"] else ("hidden" if column["key"] in row["suppressed"] else None)
             attacker.cell(key, row["values"][column["key"]], marker)
-            if marker:
+            # R10 never shows its counts to aggregate readers; they are unknowns that may help
+            # the attacker (with the bands), but not small counts hidden by suppression.
+            if marker and payload["report"] != "R10":
                 seen_hidden.add(key)
                 # A hidden count never comes with its share.
                 share = column["key"].replace("@", "%@")
                 assert share not in row["values"] or row["values"][share] is None
         keys.append((row["key"], row["level"], row["sum_of_children"]))
-    columns = [c["key"] for c in payload["columns"] if "%" not in c["key"]]
+        band = row["values"].get("band@0")
+        if band in BANDS and row["values"].get("fte@0"):
+            capacity = row["values"]["key@0"] * row["values"]["fte@0"]
+            low, high = BANDS[band]
+            bounds = attacker.bounds[(tag, row["key"], "n@0")]
+            bounds[0] = max(bounds[0], math.ceil(low * capacity - 1e-9))
+            if high is not None:
+                bounds[1] = min(bounds[1], math.ceil(high * capacity - 1e-9) - 1)
+    if payload["report"] == "R2":
+        assert_ranking_ignores_hidden(payload)
+    columns = [c["key"] for c in count_columns]
     for index, (row_key, level, sums) in enumerate(keys):
         children = []
         for child_key, child_level, _sums in keys[index + 1:]:
@@ -119,6 +133,17 @@ def load_table(attacker, tag, payload, seen_hidden):
             for column in columns:
                 attacker.equalities.append(((tag, row_key, column), [(tag, c, column) for c in children]))
     return [k for k, _level, _sums in keys], columns
+
+
+def assert_ranking_ignores_hidden(payload):
+    """Topics are ranked by what the reader sees: a hidden topic never stands above a shown
+    one with a positive count, which would tell that it is larger."""
+    seen_hidden = False
+    for row in payload["rows"][1:]:
+        if "n@0" in row["suppressed"]:
+            seen_hidden = True
+        elif seen_hidden:
+            assert not row["values"]["n@0"], f"hidden topic ranked above {row['label']}"
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -152,6 +177,13 @@ def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
                         parts = [(t, row, column) for t in members if (t, row, column) in attacker.bounds]
                         if len(parts) == len(members):
                             relation.append(((all_tag, row, column), parts))
+    # R10 counts what R3 counts (active case-management cases on the reference date).
+    for year in (2022, 2023):
+        for name in ["all"] + [f"p{p.pk}" for p in org.providers]:
+            attacker.equalities.append((((("R3", year, name)), "total", "n@0"), [(("R10", year, name), "total", "n@0")]))
+        for provider in org.providers:
+            attacker.equalities.append(((("R3", year, f"p{provider.pk}"), "total", "n@0"),
+                                        [(("R10", year, "all"), f"p:{provider.pk}", "n@0")]))
     attacker.propagate()
     recovered = sorted(key for key in hidden if attacker.bounds[key][0] == attacker.bounds[key][1])
     assert hidden, "the data should produce small counts, or the test proves nothing"

@@ -78,8 +78,7 @@ def test_coordination_prepares_the_steering_group(page, auditor, district_with_f
     auditor.visit("deadline-new")
     page.get_by_label("Anlass").fill("Lenkungsgruppe 12/2026")
     page.get_by_label("Stichtag").fill(f"{last_year + 1}-12-01")
-    page.get_by_label("Zahlen ab").fill(f"{last_year}-01-01")
-    page.get_by_label("Zahlen bis").fill(f"{last_year}-12-31")
+    page.get_by_label("Jahr der Zahlen").fill(str(last_year))
     page.get_by_role("button", name="Speichern").click()
     page.wait_for_url("**/berichte/vollstaendigkeit/")
     assert page.get_by_text("noch nicht bestätigt").count() == 2

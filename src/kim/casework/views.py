@@ -109,10 +109,10 @@ def my_cases(request):
             match |= Q(pk=int(number))
         cases = cases.filter(match)
     page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
-    from kim.reports.completeness import current_deadline, my_gaps  # reports build on case work
+    from kim.reports.completeness import current_deadline, gap_cases, gaps_params  # reports build on case work
 
     return render(request, "casework/my_cases.html", {
-        "form": form, "page": page, "caseload": caseload(user), "gap_count": len(my_gaps(user, current_deadline())),
+        "form": form, "page": page, "caseload": caseload(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
         "stale_before": stale_before(), "reassessment_due_before": reassessment_due_before(),
     })
 

@@ -32,9 +32,9 @@ def current_deadline():
 
 
 def deadline_params(deadline) -> ReportParams:
-    return ReportParams(
-        period=Period.custom(deadline.period_start, deadline.period_end), reference_date=deadline.due_on
-    )
+    """The figures of a deadline: its calendar year, re-assessments and stale cases as of the
+    year's end (aggregate readers get whole years and 31 December only)."""
+    return ReportParams(period=Period.of("year", deadline.period_start.year), reference_date=deadline.period_end)
 
 
 def completeness_table(user, deadline):
@@ -78,18 +78,25 @@ def data_state(user) -> dict | None:
     return state
 
 
-def my_gaps(user, deadline):
-    """The user's own cases with documentation gaps, for links to fix them (personal data:
-    through the user's scope)."""
-    if deadline is not None:
-        params = deadline_params(deadline)
-    else:  # no deadline yet: the last twelve months up to today
-        today = timezone.localdate()
-        params = ReportParams(period=Period.custom(today - timedelta(days=365), today), reference_date=today)
+def gap_cases(user, params):
     cases = completeness_gaps(Case.objects.visible_to(user), params.period, params.reference_date)
     if user.is_case_manager:
         cases = cases.filter(case_manager=user)
-    gaps = cases.filter(is_complete=False).select_related("participant").order_by("opened_on")[:200]
+    return cases.filter(is_complete=False)
+
+
+def gaps_params(deadline):
+    if deadline is not None:
+        return deadline_params(deadline)
+    today = timezone.localdate()  # no deadline yet: the last twelve months up to today
+    return ReportParams(period=Period.custom(today - timedelta(days=365), today), reference_date=today)
+
+
+def my_gaps(user, deadline):
+    """The user's own cases with documentation gaps, for links to fix them (personal data:
+    through the user's scope)."""
+    params = gaps_params(deadline)
+    gaps = gap_cases(user, params).select_related("participant").order_by("opened_on")[:200]
     return [
         {"case": case, "gaps": [label for key, label in GAP_LABELS.items() if getattr(case, f"gap_{key}")]}
         for case in gaps

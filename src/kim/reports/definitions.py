@@ -248,7 +248,7 @@ class ShortAndReferralReport(Report):
         # Each person once per kind: only the first (lowest-numbered) of their cases of that
         # kind in the period counts, one uncorrelated GROUP BY subquery for all of them.
         first_cases = (
-            active_during(Case.objects.filter(kind__in=kinds, participant__isnull=False), period)
+            active_during(context.cases().filter(kind__in=kinds, participant__isnull=False), period)
             .values("participant", "kind").annotate(first=Min("pk")).values("first")
         )
         cases = active_during(context.cases().filter(kind__in=kinds), period).filter(
@@ -265,17 +265,19 @@ class CaseloadReport(Report):
         "Active case-management cases per case manager on the reference date, per filled "
         "full-time equivalent (FTE, recorded on the user), against the district's key."
     )
-    # A figure about the workload of staff, without any characteristic of participants:
-    # shown without suppression, like the completeness of documentation (R15).
+    # A figure about the workload of staff. Aggregate readers see FTE, key and a band of
+    # utilisation, never the exact counts: these would reveal cells that R3 hides.
     suppressible = False
     uses_period = False
     uses_reference_date = True
     measures = (
-        Measure("n", gettext_lazy("Active cases"), share=False),
+        Measure("n", gettext_lazy("Active cases"), share=False, private=True),
         Measure("fte", gettext_lazy("FTE"), kind="number", share=False, decimals=2),
-        Measure("per_fte", gettext_lazy("Cases per FTE"), kind="derived", share=False, decimals=1),
+        Measure("per_fte", gettext_lazy("Cases per FTE"), kind="derived", share=False, decimals=1, private=True),
         Measure("key", gettext_lazy("Key"), kind="number", share=False),
-        Measure("load", gettext_lazy("Utilisation of the key"), kind="derived", share=False, percent=True),
+        Measure("load", gettext_lazy("Utilisation of the key"), kind="derived", share=False, percent=True,
+                private=True),
+        Measure("band", gettext_lazy("Utilisation band"), kind="text", share=False),
     )
 
     def _case_managers(self, context):
@@ -318,10 +320,24 @@ class CaseloadReport(Report):
         cases = values.get("n") or 0
         # FTE is recorded per person, not per municipality: no ratio for one municipality.
         per_fte = (Decimal(cases) / fte) if fte and member is None else None
-        return {
-            "fte": fte, "key": self._key, "per_fte": per_fte,
-            "load": (per_fte / self._key) if per_fte is not None and self._key else None,
-        }
+        load = (per_fte / self._key) if per_fte is not None and self._key else None
+        return {"fte": fte, "key": self._key, "per_fte": per_fte, "load": load, "band": utilisation_band(load, fte)}
+
+
+# Bands of utilisation of the key; wide enough that no count can be worked out from them.
+BANDS = ((Decimal("0.5"), gettext_lazy("under 50 %")), (Decimal("0.8"), gettext_lazy("50 to 79 %")),
+         (Decimal("1.0001"), gettext_lazy("80 to 100 %")))
+
+
+def utilisation_band(load, fte) -> str:
+    """The band of a case manager's (or a group's) utilisation; none below half a position,
+    where a band would be as narrow as a count."""
+    if load is None or fte is None or fte < Decimal("0.5"):
+        return "–"
+    for upper, label in BANDS:
+        if load < upper:
+            return str(label)
+    return str(gettext_lazy("over 100 %"))
 
 
 @register
@@ -361,10 +377,13 @@ class ThematicOffersReport(Report):
         return {"n": dict(result)}
 
     def choose_rows(self, rows, values, params):
-        # Rows that are zero in every column are left out; a zero is no secret.
-        def nonzero(row):
-            return any(values.get((row.key, key)) for (r, key) in values if r == row.key and "%" not in key)
-        return [r for r in rows if r.key == "total" or nonzero(r)]
+        # Rows shown as zero in every column are left out: a shown zero is no secret. A hidden
+        # cell arrives here as None, so its row stays, whatever its value.
+        by_row = defaultdict(list)
+        for (row_key, column_key), value in values.items():
+            if "%" not in column_key:
+                by_row[row_key].append(value)
+        return [r for r in rows if r.key == "total" or any(v != 0 for v in by_row[r.key])]
 
 
 @register
@@ -373,16 +392,15 @@ class CompletenessReport(Report):
     title = gettext_lazy("Data completeness")
     description = gettext_lazy(
         "Per provider and case manager: cases worked on in the period, the share of complete "
-        "records and what is missing. Figures about documentation work, not about participants: "
-        "shown without suppression."
+        "records and what is missing."
     )
     uses_reference_date = True
-    suppressible = False
     chart_measure = "complete"
     measures = (
         Measure("cases", gettext_lazy("Cases"), share=False),
         Measure("complete", gettext_lazy("Complete records"), share=False),
-        Measure("complete_share", gettext_lazy("Share complete"), kind="derived", share=False, percent=True),
+        Measure("complete_share", gettext_lazy("Share complete"), kind="derived", share=False, percent=True,
+                inputs=("cases", "complete")),
         Measure("no_target_group", gettext_lazy("Without target group"), share=False),
         Measure("no_referral_source", gettext_lazy("Without referral source"), share=False),
         Measure("appointments_no_topic", gettext_lazy("Counselling without topic"), share=False),
@@ -445,7 +463,7 @@ def completeness_gaps(cases, period, reference_date):
         case=OuterRef("pk"), date__gte=stale_before(reference_date), date__lte=reference_date
     )
     statusless = Goal.objects.filter(case=OuterRef("pk"), status="")
-    open_on_reference = Q(opened_on__lte=reference_date) & (Q(closed_on__isnull=True) | Q(closed_on__gt=reference_date))
+    open_on_reference = Q(opened_on__lte=reference_date) & (Q(closed_on__isnull=True) | Q(closed_on__gte=reference_date))
     gaps = {
         "no_target_group": is_cm & Q(target_group__isnull=True),
         "no_referral_source": is_cm & Q(referral_source__isnull=True),

@@ -28,6 +28,8 @@ def format_cell(row, column, k: int) -> str:
     value = row.values.get(column.key)
     if value is None:
         return "" if column.is_share else "–"
+    if column.measure.kind == "text":
+        return str(value)
     if column.is_share or column.measure.percent:
         return f"{whole_percent(value)}\u00a0%"
     return format_number(value, column.measure.decimals)

@@ -21,6 +21,8 @@ from .suppression import Constraint, suppress
 
 REGISTRY: dict[str, type["Report"]] = {}
 TOTAL = "*"  # the member of a split that stands for all members together
+# Reference dates (month, day) open to aggregate readers.
+AGGREGATE_REFERENCE_DAYS = {(6, 30), (12, 31)}
 MUNICIPALITY, PROVIDER = "municipality", "provider"
 
 
@@ -105,11 +107,17 @@ class Measure:
     key: str
     label: str
     # count: a number of records, suppressed for aggregate readers; number: a figure about
-    # staff such as FTE, never suppressed; derived: computed from other measures.
+    # staff such as FTE, never suppressed; derived: computed from other measures; text: a
+    # category such as a utilisation band.
     kind: str = "count"
     share: bool = True
     decimals: int = 0
     percent: bool = False
+    # Shown only to readers who own the data; hidden for aggregate readers.
+    private: bool = False
+    # For a derived measure: the counted measures it is computed from (default: all); it is
+    # hidden wherever one of them is.
+    inputs: tuple = ()
 
 
 class Report:
@@ -185,11 +193,6 @@ class Context:
         return self._labels[split].get(member, str(member))
 
 
-def split_path(split: str, case_path: str = "") -> str:
-    """The field a grouped query splits by, seen from a case (`case_path` leads to it)."""
-    return f"{case_path}{split}_id"
-
-
 # ---------------------------------------------------------------- result
 
 
@@ -243,6 +246,14 @@ class Table:
 
 
 def check_params(context: Context, report: Report, params: ReportParams):
+    for day in (params.period.start, params.period.end, params.reference_date):
+        if not 1990 <= day.year <= 2100:
+            raise ParamError(_("The year must lie between 1990 and 2100."))
+    if context.suppressed and report.uses_reference_date and (params.reference_date.month, params.reference_date.day) not in AGGREGATE_REFERENCE_DAYS:
+        raise ParamError(_(
+            "District figures on a reference date are published for 30 June and 31 December only: "
+            "from two neighbouring days, hidden small numbers could be worked out."
+        ))
     if context.suppressed and report.suppressible:
         if report.uses_period and not params.period.is_calendar_year:
             raise ParamError(_(
@@ -289,7 +300,9 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
         below |= {(r, f"{m}@{index}") for r, m in period_below}
     for column in columns:
         column.heading = str(column.label) + (f" {column.period.label}" if len(periods) > 1 and column.period else "")
-    chosen = report.choose_rows(specs, {k: v for k, v in cells.items()}, params)
+    # Rows are chosen (ranked, left out) from what the reader may see, never from hidden values.
+    visible = {key: (None if key in hidden else value) for key, value in cells.items()}
+    chosen = report.choose_rows(specs, visible, params)
     rows = _rows(chosen, specs, columns, cells, hidden, below)
     return Table(
         report=report, params=params, described=params.describe(report, context), columns=columns,
@@ -341,8 +354,13 @@ def _cells_for_member(report, specs, by_split, split, member, context, suppressi
         for key, value in report.derive(row_values, spec, context, None if member == TOTAL else member).items():
             cells[(spec.key, key)] = value
             measure = next(m for m in report.measures if m.key == key)
-            if measure.kind == "derived" and any((spec.key, m.key) in hidden_cells for m in count_measures):
+            inputs = measure.inputs or [m.key for m in count_measures]
+            if measure.kind == "derived" and any((spec.key, name) in hidden_cells for name in inputs):
                 hidden_cells.add((spec.key, key))
+    if context.suppressed:
+        for measure in report.measures:
+            if measure.private:
+                hidden_cells |= {(spec.key, measure.key) for spec in specs}
     for spec in specs:
         for measure in report.measures:
             if not measure.share:
@@ -398,7 +416,6 @@ def _rows(chosen, specs, columns, cells, hidden, below):
         row = Row(key=spec.key, label=str(spec.label), level=spec.level, is_total=spec.key in total_keys,
                   sums_children=spec.sums_children)
         for column in columns:
-            measure_key, index = column.key.split("@")
             row.values[column.key] = cells.get((spec.key, column.key))
             if (spec.key, column.key) in hidden:
                 row.suppressed.add(column.key)

@@ -19,6 +19,14 @@ from .framework import ReportParams, build_table
 from .periods import Period
 from .renderers import cell_texts, chart_for, column_heading, legend, to_pdf
 
+def template_environment():
+    """Uploaded templates are untrusted: a sandbox (no attribute tricks reaching Python) with
+    escaping, so that "A & B <c>" in a text stays text."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(autoescape=True)
+
+
 ALLOWED_PLACEHOLDERS = {"titel", "kreis", "datenstand", "einleitung", "ausblick", "erstellt_am", "berichte"}
 
 
@@ -64,7 +72,7 @@ def check_template_placeholders(content: bytes):
 
     try:
         template = DocxTemplate(io.BytesIO(content))
-        names = template.get_undeclared_template_variables()
+        names = template.get_undeclared_template_variables(template_environment())
     except Exception as exc:  # docxtpl reports Jinja syntax errors as various exceptions
         raise ValidationError(
             _("The template cannot be read: %(error)s") % {"error": str(exc)[:200]}
@@ -92,7 +100,7 @@ def render_docx(paper, tables, data_state_text: str, template_bytes: bytes | Non
             "parameter": " · ".join(f"{k}: {v}" for k, v in table.described.items()),
             "tabelle": grid, "diagramm": image, "beschreibung": " ".join(filter(None, [alternative, legend(table)])),
         })
-    template.render({
+    template.render(jinja_env=template_environment(), autoescape=True, context={
         "titel": paper.title, "kreis": paper.district.name, "datenstand": data_state_text,
         "einleitung": paper.introduction, "ausblick": paper.closing,
         "erstellt_am": f"{timezone.localdate():%d.%m.%Y}", "berichte": reports,

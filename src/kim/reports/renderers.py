@@ -75,6 +75,8 @@ def _csv_value(row, column, k):
     value = row.values.get(column.key)
     if column.key in row.suppressed or value is None:
         return format_cell(row, column, k) if column.key in row.suppressed else ""
+    if column.measure.kind == "text":
+        return str(value)
     if column.is_share or column.measure.percent:
         return str(whole_percent(value))
     if column.measure.decimals:
@@ -87,6 +89,8 @@ def table_as_dict(table) -> dict:
         value = row.values.get(column.key)
         if column.key in row.suppressed or value is None:
             return None
+        if column.measure.kind == "text":
+            return str(value)
         if column.is_share or column.measure.percent:
             return whole_percent(value)
         return float(value) if column.measure.decimals else int(value)
@@ -107,7 +111,8 @@ def table_as_dict(table) -> dict:
         "columns": [
             {
                 "key": c.key, "label": column_heading(c), "measure": c.measure.key,
-                "unit": "percent" if c.is_share or c.measure.percent else ("number" if c.measure.decimals else "count"),
+                "unit": "percent" if c.is_share or c.measure.percent else (
+                    "text" if c.measure.kind == "text" else "number" if c.measure.decimals else "count"),
                 "period_start": c.period.start.isoformat() if c.period else None,
                 "period_end": c.period.end.isoformat() if c.period else None,
             }
@@ -194,6 +199,8 @@ def _xlsx_value(row, column, k):
     value = row.values.get(column.key)
     if value is None:
         return None
+    if column.measure.kind == "text":
+        return str(value)
     if column.is_share or column.measure.percent:
         return whole_percent(value) / 100
     return float(value) if column.measure.decimals else int(value)

@@ -1,6 +1,7 @@
 """State changes of controlling: one transaction and one audit entry each."""
 
 import zipfile
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
@@ -18,12 +19,13 @@ MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 
 
 @transaction.atomic
-def create_deadline(actor, title, due_on, period_start, period_end) -> ReportingDeadline:
-    if period_end < period_start:
-        raise ValidationError({"period_end": _("The end of the period lies before its start.")})
+def create_deadline(actor, title, due_on, year: int) -> ReportingDeadline:
+    """A deadline for the figures of one calendar year: district figures come in whole years."""
+    if not 1990 <= year <= 2100:
+        raise ValidationError({"year": _("The year must lie between 1990 and 2100.")})
     return create_object(
         actor, ReportingDeadline, district=actor.district, title=title, due_on=due_on,
-        period_start=period_start, period_end=period_end, created_by=actor,
+        period_start=date(year, 1, 1), period_end=date(year, 12, 31), created_by=actor,
     )
 
 
@@ -32,6 +34,9 @@ def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirm
     """The provider lead confirms the provider's data for the deadline (once)."""
     if not actor.is_provider_lead:
         raise ValidationError(_("Only the provider lead confirms the provider's data."))
+    latest = ReportingDeadline.objects.order_by("-due_on", "-pk").first()
+    if latest is None or latest.pk != deadline.pk:
+        raise ValidationError(_("Only the current deadline can be confirmed."))
     if DataConfirmation.objects.filter(deadline=deadline, provider_id=actor.provider_id).exists():
         raise ValidationError(_("The data of this provider has already been confirmed for this deadline."))
     if complete_share is not None:
@@ -88,6 +93,13 @@ def request_render(actor, paper, fmt: str) -> RenderJob:
 
     transaction.on_commit(lambda: render_paper.enqueue(job.pk))
     return job
+
+
+def start_job(job):
+    with transaction.atomic():
+        job.status, job.progress = RenderJob.Status.RUNNING, 5
+        job.save(update_fields=["status", "progress"])
+        record(job.requested_by, Action.UPDATE, job, changes={"status": [RenderJob.Status.QUEUED, job.status]})
 
 
 def finish_job(job, *, result=None, error=""):

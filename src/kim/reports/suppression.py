@@ -75,7 +75,10 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
                         complementary.add(member)
                         added = True
         if not added:
-            return Suppression(primary, complementary)
+            # Nothing left to hide around the exposed cells, yet one is still pinned: hide
+            # every cell rather than publish a recoverable one.
+            everything = set(values) | {cell for c in constraints for cell in (c.total, *c.parts)}
+            return Suppression(set(), everything)
 
 
 def _cheapest_visible(cell, involving, values, hidden):
@@ -95,17 +98,18 @@ def _cheapest_visible(cell, involving, values, hidden):
 
 def audit(values: dict, primary: set, complementary: set, constraints: list, k: int) -> dict:
     """Interval of each cell that an attacker can derive from the published cells."""
+    cells = set(values)
+    for constraint in constraints:
+        cells.update((constraint.total, *constraint.parts))
     bounds = {}
-    for cell, value in values.items():
+    for cell in cells:  # a cell absent from `values` is a zero
         if cell in primary:
             bounds[cell] = [1, k - 1]
         elif cell in complementary:
             bounds[cell] = [0, UNBOUNDED]
         else:
+            value = values.get(cell, 0)
             bounds[cell] = [value, value]
-    for constraint in constraints:
-        for cell in (constraint.total, *constraint.parts):
-            bounds.setdefault(cell, [0, 0])  # absent cells are published zeros
     for _round in range(200):
         changed = False
         for constraint in constraints:

@@ -15,18 +15,18 @@ log = logging.getLogger(__name__)
 def render_paper(job_id: int):
     from .completeness import data_state
     from .paper import paper_tables, render_docx, render_pdf
-    from .services import finish_job
+    from .services import finish_job, start_job
 
     with scopes_disabled():
         job = RenderJob.objects.select_related("paper", "paper__template", "requested_by", "district").get(pk=job_id)
     with translation.override("de"), scope(district=job.district_id):
         try:
-            job.status, job.progress = RenderJob.Status.RUNNING, 5
-            job.save(update_fields=["status", "progress"])
+            start_job(job)
             paper, user = job.paper, job.requested_by
 
             def progress(done, total):
-                # Reports are most of the work; the document itself is the last fifth.
+                # Reports are most of the work; the document itself is the last fifth. Progress
+                # is display state of the job, not a change worth an audit entry.
                 RenderJob.objects.filter(pk=job.pk).update(progress=5 + int(75 * done / max(total, 1)))
 
             tables = paper_tables(paper, user, progress)

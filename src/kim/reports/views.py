@@ -3,6 +3,7 @@ participant, except "my gaps", which goes through the case manager's own scope."
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from . import services
 from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
 from .formatting import whole_percent
 from .forms import ReportParamsForm
-from .framework import ParamError, build_table, default_params, get_report, parse_params, registered_reports
+from .framework import ParamError, ReportParams, build_table, default_params, get_report, parse_params, registered_reports
 from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
 from .paper import default_template_bytes
 from .renderers import FORMATS, cell_texts, chart_for, filename, legend
@@ -39,6 +40,7 @@ def dashboard(request):
     """Figures at a glance: the provider's own (leads) or the district's, suppressed."""
     user = request.user
     params = default_params()
+    params = ReportParams(period=params.period, reference_date=params.period.end)  # 31 December
     panels = []
     for report_id in ("R1", "R3", "R4"):
         table = build_table(user, report_id, params)
@@ -92,8 +94,7 @@ class DeadlineForm(KernForm):
     title = forms.CharField(label=gettext_lazy("Occasion"), max_length=160,
                             help_text=gettext_lazy("e.g. steering group 12/2026"))
     due_on = forms.DateField(label=gettext_lazy("Deadline"), widget=DateInput())
-    period_start = forms.DateField(label=gettext_lazy("Figures from"), widget=DateInput())
-    period_end = forms.DateField(label=gettext_lazy("Figures until"), widget=DateInput())
+    year = forms.IntegerField(label=gettext_lazy("Year of the figures"), min_value=1990, max_value=2100)
 
 
 @report_view
@@ -136,6 +137,9 @@ def confirm(request, pk):
     share, cases = provider_share(request.user, deadline)
     try:
         services.confirm_data(request.user, deadline, share, cases, note=request.POST.get("note", "")[:300])
+    except IntegrityError:  # a second click that raced the first
+        return render(request, "reports/message.html", {
+            "message": _("The data of this provider has already been confirmed for this deadline.")}, status=422)
     except ValidationError as exc:
         return render(request, "reports/message.html", {"message": " ".join(exc.messages)}, status=422)
     return redirect("reports:completeness")

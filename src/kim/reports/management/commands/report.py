@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--provider", help="Kennung des Trägers")
         parser.add_argument("--compare", action="store_true", help="mit dem Vorjahreszeitraum vergleichen")
         parser.add_argument("--top", help="Anzahl der Themen (R2)")
+        parser.add_argument("--unit", choices=["mentions", "cases"], help="R2: Themennennungen oder Fälle zählen")
         parser.add_argument("--output", "-o", help="Datei; ohne Angabe die Standardausgabe")
 
     def handle(self, *args, **options):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["username"], is_active=True).select_related("district").first()
         if user is None or user.district is None or user.district.slug != options["district"]:
             raise CommandError("Benutzer*in nicht gefunden oder nicht im angegebenen Kreis.")
-        raw = {key: options[key] for key in ("year", "period", "number", "start", "end", "municipality", "provider", "top")}
+        raw = {key: options[key] for key in ("year", "period", "number", "start", "end", "municipality", "provider", "top", "unit")}
         raw["reference_date"] = options["reference_date"]
         raw["compare"] = "1" if options["compare"] else ""
         try:
