@@ -276,3 +276,24 @@ def test_an_edited_default_template_is_accepted_and_used(client, world):
         "name": "Kreis Aue", "file": SimpleUploadedFile("vorlage.docx", template),
     })
     assert response.status_code == 302
+
+
+def test_word_templates_render_in_a_sandbox_and_keep_special_characters(world):
+    from docx import Document
+    from jinja2.exceptions import SecurityError
+
+    from kim.reports.models import CommitteePaper
+    from kim.reports.paper import render_docx
+
+    with scopes_disabled():
+        paper = CommitteePaper(district=world.district, title="Bericht", year=2025, reference_date=date(2025, 12, 31),
+                               introduction="Jobcenter & ABH <gemeinsam>", created_by=world.coordination)
+    document = Document(io.BytesIO(render_docx(paper, [], "Stand")))
+    assert "Jobcenter & ABH <gemeinsam>" in "\n".join(p.text for p in document.paragraphs)
+
+    hostile = Document()
+    hostile.add_paragraph("{{ titel.__class__.__mro__[1].__subclasses__()|length }}")
+    buffer = io.BytesIO()
+    hostile.save(buffer)
+    with pytest.raises(SecurityError):
+        render_docx(paper, [], "Stand", buffer.getvalue())

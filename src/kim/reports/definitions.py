@@ -10,7 +10,7 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kim.casework.models import Appointment, Assessment, Case, CaseKind, Goal, GoalStatus
+from kim.casework.models import Appointment, Assessment, CaseKind, Goal, GoalStatus
 from kim.casework.views import reassessment_due_before, stale_before
 from kim.core.models import GoalCategory, ReferralSource, ReferralTarget, Role, TargetGroup, ThematicOffer, Topic, User
 
@@ -257,8 +257,48 @@ class ShortAndReferralReport(Report):
         return {"n": dict(grouped(cases, "kind", case_split(split)))}
 
 
+class StaffReport(Report):
+    """Rows per provider and case manager (names of staff, never of participants): the
+    case managers the reader's scope covers, active ones only."""
+
+    def case_managers(self, context):
+        cached = getattr(self, "_staff", None)
+        if cached is not None and cached[0] is context:
+            return cached[1]
+        staff = User.objects.filter(district=context.district, role=Role.CASE_MANAGER, is_active=True)
+        if context.user.is_case_manager:
+            staff = staff.filter(pk=context.user.pk)
+        elif context.user.sees_personal_data or context.provider_filter:
+            staff = staff.filter(provider_id=context.provider_filter or context.user.provider_id)
+        staff = list(staff.select_related("provider").order_by("provider__name", "last_name", "first_name"))
+        self._staff = (context, staff)
+        return staff
+
+    def row_specs(self, context, params):
+        rows = [RowSpec("total", _("All case managers"), 0, sums_children=True)]
+        providers = set()
+        for user in self.case_managers(context):
+            if user.provider_id not in providers:
+                providers.add(user.provider_id)
+                rows.append(RowSpec(f"p:{user.provider_id}", str(user.provider), 1, "total", sums_children=True))
+            rows.append(RowSpec(f"u:{user.pk}", str(user), 2, f"p:{user.provider_id}"))
+        return rows
+
+    def roll_up(self, context, per_user: dict) -> dict:
+        """{row key: {member: n}} for case managers, their providers and the total, from
+        {user id: {member: n}}."""
+        result = {f"u:{user_id}": members for user_id, members in per_user.items()}
+        providers = defaultdict(list)
+        for user in self.case_managers(context):
+            providers[f"p:{user.provider_id}"].append(result.get(f"u:{user.pk}", {}))
+        for key, parts in providers.items():
+            result[key] = add_up(*parts)
+        result["total"] = add_up(*(result[key] for key in providers))
+        return result
+
+
 @register
-class CaseloadReport(Report):
+class CaseloadReport(StaffReport):
     id = "R10"
     title = gettext_lazy("Caseload")
     description = gettext_lazy(
@@ -280,40 +320,18 @@ class CaseloadReport(Report):
         Measure("band", gettext_lazy("Utilisation band"), kind="text", share=False),
     )
 
-    def _case_managers(self, context):
-        staff = User.objects.filter(district=context.district, role=Role.CASE_MANAGER, is_active=True)
-        if context.user.is_case_manager:
-            staff = staff.filter(pk=context.user.pk)
-        elif context.user.sees_personal_data or context.provider_filter:
-            staff = staff.filter(provider_id=context.provider_filter or context.user.provider_id)
-        return staff.select_related("provider").order_by("provider__name", "last_name", "first_name")
-
     def row_specs(self, context, params):
-        rows = [RowSpec("total", _("All case managers"), 0, sums_children=True)]
-        self._fte = {"total": Decimal(0)}
-        for user in self._case_managers(context):
-            provider_key = f"p:{user.provider_id}"
-            if provider_key not in self._fte:
-                rows.append(RowSpec(provider_key, str(user.provider), 1, "total", sums_children=True))
-                self._fte[provider_key] = Decimal(0)
-            rows.append(RowSpec(f"u:{user.pk}", str(user), 2, provider_key))
+        self._fte = {"total": Decimal(0)}  # FTE per row, read by `derive` for this build
+        for user in self.case_managers(context):
             self._fte[f"u:{user.pk}"] = user.fte
-            self._fte[provider_key] += user.fte
+            self._fte[f"p:{user.provider_id}"] = self._fte.get(f"p:{user.provider_id}", Decimal(0)) + user.fte
             self._fte["total"] += user.fte
         self._key = context.district.caseload_key
-        return rows
+        return super().row_specs(context, params)
 
     def counts(self, context, period, params, split):
         cases = active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
-        per_user = grouped(cases, "case_manager", case_split(split))
-        result = {f"u:{user_id}": members for user_id, members in per_user.items()}
-        providers = defaultdict(list)
-        for user in self._case_managers(context):
-            providers[f"p:{user.provider_id}"].append(result.get(f"u:{user.pk}", {}))
-        for key, parts in providers.items():
-            result[key] = add_up(*parts)
-        result["total"] = add_up(*(result[key] for key in providers))
-        return {"n": result}
+        return {"n": self.roll_up(context, grouped(cases, "case_manager", case_split(split)))}
 
     def derive(self, values, row, context, member):
         fte = self._fte.get(row.key, Decimal(0))
@@ -387,7 +405,7 @@ class ThematicOffersReport(Report):
 
 
 @register
-class CompletenessReport(Report):
+class CompletenessReport(StaffReport):
     id = "R15"
     title = gettext_lazy("Data completeness")
     description = gettext_lazy(
@@ -409,11 +427,6 @@ class CompletenessReport(Report):
         Measure("stale", gettext_lazy("No appointment for 90 days"), share=False),
     )
 
-    def row_specs(self, context, params):
-        return CaseloadReport.row_specs(self, context, params)
-
-    _case_managers = CaseloadReport._case_managers
-
     def counts(self, context, period, params, split):
         gaps = completeness_gaps(context.cases(), period, params.reference_date)
         split_field = case_split(split)
@@ -427,14 +440,7 @@ class CompletenessReport(Report):
                 queryset = gaps.filter(is_complete=True)
             else:
                 queryset = gaps.filter(**{f"gap_{measure.key}": True})
-            per_user = grouped(queryset, "case_manager", split_field)
-            rows = {f"u:{user_id}": members for user_id, members in per_user.items()}
-            providers = defaultdict(list)
-            for user in self._case_managers(context):
-                providers[f"p:{user.provider_id}"].append(rows.get(f"u:{user.pk}", {}))
-            for key, parts in providers.items():
-                rows[key] = add_up(*parts)
-            rows["total"] = add_up(*(rows[key] for key in providers))
+            rows = self.roll_up(context, grouped(queryset, "case_manager", split_field))
             result[measure.key] = rows
         return result
 

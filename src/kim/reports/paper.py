@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from .framework import ReportParams, build_table
 from .periods import Period
-from .renderers import cell_texts, chart_for, column_heading, legend, to_pdf
+from .renderers import add_docx_grid, chart_for, legend, to_pdf
 
 def template_environment():
     """Uploaded templates are untrusted: a sandbox (no attribute tricks reaching Python) with
@@ -92,7 +92,7 @@ def render_docx(paper, tables, data_state_text: str, template_bytes: bytes | Non
     reports = []
     for index, table in enumerate(tables):
         grid = template.new_subdoc()
-        add_table_to_docx_grid(grid, table)
+        add_docx_grid(grid, table)
         svg, alternative = chart_for(table, f"chart-{index}")
         image = InlineImage(template, io.BytesIO(svg_to_png(svg)), width=Cm(15)) if table.chart_data() else ""
         reports.append({
@@ -108,20 +108,6 @@ def render_docx(paper, tables, data_state_text: str, template_bytes: bytes | Non
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
-
-
-def add_table_to_docx_grid(subdoc, table):
-    """Only the table of a report (the template places heading, chart and text)."""
-    grid = subdoc.add_table(rows=1, cols=len(table.columns) + 1)
-    grid.style = "Table Grid"
-    grid.rows[0].cells[0].text = _("Row")
-    for index, column in enumerate(table.columns, start=1):
-        grid.rows[0].cells[index].text = column_heading(column)
-    for line in cell_texts(table):
-        cells = grid.add_row().cells
-        cells[0].text = ("    " * line["row"].level) + line["row"].label
-        for index, text in enumerate(line["cells"], start=1):
-            cells[index].text = text
 
 
 def render_pdf(paper, tables, data_state_text: str) -> bytes:

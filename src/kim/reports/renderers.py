@@ -243,11 +243,26 @@ def to_pdf(tables, **kwargs) -> bytes:
 
 def add_table_to_docx(document, table, chart_index=0):
     """A report as Word content: heading, parameters, table, chart with its text alternative."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     document.add_heading(f"{table.report.id} {table.report.title}", level=2)
     document.add_paragraph(" · ".join(f"{k}: {v}" for k, v in table.described.items()))
+    add_docx_grid(document, table)
+    if legend(table):
+        document.add_paragraph(legend(table))
+    svg, alternative = chart_for(table, f"chart-{chart_index}")
+    if table.chart_data():
+        document.add_picture(io.BytesIO(svg_to_png(svg)), width=Cm(15))
+        picture = document.inline_shapes[-1]
+        picture._inline.docPr.set("descr", alternative)
+        document.add_paragraph(alternative)
+
+
+def add_docx_grid(document, table):
+    """The table of a report in Word: labels indented by level, figures right-aligned."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     grid = document.add_table(rows=1, cols=len(table.columns) + 1)
     grid.style = "Table Grid"
     header = grid.rows[0].cells
@@ -265,14 +280,7 @@ def add_table_to_docx(document, table, chart_index=0):
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(9)
-    if legend(table):
-        document.add_paragraph(legend(table))
-    svg, alternative = chart_for(table, f"chart-{chart_index}")
-    if table.chart_data():
-        document.add_picture(io.BytesIO(svg_to_png(svg)), width=Cm(15))
-        picture = document.inline_shapes[-1]
-        picture._inline.docPr.set("descr", alternative)
-        document.add_paragraph(alternative)
+    return grid
 
 
 def to_docx(tables) -> bytes:
