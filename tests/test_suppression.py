@@ -98,6 +98,14 @@ def load_table(attacker, tag, payload, seen_hidden):
     """Add a downloaded JSON table to the attacker's knowledge; return its row keys in order."""
     keys = []
     count_columns = [c for c in payload["columns"] if c["unit"] == "count"]
+    if payload["report"] == "R10":
+        # R10 shows aggregate readers no counts; the active cases of each row are unknowns
+        # that the attacker narrows with the utilisation bands and ties to R3.
+        assert not count_columns
+        count_columns = [{"key": "n@0"}]
+        for row in payload["rows"]:
+            row["suppressed"] = [*row["suppressed"], "n@0"]
+            row["values"].setdefault("n@0", None)
     for row in payload["rows"]:
         for column in count_columns:
             key = (tag, row["key"], column["key"])

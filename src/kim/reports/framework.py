@@ -290,6 +290,8 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
             report, specs, by_split, split, member, context, suppressing
         )
         for measure in report.measures:
+            if measure.private and context.suppressed:
+                continue  # not shown to aggregate readers at all
             label = measure.label or report.title
             columns.append(Column(f"{measure.key}@{index}", label, measure, period if report.uses_period else None))
             if measure.share:

@@ -112,7 +112,7 @@ def table_as_dict(table) -> dict:
             {
                 "key": c.key, "label": column_heading(c), "measure": c.measure.key,
                 "unit": "percent" if c.is_share or c.measure.percent else (
-                    "text" if c.measure.kind == "text" else "number" if c.measure.decimals else "count"),
+                    "count" if c.measure.kind == "count" else "text" if c.measure.kind == "text" else "number"),
                 "period_start": c.period.start.isoformat() if c.period else None,
                 "period_end": c.period.end.isoformat() if c.period else None,
             }
