@@ -7,9 +7,9 @@ A published table is a set of cells tied by sums: a parent row is the sum of its
 the district column is the sum of the municipality columns (and of the provider columns).
 The audit below is what an attacker does with those sums: it narrows each hidden cell to
 an interval, knowing that a cell shown as "< k" lies in 1..k-1 and nothing of a cell
-hidden without a range. While some hidden cell's interval is a single value, the smallest
-visible cell of a sum it takes part in is hidden as well; when none is left, the "< k"
-cells of that sum lose their range.
+hidden without a range. While some hidden cell's interval is a single value other than
+zero, the smallest visible non-zero cell of a sum it takes part in is hidden as well; when
+none is left, a pinned "< k" cell loses its range, and only then are zeros hidden.
 """
 
 import math
@@ -54,42 +54,45 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
 
     while True:
         bounds = audit(values, primary, complementary, constraints, k)
-        exposed = sorted((c for c in primary | complementary if bounds[c][0] == bounds[c][1]), key=repr)
+        # A hidden cell worked out as zero tells nothing: zeros are shown anyway.
+        exposed = sorted(
+            (c for c in primary | complementary if bounds[c][0] == bounds[c][1] != 0), key=repr
+        )
         if not exposed:
             return Suppression(primary, complementary)
-        added = False
+        changed = False
         for cell in exposed:
-            candidate = _cheapest_visible(cell, involving, values, primary | complementary)
+            candidate = _cheapest_visible(cell, involving, values, primary | complementary, zeros=False)
+            if candidate is None and cell in primary:
+                # Only "< k" cells are left around it, and their ranges pin it (four cells of
+                # at least 1 in a total below 5 are 1 each): it loses its range.
+                primary.discard(cell)
+                complementary.add(cell)
+                changed = True
+                continue
+            if candidate is None:
+                candidate = _cheapest_visible(cell, involving, values, primary | complementary, zeros=True)
             if candidate is not None:
                 complementary.add(candidate)
-                added = True
-        if added:
-            continue
-        # Everything around is hidden, yet the ranges of "< k" pin a value (four cells of
-        # at least 1 in a total below 5 are 1 each): show those cells without a range.
-        for cell in exposed:
-            for constraint in involving[cell]:
-                for member in (constraint.total, *constraint.parts):
-                    if member in primary:
-                        primary.discard(member)
-                        complementary.add(member)
-                        added = True
-        if not added:
+                changed = True
+        if not changed:
             # Nothing left to hide around the exposed cells, yet one is still pinned: hide
             # every cell rather than publish a recoverable one.
             everything = set(values) | {cell for c in constraints for cell in (c.total, *c.parts)}
             return Suppression(set(), everything)
 
 
-def _cheapest_visible(cell, involving, values, hidden):
+def _cheapest_visible(cell, involving, values, hidden, zeros):
     """The visible cell sharing a sum with `cell` whose hiding costs least: the smallest
-    non-zero part, then the total, then a zero."""
+    non-zero part, then the total; zeros only when asked."""
     best = None
     for constraint in involving[cell]:
         for candidate, is_total in [(p, False) for p in constraint.parts] + [(constraint.total, True)]:
             if candidate in hidden or candidate == cell:
                 continue
             value = values.get(candidate, 0)
+            if value == 0 and not zeros:
+                continue
             rank = (value == 0, is_total, value, repr(candidate))
             if best is None or rank < best[0]:
                 best = (rank, candidate)
