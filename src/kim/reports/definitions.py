@@ -457,6 +457,8 @@ def completeness_gaps(cases, period, reference_date):
     case not assessed for six months; an open case without appointment for 90 days."""
     cases = active_during(cases, period)
     is_cm = Q(kind=CaseKind.CASE_MANAGEMENT)
+    # The subqueries below are tied to the outer case (`case=OuterRef("pk")`), which the
+    # caller has scoped; they never reach records of other cases.
     untopiced = Appointment.objects.filter(
         case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end),
         topics__isnull=True,
