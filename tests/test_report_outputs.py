@@ -147,6 +147,18 @@ def test_a_bad_period_gets_a_german_message_not_an_error(client, world):
     assert "Jahr" in response.content.decode()
 
 
+@pytest.mark.parametrize("report_id, query", [
+    ("R3", {"reference_date": "0001-01-01"}), ("R15", {"reference_date": "0001-01-01"}),
+    ("R3", {"reference_date": "2023-02-30"}), ("R1", {"year": "abc"}), ("R1", {"municipality": "999999"}),
+    ("R2", {"top": "1000"}), ("R2", {"unit": "x"}), ("R1", {"period": "custom", "start": "2023-01-01", "end": "9999-12-31"}),
+])
+def test_odd_parameters_answer_400_with_a_message(client, world, report_id, query):
+    client.force_login(world.lead)
+    response = client.get(reverse("reports:report", args=[report_id]), query)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
 def test_reports_never_list_a_participant(client, world):
     client.force_login(world.coordination)
     for report_id in ["R1", "R3", "R10", "R15"]:
