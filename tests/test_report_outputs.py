@@ -114,7 +114,7 @@ def test_csv_is_semicolon_separated_utf8_with_bom(filled):
 def test_json_gives_numbers_levels_and_suppressed_cells_as_null(filled):
     table = table_for(filled.coordination, "R3")
     payload = json.loads(render(table, "json"))
-    assert payload["report"] == "R3" and payload["suppression"] == {"applied": True, "k": 5}
+    assert payload["report"] == "R3" and payload["suppression"] == {"applied": True, "k": 5, "withheld": False}
     assert {c["key"] for c in payload["columns"]} >= {"n@0", "n%@0"}
     for row in payload["rows"]:
         assert isinstance(row["level"], int)
@@ -291,6 +291,7 @@ def test_an_edited_default_template_is_accepted_and_used(client, world):
 
 
 def test_word_templates_render_in_a_sandbox_and_keep_special_characters(world):
+    """Templates read the context's keys only: no attribute or method of any object."""
     from docx import Document
     from jinja2.exceptions import SecurityError
 
@@ -303,9 +304,12 @@ def test_word_templates_render_in_a_sandbox_and_keep_special_characters(world):
     document = Document(io.BytesIO(render_docx(paper, [], "Stand")))
     assert "Jobcenter & ABH <gemeinsam>" in "\n".join(p.text for p in document.paragraphs)
 
-    hostile = Document()
-    hostile.add_paragraph("{{ titel.__class__.__mro__[1].__subclasses__()|length }}")
-    buffer = io.BytesIO()
-    hostile.save(buffer)
-    with pytest.raises(SecurityError):
-        render_docx(paper, [], "Stand", buffer.getvalue())
+    for attack in ["{{ titel.__class__.__mro__[1].__subclasses__()|length }}",
+                   "{% for b in berichte %}{{ b.tabelle.tpl }}{% endfor %}",
+                   "{% for b in berichte %}{{ b.tabelle.subdocx.save('/tmp/kim-attack.docx') }}{% endfor %}"]:
+        hostile = Document()
+        hostile.add_paragraph(attack)
+        buffer = io.BytesIO()
+        hostile.save(buffer)
+        with pytest.raises(SecurityError):
+            render_docx(paper, [table_for(world.lead, "R3")], "Stand", buffer.getvalue())

@@ -16,7 +16,7 @@ from .report_data import make_org, random_records
 
 K = 5
 INF = math.inf
-SUPPRESSIBLE = ["R1", "R2", "R2 cases", "R3", "R4", "R5", "R6", "R7", "R10", "R14", "R15"]
+SUPPRESSIBLE = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R10", "R14"]
 # What an attacker learns from R10's utilisation band about the active cases n of a row,
 # with capacity = key × FTE: (lowest share, share below which n lies).
 BANDS = {"unter 50 %": (0, 0.5), "50 bis 79 %": (0.5, 0.8), "80 bis 100 %": (0.8, 1.0001), "über 100 %": (1.0001, None)}
@@ -29,16 +29,17 @@ def test_a_lone_small_cell_gets_a_partner():
     assert result.complementary == {"b"} or result.complementary == {"c"}
 
 
-def test_two_small_cells_that_pin_each_other_are_protected():
-    # a + b = 2 with both hidden as "< 5" would still give a = b = 1.
-    values = {"total": 12, "a": 1, "b": 1, "c": 10}
+def test_small_cells_at_their_limit_are_protected():
+    # a + b = 8 with both shown as "< 5" would still give a = b = 4.
+    values = {"total": 18, "a": 4, "b": 4, "c": 10}
     result = suppress(values, [Constraint("total", ("a", "b", "c"))], K)
     assert "c" in result.hidden or "total" in result.hidden
 
 
-def test_nothing_is_hidden_when_all_counts_are_large_or_zero():
+def test_zero_is_shown_as_below_k_like_any_small_count():
     values = {"total": 25, "a": 0, "b": 10, "c": 15}
-    assert suppress(values, [Constraint("total", ("a", "b", "c"))], K).hidden == set()
+    result = suppress(values, [Constraint("total", ("a", "b", "c"))], K)
+    assert result.primary == {"a"} and result.complementary == set()  # 0 is no secret in a sum of 25
 
 
 # ---------------------------------------------------------------- the attacker
@@ -47,7 +48,7 @@ def test_nothing_is_hidden_when_all_counts_are_large_or_zero():
 class Attacker:
     """Interval reasoning over everything downloaded: each row with children is the sum of
     them; the district table is the sum of the provider tables and at least the sum of the
-    municipality tables. "< k" means 1..k-1; of another hidden cell nothing is known."""
+    municipality tables. "< k" means 0..k-1; any other hidden cell is at least k."""
 
     def __init__(self, k):
         self.k = k
@@ -57,8 +58,10 @@ class Attacker:
 
     def cell(self, key, value, marker):
         if marker == "below":
-            self.bounds[key] = [1, self.k - 1]
+            self.bounds[key] = [0, self.k - 1]
         elif marker == "hidden":
+            self.bounds[key] = [self.k, INF]  # every count below k is shown as "< k"
+        elif marker == "unknown":
             self.bounds[key] = [0, INF]
         else:
             self.bounds[key] = [value, value]
@@ -101,7 +104,7 @@ def load_table(attacker, tag, payload, seen_hidden):
     if payload["report"] == "R10" and not count_columns:
         # R10 shows aggregate readers no counts; the active cases of each row are unknowns
         # that the attacker narrows with the utilisation bands and ties to R3.
-        count_columns = [{"key": "n@0"}]
+        count_columns = [{"key": "n@0", "implicit": True}]
         for row in payload["rows"]:
             row["suppressed"] = [*row["suppressed"], "n@0"]
             row["values"].setdefault("n@0", None)
@@ -109,6 +112,8 @@ def load_table(attacker, tag, payload, seen_hidden):
         for column in count_columns:
             key = (tag, row["key"], column["key"])
             marker = "below" if column["key"] in row["below_k"] else ("hidden" if column["key"] in row["suppressed"] else None)
+            if marker and (payload["suppression"]["withheld"] or column.get("implicit")):
+                marker = "unknown"  # a withheld table, or R10's counts that are never shown
             attacker.cell(key, row["values"][column["key"]], marker)
             # R10 never shows its counts to aggregate readers; they are unknowns that may help
             # the attacker (with the bands), but not small counts hidden by suppression.
@@ -192,8 +197,8 @@ def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
             attacker.equalities.append(((("R3", year, f"p{provider.pk}"), "total", "n@0"),
                                         [(("R10", year, "all"), f"p:{provider.pk}", "n@0")]))
     attacker.propagate()
-    # A hidden cell worked out as zero reveals nothing (zeros are shown anyway); any other
-    # value worked out is a failure, small or not.
+    # A hidden cell worked out as zero reveals no small count; any other value worked out is
+    # a failure, small or not.
     recovered = sorted(key for key in hidden if attacker.bounds[key][0] == attacker.bounds[key][1] != 0)
     assert hidden, "the data should produce small counts, or the test proves nothing"
     assert downloads == len(SUPPRESSIBLE) * 2 * 7

@@ -305,8 +305,8 @@ class CaseloadReport(StaffReport):
         "Active case-management cases per case manager on the reference date, per filled "
         "full-time equivalent (FTE, recorded on the user), against the district's key."
     )
-    # A figure about the workload of staff. Aggregate readers see FTE, key and a band of
-    # utilisation, never the exact counts: these would reveal cells that R3 hides.
+    # A figure about the workload of staff. Aggregate readers see FTE and key only: counts,
+    # ratios or even bands of utilisation would narrow cells that R3 hides.
     suppressible = False
     uses_period = False
     uses_reference_date = True
@@ -317,7 +317,7 @@ class CaseloadReport(StaffReport):
         Measure("key", gettext_lazy("Key"), kind="number", share=False),
         Measure("load", gettext_lazy("Utilisation of the key"), kind="derived", share=False, percent=True,
                 private=True),
-        Measure("band", gettext_lazy("Utilisation band"), kind="text", share=False),
+        Measure("band", gettext_lazy("Utilisation band"), kind="text", share=False, private=True),
     )
 
     def row_specs(self, context, params):
@@ -410,9 +410,13 @@ class CompletenessReport(StaffReport):
     title = gettext_lazy("Data completeness")
     description = gettext_lazy(
         "Per provider and case manager: cases worked on in the period, the share of complete "
-        "records and what is missing."
+        "records and what is missing. Figures about documentation work, not about participants: "
+        "shown without suppression."
     )
     uses_reference_date = True
+    # Coordination needs to see who has gaps; a "< 5" would hide whether any exist. The
+    # counts describe staff's documentation, and no suppressed report counts the same set.
+    suppressible = False
     chart_measure = "complete"
     measures = (
         Measure("cases", gettext_lazy("Cases"), share=False),

@@ -229,6 +229,8 @@ class Table:
     rows: list[Row]
     suppressed_for_reader: bool
     k: int
+    # No choice of hidden cells protected the small counts: nothing is published.
+    withheld: bool = False
     generated_at: object = field(default_factory=timezone.now)
     notes: list[str] = field(default_factory=list)
 
@@ -253,6 +255,11 @@ def check_params(context: Context, report: Report, params: ReportParams):
         raise ParamError(_(
             "District figures on a reference date are published for 30 June and 31 December only: "
             "from two neighbouring days, hidden small numbers could be worked out."
+        ))
+    if context.suppressed and report.uses_top and params.unit == "cases":
+        raise ParamError(_(
+            "District figures count topic mentions: counted by case, topics overlap, and hidden small "
+            "numbers could be worked out."
         ))
     if context.suppressed and report.suppressible:
         if report.uses_period and not params.period.is_calendar_year:
@@ -279,16 +286,17 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
     if not report.uses_period:
         periods = [params.period]
     specs = report.row_specs(context, params)
-    columns, cells, hidden, below = [], {}, set(), set()
+    columns, cells, hidden, below, withheld = [], {}, set(), set(), False
     member, split = _published_member(context, params)
     for index, period in enumerate(periods):
         # Suppression always sees both splits, in the same order whatever the filter, so
         # that every table cut from the same records hides the same cells.
         needed = (MUNICIPALITY, PROVIDER) if suppressing else (split,)
         by_split = {name: report.counts(context, period, params, name) for name in needed}
-        period_cells, period_hidden, period_below = _cells_for_member(
+        period_cells, period_hidden, period_below, period_withheld = _cells_for_member(
             report, specs, by_split, split, member, context, suppressing
         )
+        withheld |= period_withheld
         for measure in report.measures:
             if measure.private and context.suppressed:
                 continue  # not shown to aggregate readers at all
@@ -308,7 +316,7 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
     rows = _rows(chosen, specs, columns, cells, hidden, below)
     return Table(
         report=report, params=params, described=params.describe(report, context), columns=columns,
-        rows=rows, suppressed_for_reader=suppressing, k=context.k,
+        rows=rows, suppressed_for_reader=suppressing, k=context.k, withheld=withheld,
     )
 
 
@@ -331,9 +339,10 @@ def _cells_for_member(report, specs, by_split, split, member, context, suppressi
                     values[(measure.key, spec.key, split_name, m)] = value
                 values[(measure.key, spec.key, TOTAL)] = sum(members.values())
     hidden = below = set()
+    withheld = False
     if suppressing:
         result = suppress(values, _constraints(report, specs, by_split, count_measures), context.k)
-        hidden, below = result.hidden, result.primary
+        hidden, below, withheld = result.hidden, result.primary, result.withheld
 
     def cell_key(measure_key, row_key):
         if member == TOTAL:
@@ -346,10 +355,10 @@ def _cells_for_member(report, specs, by_split, split, member, context, suppressi
             continue
         for spec in specs:
             key = cell_key(measure.key, spec.key)
-            cells[(spec.key, measure.key)] = values.get(key, 0)
-            if key in hidden:
+            value = cells[(spec.key, measure.key)] = values.get(key, 0)
+            if key in hidden or (suppressing and value < context.k):
                 hidden_cells.add((spec.key, measure.key))
-            if key in below:
+            if not withheld and (key in below or (suppressing and value < context.k)):
                 below_cells.add((spec.key, measure.key))
     for spec in specs:
         row_values = {m: cells.get((spec.key, m)) for m in [x.key for x in count_measures]}
@@ -378,7 +387,7 @@ def _cells_for_member(report, specs, by_split, split, member, context, suppressi
             )
             if (spec.key, measure.key) in hidden_cells or (parent, measure.key) in hidden_cells:
                 hidden_cells.add((spec.key, share_key))
-    return cells, hidden_cells, below_cells
+    return cells, hidden_cells, below_cells, withheld
 
 
 def _constraints(report, specs, by_split, count_measures):

@@ -20,11 +20,21 @@ from .periods import Period
 from .renderers import add_docx_grid, chart_for, legend, to_pdf
 
 def template_environment():
-    """Uploaded templates are untrusted: a sandbox (no attribute tricks reaching Python) with
-    escaping, so that "A & B <c>" in a text stays text."""
+    """Uploaded templates are untrusted. They read the keys of the context's dictionaries
+    and nothing else: no attribute and no method of any object (the tables and pictures are
+    docxtpl objects whose methods read and write files). Text is escaped, so that
+    "A & B <c>" stays text."""
+    from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(autoescape=True)
+    class KeysOnlySandbox(SandboxedEnvironment):
+        def is_safe_attribute(self, obj, attr, value):
+            return False
+
+        def is_safe_callable(self, obj):
+            return False
+
+    return KeysOnlySandbox(autoescape=True, undefined=StrictUndefined)
 
 
 ALLOWED_PLACEHOLDERS = {"titel", "kreis", "datenstand", "einleitung", "ausblick", "erstellt_am", "berichte"}

@@ -37,9 +37,12 @@ def column_heading(column) -> str:
 def legend(table) -> str:
     if not table.suppressed_for_reader:
         return ""
+    if table.withheld:
+        return _("Too few cases: this table is not published for the district, so that small counts "
+                 "cannot be worked out.")
     return _(
-        "Small counts: '< %(k)d' stands for 1 to %(below)d; '%(mark)s' is hidden so that such a count "
-        "cannot be worked out from totals."
+        "Small counts: '< %(k)d' stands for 0 to %(below)d; '%(mark)s' is a count of %(k)d or more, "
+        "hidden so that small counts cannot be worked out from totals."
     ) % {"k": table.k, "below": table.k - 1, "mark": HIDDEN_MARK}
 
 
@@ -128,7 +131,7 @@ def table_as_dict(table) -> dict:
             }
             for row in table.rows
         ],
-        "suppression": {"applied": table.suppressed_for_reader, "k": table.k},
+        "suppression": {"applied": table.suppressed_for_reader, "k": table.k, "withheld": table.withheld},
         "data_state": getattr(table, "data_state", None),
         "generated_at": table.generated_at.isoformat(),
     }

@@ -1,15 +1,16 @@
 """Small-count suppression for readers outside the provider that owns the data.
 
-Primary suppression hides every count from 1 to k-1. Complementary suppression then hides
-further cells until no hidden value can be worked out exactly from the published ones.
+Primary suppression shows every count below k as "< k" (zero included, so that "< k" means
+0..k-1 and nothing more). Complementary suppression then hides further counts, all of at
+least k, until no hidden value can be worked out exactly from the published ones.
 
 A published table is a set of cells tied by sums: a parent row is the sum of its children,
 the district column is the sum of the municipality columns (and of the provider columns).
 The audit below is what an attacker does with those sums: it narrows each hidden cell to
-an interval, knowing that a cell shown as "< k" lies in 1..k-1 and nothing of a cell
-hidden without a range. While some hidden cell's interval is a single value other than
-zero, the smallest visible non-zero cell of a sum it takes part in is hidden as well; when
-none is left, a pinned "< k" cell loses its range, and only then are zeros hidden.
+an interval, knowing that "< k" lies in 0..k-1 and a hidden cell without range is at least
+k. While some hidden cell's interval is a single value other than zero, the smallest
+visible cell of a sum it takes part in is hidden as well. Should nothing be left to hide,
+the table is withheld as a whole.
 """
 
 import math
@@ -31,6 +32,7 @@ class Constraint:
 class Suppression:
     primary: set
     complementary: set
+    withheld: bool = False
 
     @property
     def hidden(self) -> set:
@@ -40,11 +42,16 @@ class Suppression:
 def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppression:
     """Cells of `values` to hide so that none of them can be recomputed from the rest.
 
-    `primary` are the cells shown as "< k" (an attacker knows they lie in 1..k-1);
-    `complementary` are shown as hidden without a range (an attacker knows nothing of them:
-    they may be zero, small or large)."""
+    `primary` are the cells shown as "< k": every count from 0 to k-1, so that "< k" tells
+    an attacker no more than 0..k-1. `complementary` are counts of at least k, shown as
+    hidden: every visible count is at least k, so an attacker knows that much of them.
+    `withheld` is set when no choice of cells protects the small ones; then nothing of the
+    table is published."""
     constraints = [c for c in constraints if c.parts]
-    primary = {cell for cell, value in values.items() if 0 < value < k}
+    cells = set(values)
+    for constraint in constraints:
+        cells.update((constraint.total, *constraint.parts))
+    primary = {cell for cell in cells if values.get(cell, 0) < k}
     complementary: set = set()
     involving = defaultdict(list)
     for constraint in constraints:
@@ -54,7 +61,7 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
 
     while True:
         bounds = audit(values, primary, complementary, constraints, k)
-        # A hidden cell worked out as zero tells nothing: zeros are shown anyway.
+        # A hidden cell worked out as zero tells nothing that a small count would hide.
         exposed = sorted(
             (c for c in primary | complementary if bounds[c][0] == bounds[c][1] != 0), key=repr
         )
@@ -62,38 +69,24 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
             return Suppression(primary, complementary)
         changed = False
         for cell in exposed:
-            candidate = _cheapest_visible(cell, involving, values, primary | complementary, zeros=False)
-            if candidate is None and cell in primary:
-                # Only "< k" cells are left around it, and their ranges pin it (four cells of
-                # at least 1 in a total below 5 are 1 each): it loses its range.
-                primary.discard(cell)
-                complementary.add(cell)
-                changed = True
-                continue
-            if candidate is None:
-                candidate = _cheapest_visible(cell, involving, values, primary | complementary, zeros=True)
+            candidate = _cheapest_visible(cell, involving, values, primary | complementary)
             if candidate is not None:
                 complementary.add(candidate)
                 changed = True
         if not changed:
-            # Nothing left to hide around the exposed cells, yet one is still pinned: hide
-            # every cell rather than publish a recoverable one.
-            everything = set(values) | {cell for c in constraints for cell in (c.total, *c.parts)}
-            return Suppression(set(), everything)
+            return Suppression(set(), cells, withheld=True)
 
 
-def _cheapest_visible(cell, involving, values, hidden, zeros):
+def _cheapest_visible(cell, involving, values, hidden):
     """The visible cell sharing a sum with `cell` whose hiding costs least: the smallest
-    non-zero part, then the total; zeros only when asked."""
+    part, then the total (every visible cell is a count of at least k)."""
     best = None
     for constraint in involving[cell]:
         for candidate, is_total in [(p, False) for p in constraint.parts] + [(constraint.total, True)]:
             if candidate in hidden or candidate == cell:
                 continue
             value = values.get(candidate, 0)
-            if value == 0 and not zeros:
-                continue
-            rank = (value == 0, is_total, value, repr(candidate))
+            rank = (is_total, value, repr(candidate))
             if best is None or rank < best[0]:
                 best = (rank, candidate)
     return best[1] if best else None
@@ -107,9 +100,9 @@ def audit(values: dict, primary: set, complementary: set, constraints: list, k: 
     bounds = {}
     for cell in cells:  # a cell absent from `values` is a zero
         if cell in primary:
-            bounds[cell] = [1, k - 1]
+            bounds[cell] = [0, k - 1]
         elif cell in complementary:
-            bounds[cell] = [0, UNBOUNDED]
+            bounds[cell] = [k, UNBOUNDED]
         else:
             value = values.get(cell, 0)
             bounds[cell] = [value, value]
