@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kim.core",
     "kim.casework",
     "kim.reports",
+    "kim.exchange",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ urlpatterns = [
     path("protokoll/", views.audit_trail, name="audit-trail"),
     path("fallarbeit/", include("kim.casework.urls")),
     path("berichte/", include("kim.reports.urls")),
+    path("daten/", include("kim.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
     "fallmanagerin": ["/fallarbeit/teilnehmende/", "/fallarbeit/termine/", "/fallarbeit/termine/neu/",
-                      "/fallarbeit/vertretung/", "/fallarbeit/?status=all", "/passwort/"],
-    "leitung": ["/fallarbeit/", "/protokoll/"],
+                      "/fallarbeit/vertretung/", "/fallarbeit/?status=all", "/passwort/", "/daten/"],
+    "leitung": ["/fallarbeit/", "/protokoll/", "/daten/"],
     "verwaltung": ["/", "/verwaltung/benutzer/", "/verwaltung/benutzer/neu/", "/verwaltung/organisation/",
                    "/verwaltung/organisation/provider/neu/", "/verwaltung/einstellungen/", "/verwaltung/kataloge/topics/",
                    "/verwaltung/kataloge/topics/neu/", "/protokoll/"],

@@ -36,7 +36,7 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def record(actor, action: str, obj: models.Model, *, changes: dict | None = None) -> AuditEntry:
+def record(actor, action: str, obj: models.Model, *, changes: dict | None = None, provider_id=None) -> AuditEntry:
     """Append one audit entry for `obj`. District and provider come from the object, so
     that each provider's lead sees the trail of exactly its own records."""
     district_id = getattr(obj, "district_id", None) or getattr(actor, "district_id", None)
@@ -44,7 +44,7 @@ def record(actor, action: str, obj: models.Model, *, changes: dict | None = None
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         district_id=district_id,
-        provider_id=getattr(obj, "provider_id", None),
+        provider_id=provider_id or getattr(obj, "provider_id", None),
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk or ""),
         object_label=getattr(obj, "audit_label", "") or str(obj.pk or ""),

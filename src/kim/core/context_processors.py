@@ -16,6 +16,7 @@ def navigation(request):
             (_("Participants"), reverse("casework:participants")),
             (_("Appointments"), reverse("casework:appointments")),
             (_("Deputyships"), reverse("casework:deputies")),
+            (_("Data exchange"), reverse("exchange:index")),
         ]
     if user.role == Role.PROVIDER_LEAD:  # other aggregate readers start on the key figures
         items.append((_("Key figures"), reverse("reports:dashboard")))

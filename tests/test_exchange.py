@@ -1,0 +1,116 @@
+"""Data out: the standard workbook template, the provider export, data-subject access."""
+
+import csv
+import io
+import json
+import subprocess
+import zipfile
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+from openpyxl import load_workbook
+
+from kim.core.models import AuditEntry, TargetGroup
+from kim.exchange.workbook import SHEETS, neutralise
+
+from .factories import AppointmentFactory, CaseFactory, ConsentFactory, GoalFactory, ParticipantFactory
+
+
+def test_the_template_has_the_documented_sheets_and_catalogue_dropdowns(client, world):
+    client.force_login(world.insider)
+    response = client.get(reverse("exchange:template"))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    for sheet, headers in SHEETS.items():
+        assert [c.value for c in workbook[sheet][1]] == headers
+    with scopes_disabled():
+        labels = set(TargetGroup.objects.filter(district=world.district).values_list("label", flat=True))
+    lists = workbook["Wertelisten"]
+    column = next(c.column for c in lists[1] if c.value == "Fälle: Zielgruppe")
+    assert {lists.cell(r, column).value for r in range(2, lists.max_row + 1)} - {None} == labels
+    cases = workbook["Fälle"]
+    formulas = {str(v.sqref).split(":")[0][0]: v.formula1 for v in cases.data_validations.dataValidation}
+    assert "D" in formulas and "Wertelisten" in formulas["D"]  # Zielgruppe is column D
+
+
+def test_formula_injection_is_neutralised():
+    assert neutralise("=HYPERLINK(\"http://x\")").startswith("'=")
+    for dangerous in ("+1", "-1", "@SUM(A1)", "\tx"):
+        assert neutralise(dangerous).startswith("'")
+    assert neutralise("Wohnen") == "Wohnen" and neutralise(5) == 5
+
+
+@pytest.fixture
+def provider_data(world):
+    with scopes_disabled():
+        world.participant.last_name = "=cmd|' /C calc'!A0"
+        world.participant.save()
+        other = ParticipantFactory(responsible=world.colleague, last_name="Kollegin-Fall")
+        ConsentFactory(participant=other)
+        case = CaseFactory(participant=other)
+        GoalFactory(case=case)
+        AppointmentFactory(case=case)
+        foreign = ParticipantFactory(responsible=world.other_provider_cm, last_name="Fremder-Träger")
+        CaseFactory(participant=foreign)
+    return world
+
+
+def test_the_lead_exports_exactly_the_provider_as_the_standard_workbook(client, provider_data):
+    world = provider_data
+    client.force_login(world.lead)
+    response = client.post(reverse("exchange:export", args=["xlsx"]))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    people = [row for row in workbook["Teilnehmende"].iter_rows(min_row=2, values_only=True)]
+    names = {row[2] for row in people}
+    assert names == {"'=cmd|' /C calc'!A0", "Kollegin-Fall"}  # neutralised, colleague included, other provider not
+    assert workbook["Teilnehmende"]["D2"].number_format == "DD.MM.YYYY"
+    cases = list(workbook["Fälle"].iter_rows(min_row=2, values_only=True))
+    assert len(cases) == 2 and {row[2] for row in cases} == {"Case Management"}
+    appointments = list(workbook["Termine"].iter_rows(min_row=2, values_only=True))
+    assert len(appointments) == 2 and all(row[5] for row in appointments)  # topics joined
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(actor=world.lead, action=AuditEntry.Action.READ, object_type="core.provider")
+    assert entry.provider_id == world.provider.pk and entry.changes["export"][1]["rows"]["Fälle"] == 2
+
+
+def test_csv_and_json_exports_hold_the_same_rows(client, provider_data):
+    client.force_login(provider_data.lead)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.post(reverse("exchange:export", args=["zip"])).streaming_content)))
+    assert sorted(archive.namelist()) == sorted(f"{name}.csv" for name in SHEETS)
+    text = archive.read("Teilnehmende.csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == SHEETS["Teilnehmende"] and len(rows) == 3
+    payload = json.loads(b"".join(client.post(reverse("exchange:export", args=["json"])).streaming_content))
+    assert len(payload["Fälle"]) == 2 and len(payload["Teilnehmende"]) == 2
+
+
+@pytest.mark.parametrize("persona", ["insider", "coordination", "steering", "other_provider"])
+def test_only_the_provider_lead_exports(client, world, persona):
+    client.force_login(world.personas()[persona])
+    assert client.post(reverse("exchange:export", args=["xlsx"])).status_code == 403
+
+
+def test_subject_access_gives_all_data_of_the_person_and_is_audited(client, provider_data):
+    world = provider_data
+    client.force_login(world.insider)
+    response = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"]))
+    assert response.status_code == 200
+    record = json.loads(response.content)
+    assert record["Kennung"] == world.participant.code and len(record["Fälle"]) == 1
+    assert record["Fälle"][0]["Ziele"] and record["Fälle"][0]["Termine"] and record["Einwilligungen"]
+    pdf = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "pdf"])).content
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert world.participant.code in text and "Art. 15" in text
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(
+            actor=world.insider, object_type="casework.participant", changes__has_key="subject_access"
+        ).count() == 2
+
+
+@pytest.mark.parametrize("persona", ["other_provider", "other_district", "coordination"])
+def test_subject_access_is_refused_outside_the_scope(client, world, persona):
+    client.force_login(world.personas()[persona])
+    status = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).status_code
+    assert status in (403, 404)
