@@ -50,6 +50,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/page_load.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/export.py
 
 screenshots: install
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q
