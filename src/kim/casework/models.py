@@ -10,7 +10,9 @@ that removing a participant's personal data after retention leaves the figures u
 """
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -71,6 +73,16 @@ def scoped_manager(queryset_class, district_path):
     return ScopedManager(
         _manager_class=VisibleManager.from_queryset(queryset_class), district=district_path
     )
+
+
+def stale_before(day=None):
+    """Open cases whose last appointment lies before this date count as stale."""
+    return (day or timezone.localdate()) - timedelta(days=settings.KIM_STALE_CASE_DAYS)
+
+
+def reassessment_due_before(day=None):
+    """Case-management cases last assessed before this date are due for re-assessment."""
+    return (day or timezone.localdate()) - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
 
 
 def covered_managers(user):

@@ -1,10 +1,8 @@
 """Pages of case work. Every view is for case managers and provider leads only, and
 fetches personal data through `visible_or_404` / `Model.objects.visible_to(user)`."""
 
-from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -49,6 +47,8 @@ from .models import (
     Participant,
     Phase,
     PlanAction,
+    reassessment_due_before,
+    stale_before,
 )
 
 
@@ -61,16 +61,6 @@ def handle_form(request, form, on_valid, template, context):
         except ValidationError as exc:
             form_errors_from(exc, form)
     return render_form(request, template, {"form": form, **context})
-
-
-def stale_before(day=None):
-    """Open cases whose last appointment lies before this date count as stale."""
-    return (day or timezone.localdate()) - timedelta(days=settings.KIM_STALE_CASE_DAYS)
-
-
-def reassessment_due_before(day=None):
-    """Case-management cases last assessed before this date are due for re-assessment."""
-    return (day or timezone.localdate()) - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
 
 
 def annotate_case_state(cases):

@@ -10,8 +10,9 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kim.casework.models import Appointment, Assessment, CaseKind, Goal, GoalStatus
-from kim.casework.views import reassessment_due_before, stale_before
+from kim.casework.models import (
+    Appointment, Assessment, CaseKind, Goal, GoalStatus, reassessment_due_before, stale_before,
+)
 from kim.core.models import GoalCategory, ReferralSource, ReferralTarget, Role, TargetGroup, ThematicOffer, Topic, User
 
 from .framework import MUNICIPALITY, Measure, Report, RowSpec, register

@@ -232,7 +232,6 @@ class Table:
     # No choice of hidden cells protected the small counts: nothing is published.
     withheld: bool = False
     generated_at: object = field(default_factory=timezone.now)
-    notes: list[str] = field(default_factory=list)
 
     def chart_data(self):
         """(label, value) of the chart: first period's chart measure, top level rows under
