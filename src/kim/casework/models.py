@@ -243,6 +243,9 @@ class Participant(models.Model):
         Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="members",
         verbose_name=_("household"),
     )
+    # The identifier the person had in the file this record was imported from, so that
+    # importing the same file again finds the record instead of duplicating it.
+    external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = scoped_manager(ParticipantQuerySet, "district")
@@ -252,7 +255,10 @@ class Participant(models.Model):
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
         constraints = [models.UniqueConstraint(fields=["district", "code"], name="participant_unique_code")]
-        indexes = [models.Index(fields=["provider", "last_name", "first_name", "birth_date"])]
+        indexes = [
+            models.Index(fields=["provider", "last_name", "first_name", "birth_date"]),
+            models.Index(fields=["provider", "external_id"]),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -397,6 +403,7 @@ class Case(models.Model):
         ReferralTarget, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("screening outcome"),
     )
+    external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = scoped_manager(CaseQuerySet, "district")
@@ -408,6 +415,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["provider", "case_manager", "closed_on"]),
             models.Index(fields=["district", "kind", "opened_on"]),
+            models.Index(fields=["provider", "external_id"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -280,6 +280,7 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("changed")
         DELETE = "delete", _("deleted")
         READ = "read", _("opened")
+        IMPORT = "import", _("imported")
         LOGIN = "login", _("logged in")
         LOGIN_FAILED = "login_failed", _("login failed")
         LOGOUT = "logout", _("logged out")

@@ -1,0 +1,101 @@
+"""Imports: the saved mappings of a provider's files, and each import run with its file,
+its checks and its outcome. The uploaded file is personal data of the provider: a run is
+visible to the person who started it and to the provider's lead, and the file's bytes are
+dropped when the run is finished."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from kim.core.models import District, Provider
+
+
+class ImportMapping(models.Model):
+    """How a provider's files map onto the standard workbook, saved for the next file:
+    {sheet kind: {standard column: column header in the file}} and, per value list,
+    {value as written in the file (case-folded): label of the catalogue entry}."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name of the mapping"), max_length=80, default="Standard")
+    columns = models.JSONField(default=dict, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="import_mapping_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def audit_label(self):
+        return f"Zuordnung {self.name}"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.sees_personal_data:
+            return self.none()
+        own = self.filter(provider_id=user.provider_id)
+        return own if user.is_provider_lead else own.filter(created_by=user)
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        CHECKING = "checking", _("being checked")
+        CHECKED = "checked", _("checked")
+        IMPORTING = "importing", _("being imported")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("case manager"),
+    )
+    mapping = models.ForeignKey(ImportMapping, on_delete=models.PROTECT, related_name="runs")
+    filename = models.CharField(_("file"), max_length=200)
+    format = models.CharField(max_length=8)
+    content = models.BinaryField(null=True, editable=False)
+    # [{"name", "visible", "rows"}] of the file, and {kind: {"sheet", "header_row", "columns"}}.
+    sheets = models.JSONField(default=list)
+    assignments = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    unknown_values = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district", _manager_class=models.Manager.from_queryset(ImportRunQuerySet))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    @property
+    def audit_label(self):
+        return f"Import {self.pk}: {self.filename}"[:120]
+
+    @property
+    def is_busy(self):
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+    @property
+    def can_commit(self):
+        return self.status == self.Status.CHECKED and self.problem_count == 0 and bool(self.summary)

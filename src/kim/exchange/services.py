@@ -1,0 +1,295 @@
+"""State changes of imports: upload, sheet and column mapping, value mapping, the check
+(dry run) and the import itself. Each: one transaction, the change, one audit entry.
+
+The web pages queue the check and the import as background tasks; the command line runs
+the same functions directly."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kim.core.audit import Action, record
+from kim.core.models import Role, User
+
+from .importer import (
+    SPECS,
+    Importer,
+    Table,
+    find_header_row,
+    fold,
+    header_score,
+    headers_of,
+    load_value_lists,
+    suggest_columns,
+    suggest_sheet,
+)
+from .models import ImportMapping, ImportRun
+from .readers import FileRefused, open_upload
+from .workbook import SHEETS
+
+log = logging.getLogger(__name__)
+KINDS = list(SHEETS)
+
+
+def _require_importer(actor: User):
+    if not actor.sees_personal_data:
+        raise PermissionDenied
+
+
+def importable_case_managers(actor: User):
+    """Whose caseload an import may fill: a case manager's own; a lead's choice of the provider's staff."""
+    if actor.is_provider_lead:
+        return User.objects.filter(provider_id=actor.provider_id, is_active=True,
+                                   role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD]).order_by("last_name", "username")
+    return User.objects.filter(pk=actor.pk)
+
+
+@transaction.atomic
+def start_import(actor: User, *, filename: str, data: bytes, case_manager: User | None = None,
+                 mapping_name: str = "Standard") -> ImportRun:
+    """Open the upload (raises FileRefused with a German message), suggest sheets and columns."""
+    _require_importer(actor)
+    case_manager = case_manager or actor
+    if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
+        raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
+    book = open_upload(data, filename)
+    mapping = _mapping(actor, mapping_name)
+    run = ImportRun.objects.create(
+        district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
+        mapping=mapping, filename=filename[:200], format=book.format, content=data,
+        sheets=[{"name": s.name, "visible": s.visible, "rows": s.rows} for s in book.sheets],
+        warnings=list(book.warnings),
+    )
+    run.assignments = suggest_assignments(book, mapping)
+    run.save(update_fields=["assignments"])
+    record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
+                                               "case_manager": [None, case_manager.pk]})
+    return run
+
+
+def _mapping(actor, name) -> ImportMapping:
+    name = (name or "Standard").strip()[:80] or "Standard"
+    mapping = ImportMapping.objects.filter(provider_id=actor.provider_id, name=name).first()
+    if mapping is None:
+        mapping = ImportMapping.objects.create(district_id=actor.district_id, provider_id=actor.provider_id, name=name)
+        record(actor, Action.CREATE, mapping, changes={"name": [None, name]})
+    return mapping
+
+
+def suggest_assignments(book, mapping) -> dict:
+    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like."""
+    visible = [s.name for s in book.sheets if s.visible]
+    first_rows = {name: book.rows(name)[:20] for name in visible} if len(visible) <= 12 else {}
+    assignments, used = {}, set()
+    if book.format == "csv":
+        rows = first_rows.get("CSV", [])
+        kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
+        candidates = {kind: "CSV"}
+    else:
+        candidates = {kind: suggest_sheet([n for n in visible if n not in used], kind, first_rows) for kind in KINDS}
+    for kind, sheet in candidates.items():
+        if sheet is None or sheet in used:
+            continue
+        used.add(sheet)
+        rows = first_rows.get(sheet) or book.rows(sheet)[:20]
+        header_row = find_header_row(rows, kind)
+        columns = suggest_columns(headers_of(rows, header_row), kind, mapping.columns.get(kind))
+        assignments[kind] = {"sheet": sheet, "header_row": header_row, "columns": columns}
+    return assignments
+
+
+def read_book(run: ImportRun):
+    if run.content is None:
+        raise FileRefused("Die Datei dieses Imports ist nicht mehr gespeichert. Bitte laden Sie sie erneut hoch.")
+    return open_upload(bytes(run.content), run.filename)
+
+
+def sheet_headers(run: ImportRun, book, sheet: str) -> tuple[int, list[str], list[list]]:
+    """(header row, headers, first data rows) of a sheet, for the mapping form and preview."""
+    rows = book.rows(sheet)[:40]
+    kind = next((k for k, a in run.assignments.items() if a.get("sheet") == sheet), KINDS[0])
+    header_row = run.assignments.get(kind, {}).get("header_row", find_header_row(rows, kind))
+    return header_row, headers_of(rows, header_row), rows[header_row + 1:header_row + 6]
+
+
+@transaction.atomic
+def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> ImportRun:
+    """{kind: sheet name or ""}: which sheet holds which part of the workbook."""
+    _require_owner(actor, run)
+    book = read_book(run)
+    names = {s["name"] for s in run.sheets}
+    chosen = {kind: sheet for kind, sheet in sheets.items() if kind in SHEETS and sheet}
+    if not chosen:
+        raise ValidationError("Bitte wählen Sie mindestens ein Blatt.")
+    if any(sheet not in names for sheet in chosen.values()):
+        raise ValidationError("Dieses Blatt gibt es in der Datei nicht.")
+    if len(set(chosen.values())) < len(chosen):
+        raise ValidationError("Ein Blatt kann nur für einen Teil der Standardmappe stehen.")
+    assignments = {}
+    for kind, sheet in chosen.items():
+        rows = book.rows(sheet)[:20]
+        header_row = find_header_row(rows, kind)
+        saved = run.assignments.get(kind, {})
+        columns = saved.get("columns") if saved.get("sheet") == sheet else None
+        assignments[kind] = {"sheet": sheet, "header_row": header_row,
+                             "columns": columns or suggest_columns(headers_of(rows, header_row), kind,
+                                                                   run.mapping.columns.get(kind))}
+    before = {k: v["sheet"] for k, v in run.assignments.items()}
+    run.assignments = assignments
+    run.status, run.problems, run.problem_count, run.summary, run.unknown_values = ImportRun.Status.UPLOADED, [], 0, {}, []
+    run.save()
+    record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
+    return run
+
+
+@transaction.atomic
+def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str]) -> ImportRun:
+    """{standard column: file header or ""} for one sheet; saved in the provider's mapping."""
+    _require_owner(actor, run)
+    if kind not in run.assignments:
+        raise ValidationError("Diesem Teil ist kein Blatt zugeordnet.")
+    book = read_book(run)
+    assignment = run.assignments[kind]
+    rows = book.rows(assignment["sheet"])[:40]
+    headers = set(headers_of(rows, assignment["header_row"])) - {""}
+    chosen = {column: header for column, header in columns.items() if column in SHEETS[kind] and header}
+    if any(header not in headers for header in chosen.values()):
+        raise ValidationError("Diese Spalte gibt es im Blatt nicht.")
+    duplicates = {h for h in chosen.values() if list(chosen.values()).count(h) > 1}
+    if duplicates:
+        raise ValidationError(f"Die Spalte „{sorted(duplicates)[0]}“ ist mehreren Angaben zugeordnet.")
+    before = assignment.get("columns", {})
+    run.assignments = {**run.assignments, kind: {**assignment, "columns": chosen}}
+    run.status, run.summary = ImportRun.Status.UPLOADED, {}
+    run.save(update_fields=["assignments", "status", "summary"])
+    mapping = run.mapping
+    mapping.columns = {**mapping.columns, kind: chosen}
+    mapping.updated_at = timezone.now()
+    mapping.save(update_fields=["columns", "updated_at"])
+    record(actor, Action.UPDATE, mapping, changes={f"columns:{kind}": [before, chosen]})
+    return run
+
+
+@transaction.atomic
+def map_values(actor: User, run: ImportRun, choices: dict[tuple[str, str], str]) -> ImportRun:
+    """{(value list, value in the file): label of a catalogue entry}, saved in the mapping."""
+    _require_owner(actor, run)
+    lists = load_value_lists()
+    mapping = run.mapping
+    values = {name: dict(entries) for name, entries in mapping.values.items()}
+    changes = {}
+    for (list_name, text), label in choices.items():
+        if not label:
+            continue
+        if list_name not in lists or fold(label) not in lists[list_name].by_text:
+            raise ValidationError(f"„{label}“ ist kein Eintrag dieser Liste.")
+        values.setdefault(list_name, {})[fold(text)] = label
+        changes[f"{list_name}:{text}"] = [None, label]
+    mapping.values = values
+    mapping.updated_at = timezone.now()
+    mapping.save(update_fields=["values", "updated_at"])
+    record(actor, Action.UPDATE, mapping, changes=changes)
+    return run
+
+
+def _require_owner(actor, run):
+    _require_importer(actor)
+    if not ImportRun.objects.visible_to(actor).filter(pk=run.pk).exists():
+        raise PermissionDenied
+    if run.is_busy:
+        raise ValidationError("Dieser Import wird gerade bearbeitet. Bitte warten Sie einen Moment.")
+    if run.status == ImportRun.Status.DONE:
+        raise ValidationError("Dieser Import ist abgeschlossen.")
+
+
+@transaction.atomic
+def request_check(actor: User, run: ImportRun) -> ImportRun:
+    return _queue(actor, run, ImportRun.Status.CHECKING)
+
+
+@transaction.atomic
+def request_commit(actor: User, run: ImportRun) -> ImportRun:
+    if not run.can_commit:
+        raise ValidationError("Erst prüfen: übernommen wird nur eine Datei ohne Fehler.")
+    return _queue(actor, run, ImportRun.Status.IMPORTING)
+
+
+def _queue(actor, run, status):
+    _require_owner(actor, run)
+    if not run.assignments:
+        raise ValidationError("Bitte ordnen Sie zuerst die Blätter zu.")
+    before = run.status
+    run.status, run.progress, run.message = status, 0, ""
+    run.save(update_fields=["status", "progress", "message"])
+    record(actor, Action.UPDATE, run, changes={"status": [before, status]})
+    from .tasks import check_import, commit_import
+
+    task = check_import if status == ImportRun.Status.CHECKING else commit_import
+    transaction.on_commit(lambda: task.enqueue(run.pk))
+    return run
+
+
+# ---------------------------------------------------------------- running (task or command line)
+
+def tables_for(run: ImportRun, book) -> dict[str, Table]:
+    tables = {}
+    for kind, assignment in run.assignments.items():
+        sheet = book.sheet(assignment["sheet"])
+        rows = book.rows(sheet.name)
+        header_row = assignment["header_row"]
+        headers = headers_of(rows, header_row)
+        index = {}
+        for position, header in enumerate(headers):
+            index.setdefault(header, position)
+        columns = {column: index[header] for column, header in assignment["columns"].items() if header in index}
+        tables[kind] = Table(kind=kind, sheet=sheet.name, rows=rows, header_row=header_row, columns=columns,
+                             merged=sheet.merged)
+    return tables
+
+
+def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
+    """Check (and, with `commit`, import) the run's file. Stores problems or the outcome on
+    the run; never raises for a problem of the file."""
+    actor = run.created_by
+    importer = Importer(actor, run.case_manager, run.mapping.values, progress=progress)
+    try:
+        tables = tables_for(run, read_book(run))
+        missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
+                   for kind, a in run.assignments.items()}
+        if commit:
+            plan = importer.commit(tables, label=f"Import {run.pk}", missing=missing,
+                                   on_written=lambda summary: _record_done(run, summary))
+        else:
+            plan = importer.check(tables, missing=missing)
+    except FileRefused as exc:
+        return _finish(run, ImportRun.Status.FAILED, message=str(exc))
+    run.problems = [p.as_dict() for p in plan.problems]
+    run.problem_count = plan.problem_count
+    run.unknown_values = [
+        {"list": name, "value": value, "column": column, "count": count, "suggestion": suggestion or ""}
+        for (name, value), (column, count, suggestion) in sorted(plan.unknown.items())
+    ]
+    run.summary = plan.summary
+    if commit and plan.ok:
+        run.content = None  # the file's bytes are not kept once its data is in
+        return _finish(run, ImportRun.Status.DONE)
+    if commit:
+        return _finish(run, ImportRun.Status.CHECKED, message="Die Datei hat sich als fehlerhaft erwiesen; nichts wurde übernommen.")
+    return _finish(run, ImportRun.Status.CHECKED)
+
+
+def _record_done(run, summary):
+    """Inside the import's transaction: the one audit entry of the import as a whole."""
+    record(run.created_by, Action.IMPORT, run, changes={"summary": [None, summary]})
+
+
+def _finish(run, status, message=""):
+    run.status, run.progress, run.message, run.finished_at = status, 100, message[:300], timezone.now()
+    run.save()
+    return run
+
+
+def fail(run, message):
+    return _finish(run, ImportRun.Status.FAILED, message)

@@ -1,0 +1,316 @@
+"""Import of tables in the shape of the standard workbook: checking, committing, re-importing,
+value mapping, scoping and audit; the command line. Hostile files live in test_import_files."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django_scopes import scope, scopes_disabled
+from openpyxl import Workbook
+
+from kim.casework.models import Appointment, Case, Consent, Goal, Participant
+from kim.core.models import AuditEntry, Municipality
+from kim.exchange.export import export_xlsx
+from kim.exchange.models import ImportRun
+from kim.exchange.services import assign_sheets, map_values, run_import, start_import
+
+from .factories import MunicipalityFactory
+
+TODAY = date.today()
+Y = TODAY.year - 1
+
+
+def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+PEOPLE = [
+    ["Kennung", "Vorname", "Nachname", "Geburtsdatum", "Geschlecht", "Staatsangehörigkeit", "Sprachen", "Kommune",
+     "Haushalt", "Einreisedatum", "Aufenthaltsstatus", "Einwilligung am", "Einwilligung widerrufen am"],
+    ["P1", "Amina", "Rahimi", "03.04.1990", "weiblich", "afghanisch", "Dari; Deutsch", "Aue-Stadt", "Rahimi",
+     f"{Y - 3}-05-01", "Duldung", date(Y, 1, 10), None],
+    ["P2", "Yusuf", "Demir", 32874, "m", "türkisch", "Türkisch", "aue-stadt", None, None, None, None, None],
+]
+CASES = [
+    ["Fall-Kennung", "Teilnehmende-Kennung", "Art", "Zielgruppe", "Zugangsweg", "Kommune", "Beginn", "Phase", "Ende",
+     "Abschlussgrund", "Verwiesen an"],
+    ["C1", "P1", "Case Management", "duldung/gestattung", "Agentur für Arbeit / Jobcenter", None, f"15.01.{Y}", None, None, None, None],
+    ["C2", "P2", "Kurzberatung", None, "Eigeninitiative der Teilnehmenden", None, f"{Y}-02-01", None, f"{Y}-02-20",
+     None, None],
+]
+GOALS = [
+    ["Fall-Kennung", "Zielkategorie", "Beschreibung", "vereinbart am", "Status", "Status seit"],
+    ["C1", "Unterstützung bei der Sprachkurssuche", "B1-Kurs finden", f"01.02.{Y}", "offen", None],
+]
+APPOINTMENTS = [
+    ["Fall-Kennung", "Datum", "Art", "komplex", "Dauer (Minuten)", "Themen", "Sprachmittlung"],
+    ["C1", f"20.01.{Y}", "Beratung", "ja", 60, "Wohnen; Gesundheit", None],
+    ["C1", f"20.01.{Y}", "Beratung", "ja", "45,0", "Deutschkurse", None],
+    ["C2", f"{Y}-02-01", "Beratung", "nein", 30, "Arbeit und Ausbildung", None],
+    [None, f"03.03.{Y}", "Sonstiger Termin", None, 90, None, None],
+]
+
+
+def standard_file(changes=None):
+    sheets = {"Teilnehmende": PEOPLE, "Fälle": CASES, "Ziele": GOALS, "Termine": APPOINTMENTS}
+    sheets = {name: [list(row) for row in rows] for name, rows in sheets.items()}
+    for (sheet, row, column), value in (changes or {}).items():
+        sheets[sheet][row][sheets[sheet][0].index(column)] = value
+    return workbook_bytes(sheets)
+
+
+@pytest.fixture
+def town(world):
+    return MunicipalityFactory(district=world.district, name="Aue-Stadt")
+
+
+def do_import(user, data, commit=True, filename="akten.xlsx", **kwargs):
+    with scope(district=user.district_id):
+        run = start_import(user, filename=filename, data=data, **kwargs)
+        return run_import(run, commit=commit)
+
+
+def counts(provider):
+    with scopes_disabled():
+        return {model.__name__: model.objects.filter(**{field: provider}).count() for model, field in [
+            (Participant, "provider"), (Case, "provider"), (Goal, "case__provider"), (Appointment, "provider"),
+            (Consent, "participant__provider")]}
+
+
+def problems(run):
+    return [f"{p['sheet']}:{p['row']}:{p['column']}: {p['message']}" for p in run.problems]
+
+
+def test_a_standard_file_lands_in_the_importing_providers_scope_with_every_value(world, town):
+    before = counts(world.provider)
+    run = do_import(world.insider, standard_file())
+    assert run.status == ImportRun.Status.DONE, problems(run) or run.message
+    after = counts(world.provider)
+    assert {k: after[k] - before[k] for k in after} == {
+        "Participant": 2, "Case": 2, "Goal": 1, "Appointment": 4, "Consent": 1}
+    with scope(district=world.district.pk):
+        amina = Participant.objects.get(external_id="P1")
+        assert (amina.first_name, amina.birth_date, amina.gender, amina.residence_status) == (
+            "Amina", date(1990, 4, 3), "f", "duldung")
+        assert amina.provider == world.provider and amina.responsible == world.insider
+        assert amina.household.name == "Rahimi" and amina.municipality == town
+        assert Participant.objects.get(external_id="P2").birth_date == date(1990, 1, 1)  # Excel serial 32874
+        case = Case.objects.get(external_id="C1")
+        assert (case.kind, case.target_group.label, case.referral_source.label, case.opened_on) == (
+            "case_management", "Duldung/Gestattung", "Agentur für Arbeit / Jobcenter", date(Y, 1, 15))
+        assert case.case_manager == world.insider and case.municipality == town
+        closed = Case.objects.get(external_id="C2")
+        assert closed.closed_on == date(Y, 2, 20) and closed.phase == "closed"
+        durations = sorted(Appointment.objects.filter(case=case).values_list("duration_minutes", flat=True))
+        assert durations == [45, 60]
+        first = Appointment.objects.get(case=case, duration_minutes=60)
+        assert sorted(first.topics.values_list("label", flat=True)) == ["Gesundheit", "Wohnen"]
+        other = Appointment.objects.get(case__isnull=True, provider=world.provider, date=date(Y, 3, 3))
+        assert other.kind == "other" and other.case_manager == world.insider
+        # Audited: one entry per record as an import, and the import as a whole.
+        assert AuditEntry.objects.filter(action="import", object_type="casework.appointment").count() == 4
+        assert AuditEntry.objects.filter(action="import", object_type="exchange.importrun").count() == 1
+    assert run.content is None  # the file is not kept after the import
+    assert run.summary["Termine"] == {"neu": 4}
+
+
+def test_reimporting_the_same_file_changes_nothing_and_a_corrected_file_updates(world, town):
+    do_import(world.insider, standard_file())
+    before, audit_before = counts(world.provider), AuditEntry.objects.order_by("pk").last().pk
+    run = do_import(world.insider, standard_file())
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    assert counts(world.provider) == before
+    assert run.summary["Termine"] == {"unverändert": 4} and run.summary["Teilnehmende"] == {"unverändert": 2}
+    # Only the run itself is audited (upload and import), no record.
+    assert not AuditEntry.objects.filter(pk__gt=audit_before).exclude(
+        object_type__in=["exchange.importrun", "exchange.importmapping"]).exists()
+
+    corrected = standard_file({("Termine", 3, "Dauer (Minuten)"): 40, ("Ziele", 1, "Status"): "erreicht",
+                                 ("Ziele", 1, "Status seit"): f"01.06.{Y}", ("Teilnehmende", 2, "Vorname"): "Yusuf Ali"})
+    run = do_import(world.insider, corrected)
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    assert counts(world.provider) == before
+    assert run.summary["Termine"] == {"geändert": 1, "unverändert": 3}
+    with scope(district=world.district.pk):
+        assert Participant.objects.get(external_id="P2").first_name == "Yusuf Ali"
+        goal = Goal.objects.get(case__external_id="C1")
+        assert (goal.status, goal.status_changed_on) == ("achieved", date(Y, 6, 1))
+        entry = AuditEntry.objects.filter(object_type="casework.appointment", action="update").get()
+        assert entry.changes["duration_minutes"] == [30, 40]
+
+
+def test_reimporting_a_providers_own_export_finds_every_record(world, town):
+    do_import(world.insider, standard_file())
+    before = counts(world.provider)
+    with scope(district=world.district.pk):
+        out = io.BytesIO()
+        export_xlsx(world.insider, out)
+    run = do_import(world.insider, out.getvalue(), filename="export.xlsx")
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    assert counts(world.provider) == before
+    assert all(set(c) == {"unverändert"} for c in run.summary.values()), run.summary
+
+
+def test_the_dry_run_lists_every_problem_in_german_and_writes_nothing(world, town):
+    before, audit = counts(world.provider), AuditEntry.objects.exclude(object_type__startswith="exchange.").count()
+    data = standard_file({
+        ("Fälle", 1, "Zielgruppe"): "Dldung",
+        ("Fälle", 2, "Ende"): f"01.01.{Y}",
+        ("Termine", 3, "Fall-Kennung"): "C9",
+        ("Termine", 1, "Datum"): "32.01.2023",
+        ("Termine", 2, "Dauer (Minuten)"): 2,
+        ("Teilnehmende", 2, "Vorname"): None,
+    })
+    run = do_import(world.insider, data, commit=False)
+    found = problems(run)
+    assert run.status == ImportRun.Status.CHECKED and run.problem_count == len(found) == 6, found
+    assert "Fälle:2:Zielgruppe: Unbekannter Wert „Dldung“ – meinten Sie „Duldung/Gestattung“?" in found
+    assert "Fälle:3:Ende: Das Ende liegt vor dem Beginn." in found
+    assert any(p.startswith("Termine:4:Fall-Kennung: Termin für einen unbekannten Fall „C9“") for p in found)
+    assert any(p.startswith("Termine:2:Datum: „32.01.2023“ ist kein Datum") for p in found)
+    assert "Termine:3:Dauer (Minuten): Die Dauer muss zwischen 5 und 600 Minuten liegen." in found
+    assert "Teilnehmende:3:Vorname: Pflichtangabe fehlt." in found
+    assert run.unknown_values == [{"list": "target_group", "value": "Dldung", "column": "Zielgruppe", "count": 1,
+                                   "suggestion": "Duldung/Gestattung"}]
+    # The commit of a faulty file writes nothing either.
+    run = do_import(world.insider, data, commit=True)
+    assert run.status == ImportRun.Status.CHECKED and run.problem_count == 6
+    assert counts(world.provider) == before
+    assert AuditEntry.objects.exclude(object_type__startswith="exchange.").count() == audit
+
+
+def test_unknown_values_are_mapped_once_and_the_mapping_is_kept_for_the_next_file(world, town):
+    data = standard_file({("Fälle", 1, "Zielgruppe"): "Dldung", ("Termine", 1, "Themen"): "Wohnung; Gesundheit"})
+    with scope(district=world.district.pk):
+        run = start_import(world.insider, filename="a.xlsx", data=data)
+        run = run_import(run, commit=False)
+        assert {(u["list"], u["value"]) for u in run.unknown_values} == {("target_group", "Dldung"), ("topic", "Wohnung")}
+        map_values(world.insider, run, {("target_group", "Dldung"): "Duldung/Gestattung", ("topic", "Wohnung"): "Wohnen"})
+        run.refresh_from_db()
+        run = run_import(run, commit=True)
+        assert run.status == ImportRun.Status.DONE, problems(run)
+        assert Case.objects.get(external_id="C1").target_group.label == "Duldung/Gestattung"
+        # A new upload of the same provider uses the saved mapping.
+        data = standard_file({("Fälle", 1, "Zielgruppe"): "DLDUNG"})
+        run = run_import(start_import(world.insider, filename="b.xlsx", data=data), commit=False)
+        assert run.problem_count == 0, problems(run)
+        with pytest.raises(Exception, match="kein Eintrag"):
+            map_values(world.insider, run, {("target_group", "x"): "Gibt es nicht"})
+
+
+def test_case_management_without_consent_is_refused_like_in_the_form(world, town):
+    data = standard_file({("Teilnehmende", 1, "Einwilligung am"): None})
+    run = do_import(world.insider, data, commit=False)
+    found = problems(run)
+    assert any("Fälle:2:Beginn: Für Case Management braucht es eine Einwilligung" in p for p in found), found
+    assert any(p.startswith("Termine:2:Datum: Zu diesem Datum gilt keine Einwilligung") for p in found)
+
+
+def test_lookups_of_existing_records_respect_scope(world, town):
+    """Another provider's record with the same Kennung is neither found nor changed; a record of
+    the own provider that the importing case manager cannot see is reported, not overwritten."""
+    do_import(world.other_provider_cm, standard_file())
+    run = do_import(world.insider, standard_file())
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    with scopes_disabled():
+        assert Participant.objects.filter(external_id="P1").count() == 2
+    run = do_import(world.colleague, standard_file(), commit=False)
+    assert any("deren Akte Sie nicht sehen" in p for p in problems(run)), problems(run)
+
+
+def test_a_lead_imports_into_a_chosen_case_managers_caseload(world, town):
+    run = do_import(world.lead, standard_file(), case_manager=world.colleague)
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    with scope(district=world.district.pk):
+        assert set(Case.objects.filter(external_id__in=["C1", "C2"]).values_list("case_manager", flat=True)) == {
+            world.colleague.pk}
+        with pytest.raises(Exception, match="keine Fälle Ihres Trägers"):
+            start_import(world.lead, filename="a.xlsx", data=standard_file(), case_manager=world.other_provider_cm)
+        with pytest.raises(Exception, match="keine Fälle Ihres Trägers"):
+            start_import(world.insider, filename="a.xlsx", data=standard_file(), case_manager=world.colleague)
+
+
+@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin"])
+def test_aggregate_roles_cannot_import(world, town, persona):
+    from django.core.exceptions import PermissionDenied
+
+    with scope(district=world.district.pk), pytest.raises(PermissionDenied):
+        start_import(getattr(world, persona), filename="a.xlsx", data=standard_file())
+
+
+def test_a_hand_made_file_is_mapped_by_header_similarity_below_a_title_row(world, town):
+    rows = [["Beratungsstatistik 2025 – Frau Muster"], [],
+            ["Fallnummer", "Termin", "Dauer", "Thema", "Dolmetscher"],
+            ["F-%05d" % world.case.pk, world.case.opened_on + timedelta(days=10), 50, "Wohnen", None]]
+    data = workbook_bytes({"Tabelle1": rows})
+    with scope(district=world.district.pk):
+        run = start_import(world.insider, filename="muster.xlsx", data=data)
+        assert run.assignments["Termine"] == {"sheet": "Tabelle1", "header_row": 2, "columns": {
+            "Fall-Kennung": "Fallnummer", "Datum": "Termin", "Dauer (Minuten)": "Dauer", "Themen": "Thema",
+            "Sprachmittlung": "Dolmetscher"}}
+        run = run_import(run, commit=True)
+        assert run.status == ImportRun.Status.DONE, problems(run)
+        assert world.case.appointments.filter(duration_minutes=50, complexity="complex").exists()
+
+
+def test_an_unmapped_required_column_is_reported_once(world, town):
+    data = workbook_bytes({"Termine": [["Fall-Kennung", "Dauer (Minuten)"], ["C1", 30], ["C1", 40]]})
+    run = do_import(world.insider, data, commit=False)
+    assert problems(run) == ["Termine:0:Datum: Diese Pflichtspalte ist keiner Spalte der Datei zugeordnet."]
+
+
+# ---------------------------------------------------------------- command line
+
+def test_command_line_dry_run_import_and_failure(world, town, tmp_path, capsys):
+    path = tmp_path / "akten.xlsx"
+    path.write_bytes(standard_file())
+    args = [str(path), "--district", world.district.slug, "--provider", "caritas", "--case-manager", "insider"]
+    call_command("import", *args, "--dry-run")
+    assert counts(world.provider)["Participant"] == 1
+    assert "Prüfung ohne Fehler" in capsys.readouterr().out
+    call_command("import", *args)
+    assert counts(world.provider)["Participant"] == 3
+    bad = tmp_path / "kaputt.xlsx"
+    bad.write_bytes(standard_file({("Fälle", 1, "Zielgruppe"): "Dldung"}))
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import", str(bad), *args[1:])
+    assert exit_info.value.code == 1
+    assert "Fälle, Zeile 2, Spalte „Zielgruppe“: Unbekannter Wert „Dldung“" in capsys.readouterr().err
+
+
+def test_command_line_refuses_a_broken_file_with_a_message(world, town, tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "bild.xlsx"
+    path.write_bytes(b"%PDF-1.4 not a table")
+    with pytest.raises(CommandError, match="keine Tabelle in diesem Format"):
+        call_command("import", str(path), "--district", world.district.slug, "--provider", "caritas",
+                     "--case-manager", "insider")
+    with scopes_disabled():
+        assert not ImportRun.objects.exists()
+
+
+def test_sheets_can_be_chosen_by_hand(world, town):
+    data = workbook_bytes({"Blatt A": APPOINTMENTS, "Blatt B": CASES})
+    with scope(district=world.district.pk):
+        run = start_import(world.insider, filename="a.xlsx", data=data)
+        run = assign_sheets(world.insider, run, {"Termine": "Blatt A"})
+        assert list(run.assignments) == ["Termine"]
+        with pytest.raises(Exception, match="gibt es in der Datei nicht"):
+            assign_sheets(world.insider, run, {"Termine": "Blatt C"})
+
+
+def test_municipality_must_exist_in_the_district(world, town):
+    with scopes_disabled():
+        assert Municipality.objects.filter(district=world.other_district, name="Aue-Stadt").count() == 0
+    run = do_import(world.insider, standard_file({("Teilnehmende", 1, "Kommune"): "Berg-Stadt"}), commit=False)
+    assert any(p.startswith("Teilnehmende:2:Kommune: Unbekannter Wert „Berg-Stadt“") for p in problems(run))
