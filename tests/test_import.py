@@ -14,6 +14,7 @@ from kim.core.models import AuditEntry, Municipality
 from kim.exchange.export import export_xlsx
 from kim.exchange.models import ImportRun
 from kim.exchange.services import assign_sheets, map_values, run_import, start_import
+from kim.exchange.workbook import SHEETS as SHEETS_
 
 from .factories import MunicipalityFactory
 
@@ -314,3 +315,73 @@ def test_municipality_must_exist_in_the_district(world, town):
         assert Municipality.objects.filter(district=world.other_district, name="Aue-Stadt").count() == 0
     run = do_import(world.insider, standard_file({("Teilnehmende", 1, "Kommune"): "Berg-Stadt"}), commit=False)
     assert any(p.startswith("Teilnehmende:2:Kommune: Unbekannter Wert „Berg-Stadt“") for p in problems(run))
+
+
+# ---------------------------------------------------------------- pages
+
+def test_the_import_pages_walk_through_upload_check_and_import(client, world, town, django_capture_on_commit_callbacks,
+                                                               monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from .test_report_outputs import run_worker
+
+    client.force_login(world.insider)
+    assert client.get(reverse("exchange:imports")).status_code == 200
+    data = standard_file({("Fälle", 1, "Zielgruppe"): "Dldung"})
+    response = client.post(reverse("exchange:imports"), {
+        "file": SimpleUploadedFile("akten.xlsx", data), "case_manager": world.insider.pk, "mapping_name": "Standard"})
+    assert response.status_code == 302
+    url = response["Location"]
+    page = client.get(url).content.decode()
+    assert "Teilnehmende" in page and "Amina" in page  # the preview shows the first rows
+    with scopes_disabled():
+        run = ImportRun.objects.get()
+    columns = {f"col-{kind}-{i}": header for kind, a in run.assignments.items()
+               for i, column in enumerate(SHEETS_[kind]) for c, header in a["columns"].items() if c == column}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "columns", **columns}).status_code == 302
+    run_worker(monkeypatch)
+    page = client.get(url).content.decode()
+    assert "Unbekannter Wert „Dldung“ – meinten Sie „Duldung/Gestattung“?" in page
+    assert "Import now" not in page and "Jetzt übernehmen" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "values", "value-0": "Duldung/Gestattung"})
+    run_worker(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "commit"}).status_code == 302
+    status = client.get(url + "?status=1", HTTP_HX_REQUEST="true")
+    assert "<progress" in status.content.decode() and "HX-Refresh" not in status.headers
+    run_worker(monkeypatch)
+    assert client.get(url + "?status=1", HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+    with scopes_disabled():
+        run.refresh_from_db()
+    assert run.status == ImportRun.Status.DONE and run.summary["Fälle"] == {"neu": 2}
+    assert client.get(url).status_code == 200
+
+
+def test_a_hostile_upload_gets_a_german_message_and_no_run(client, world, town):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(world.insider)
+    response = client.post(reverse("exchange:imports"), {
+        "file": SimpleUploadedFile("akten.xlsx", b"%PDF-1.4 ..."), "case_manager": world.insider.pk,
+        "mapping_name": "Standard"})
+    assert response.status_code == 422
+    assert "ist aber keine Tabelle in diesem Format" in response.content.decode()
+    with scopes_disabled():
+        assert not ImportRun.objects.exists()
+
+
+def test_other_people_cannot_see_an_import_run(client, world, town):
+    from django.urls import reverse
+
+    run = None
+    with scope(district=world.district.pk):
+        run = start_import(world.insider, filename="a.xlsx", data=standard_file())
+    url = reverse("exchange:import-run", args=[run.pk])
+    for persona, expected in {"insider": 200, "lead": 200, "colleague": 404, "other_provider": 404,
+                              "other_district": 404, "coordination": 403}.items():
+        client.force_login(world.personas()[persona])
+        assert client.get(url).status_code == expected, persona

@@ -2,20 +2,40 @@
 
 import json
 import tempfile
+from datetime import date
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kim.casework.models import Participant
 from kim.core.access import personal_data_view, roles_required, visible_or_404
 from kim.core.audit import Action, record
-from kim.core.models import Role
+from kim.core.forms import KernForm
+from kim.core.models import Role, User
 
 from .export import export_csv_zip, export_json, export_xlsx
+from .importer import SPECS, headers_of, load_value_lists
+from .models import ImportMapping, ImportRun
+from .readers import MAX_UPLOAD_BYTES, FileRefused
+from .services import (
+    assign_sheets,
+    importable_case_managers,
+    map_columns,
+    map_values,
+    read_book,
+    request_check,
+    request_commit,
+    start_import,
+)
 from .subject_access import participant_record, record_pdf
 from .template import template_bytes
+from .workbook import SHEETS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
@@ -66,3 +86,132 @@ def subject_access(request, pk, fmt):
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="auskunft-{participant.code}.{fmt}"'
     return response
+
+
+# ---------------------------------------------------------------- import
+
+class UploadForm(KernForm):
+    file = forms.FileField(label=gettext_lazy("File (xlsx, xls, ods or csv)"),
+                           help_text=gettext_lazy("At most 30 MB and 200,000 rows per sheet."))
+    case_manager = forms.ModelChoiceField(label=gettext_lazy("Whose cases are these?"), queryset=User.objects.none())
+    mapping_name = forms.CharField(
+        label=gettext_lazy("Saved mapping"), max_length=80, initial="Standard",
+        help_text=gettext_lazy("Column and value mappings are saved under this name for your provider's next file."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = importable_case_managers(user)
+        self.fields["case_manager"].initial = user.pk
+        self.fields["case_manager"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+@personal_data_view
+def imports(request):
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise FileRefused(_("The file is larger than 30 MB. Please split it, e.g. by year."))
+            run = start_import(request.user, filename=upload.name, data=upload.read(),
+                               case_manager=form.cleaned_data["case_manager"],
+                               mapping_name=form.cleaned_data["mapping_name"])
+        except FileRefused as exc:
+            form.add_error("file", str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("exchange:import-run", run.pk)
+    if form.errors:
+        status = 422
+    runs = ImportRun.objects.visible_to(request.user).select_related("created_by", "case_manager")[:30]
+    mappings = ImportMapping.objects.filter(provider_id=request.user.provider_id)
+    return render(request, "exchange/imports.html", {"form": form, "runs": runs, "mappings": mappings}, status=status)
+
+
+def _own_run(request, pk):
+    return get_object_or_404(ImportRun.objects.visible_to(request.user).select_related("mapping"), pk=pk)
+
+
+@personal_data_view
+def import_run(request, pk):
+    run = _own_run(request, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            _import_action(request, run)
+        except (ValidationError, FileRefused) as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        else:
+            return redirect("exchange:import-run", run.pk)
+    if request.htmx and request.GET.get("status"):
+        response = render(request, "exchange/_import_status.html", {"run": run})
+        if not run.is_busy:
+            response["HX-Refresh"] = "true"  # the finished check changes the whole page
+        return response
+    context = {"run": run, "error": error, "kinds": list(SHEETS), "columns": _column_forms(run)}
+    return render(request, "exchange/import_run.html", context, status=422 if error else 200)
+
+
+def _import_action(request, run):
+    action = request.POST.get("action")
+    if action == "sheets":
+        assign_sheets(request.user, run, {kind: request.POST.get(f"sheet-{kind}", "") for kind in SHEETS})
+    elif action == "columns":
+        for kind in run.assignments:
+            columns = {column: request.POST.get(f"col-{kind}-{index}", "") for index, column in enumerate(SHEETS[kind])}
+            run = map_columns(request.user, run, kind, columns)
+        request_check(request.user, run)
+    elif action == "values":
+        choices = {}
+        for index, unknown in enumerate(run.unknown_values):
+            choices[(unknown["list"], unknown["value"])] = request.POST.get(f"value-{index}", "")
+        map_values(request.user, run, choices)
+        request_check(request.user, run)
+    elif action == "check":
+        request_check(request.user, run)
+    elif action == "commit":
+        request_commit(request.user, run)
+    else:
+        raise ValidationError(_("Unknown action."))
+
+
+def _column_forms(run):
+    """Per mapped sheet: the standard columns with the file's headers to choose from, and a preview."""
+    if run.content is None or run.status == ImportRun.Status.DONE or run.is_busy:
+        return []
+    try:
+        book = read_book(run)
+    except FileRefused:
+        return []
+    forms_ = []
+    value_lists = load_value_lists()
+    for kind, assignment in run.assignments.items():
+        rows = book.rows(assignment["sheet"])[:40]
+        header_row = assignment["header_row"]
+        headers = [h for h in headers_of(rows, header_row) if h]
+        chosen = assignment["columns"]
+        spec = {c.header: c for c in SPECS[kind]}
+        preview = [[_preview_cell(row, headers_of(rows, header_row), chosen.get(column)) for column in SHEETS[kind]]
+                   for row in rows[header_row + 1:header_row + 6]]
+        forms_.append({
+            "kind": kind, "sheet": assignment["sheet"], "header_row": header_row + 1,
+            "columns": [{"index": i, "name": column, "chosen": chosen.get(column, ""), "required": spec[column].required}
+                        for i, column in enumerate(SHEETS[kind])],
+            "headers": headers, "preview": preview,
+        })
+    for unknown in run.unknown_values:
+        unknown["options"] = value_lists[unknown["list"]].labels if unknown["list"] in value_lists else []
+    return forms_
+
+
+def _preview_cell(row, headers, header):
+    if not header or header not in headers:
+        return ""
+    position = headers.index(header)
+    value = row[position] if position < len(row) else None
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    return "" if value is None else str(value)
