@@ -6,6 +6,8 @@
     kim load-demo [--size N]         a realistic demo district with users for every role
     kim serve [--bind ADDR]          the web application (gunicorn, static files, task worker)
     kim report R1 --district SLUG ... a report as json, csv, xlsx, pdf or docx (kim report --list)
+    kim import FILE --district SLUG --provider SLUG [--dry-run]  import a table (standard workbook)
+    kim create-token USERNAME --name NAME  an API token acting as that user (shown once)
     kim worker                       the background task worker
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
@@ -15,6 +17,7 @@ import sys
 
 ALIASES = {
     "create-district": "create_district",
+    "create-token": "create_token",
     "create-user": "create_user",
     "load-demo": "load_demo",
     "worker": "db_worker",

@@ -62,6 +62,8 @@ ALLOWED_HOSTS = env_list("KIM_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("KIM_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "rest_framework",
+    "drf_spectacular",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
     "kim.casework",
     "kim.reports",
     "kim.exchange",
+    "kim.api",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +214,42 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The REST API: token authentication only (no session, so no CSRF questions), JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["kim.api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["kim.api.auth.SeesPersonalData"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KIM-Fachdatenbank API",
+    "DESCRIPTION": "Fallarbeit und Berichte des Kommunalen Integrationsmanagements. Ein Token handelt mit den "
+                   "Rechten seiner Person: Fachkräfte und Leitungen sehen die Daten ihres Trägers, Koordination und "
+                   "Lenkung nur Berichte mit Geheimhaltung kleiner Zahlen.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseKindEnum": "kim.casework.models.CaseKind",
+        "PhaseEnum": "kim.casework.models.Phase",
+        "GoalStatusEnum": "kim.casework.models.GoalStatus",
+        "GenderEnum": "kim.casework.models.Participant.Gender",
+        "ResidenceStatusEnum": "kim.casework.models.Participant.ResidenceStatus",
+        "AppointmentKindEnum": "kim.casework.models.Appointment.Kind",
+        "ComplexityEnum": "kim.casework.models.Appointment.Complexity",
+        "OtherKindEnum": "kim.casework.models.Appointment.OtherKind",
+        "PlaceEnum": "kim.casework.models.Appointment.Place",
+        "SessionFormatEnum": "kim.casework.models.Appointment.SessionFormat",
+        "AudienceEnum": "kim.casework.models.Appointment.Audience",
+    },
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

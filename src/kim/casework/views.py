@@ -152,6 +152,30 @@ def _household_for(user, data):
     return data.get("household")
 
 
+def create_participant_from_form(user, data):
+    """What a valid NewParticipantForm creates (the page and the API): the participant, a new
+    household if named, and the consent if dated. Refuses a likely duplicate unless confirmed."""
+    duplicates = services.find_possible_duplicates(user, data["first_name"], data["last_name"], data["birth_date"])
+    if duplicates and not data["confirm_duplicate"]:
+        raise ValidationError({"confirm_duplicate": _(
+            "A participant with the same name and date of birth already exists at your provider. "
+            "Check the participant list, or confirm that this is a different person."
+        )})
+    values = {f: data[f] for f in PARTICIPANT_FIELDS}
+    values["household"] = _household_for(user, data)
+    consent = None
+    if data["consent_given_on"]:
+        consent = {"given_on": data["consent_given_on"], "covers_processing": True,
+                   "released_to": data["consent_released_to"]}
+    return services.create_participant(user, values, consent)
+
+
+def update_participant_from_form(user, participant, data):
+    values = {f: data[f] for f in PARTICIPANT_FIELDS}
+    values["household"] = _household_for(user, data)
+    return services.update_participant(user, participant, values)
+
+
 @personal_data_view
 @require_http_methods(["GET", "POST"])
 def participant_new(request):
@@ -159,19 +183,7 @@ def participant_new(request):
     form = NewParticipantForm(request.POST or None, user=user)
 
     def save(data):
-        duplicates = services.find_possible_duplicates(user, data["first_name"], data["last_name"], data["birth_date"])
-        if duplicates and not data["confirm_duplicate"]:
-            raise ValidationError({"confirm_duplicate": _(
-                "A participant with the same name and date of birth already exists at your provider. "
-                "Check the participant list, or confirm that this is a different person."
-            )})
-        values = {f: data[f] for f in PARTICIPANT_FIELDS}
-        values["household"] = _household_for(user, data)
-        consent = None
-        if data["consent_given_on"]:
-            consent = {"given_on": data["consent_given_on"], "covers_processing": True,
-                       "released_to": data["consent_released_to"]}
-        participant = services.create_participant(user, values, consent)
+        participant = create_participant_from_form(user, data)
         messages.success(request, _("Participant %(code)s has been created.") % {"code": participant.code})
         return redirect("casework:participant", pk=participant.pk)
 
@@ -204,9 +216,7 @@ def participant_edit(request, pk):
     form = ParticipantForm(request.POST or None, instance=participant, user=user)
 
     def save(data):
-        values = {f: data[f] for f in PARTICIPANT_FIELDS}
-        values["household"] = _household_for(user, data)
-        services.update_participant(user, Participant.objects.visible_to(user).get(pk=pk), values)
+        update_participant_from_form(user, Participant.objects.visible_to(user).get(pk=pk), data)
         messages.success(request, _("The participant's data has been saved."))
         return redirect("casework:participant", pk=pk)
 
@@ -456,7 +466,7 @@ def referral_new(request, pk):
 
 # ---------------------------------------------------------------- appointments
 
-def _appointment_values(data):
+def appointment_values(data):
     return {f: data[f] for f in AppointmentForm.Meta.fields if f in data}
 
 
@@ -469,7 +479,7 @@ def case_appointment_new(request, pk):
     saved = False
     if form.is_valid():
         try:
-            services.record_appointment(request.user, _appointment_values(form.cleaned_data), case=case)
+            services.record_appointment(request.user, appointment_values(form.cleaned_data), case=case)
         except ValidationError as exc:
             form_errors_from(exc, form)
         else:
@@ -508,7 +518,7 @@ def appointment_new(request):
     """Other work without a case: network meetings, working groups, case reconstructions..."""
 
     def save(data):
-        services.record_appointment(request.user, _appointment_values(data))
+        services.record_appointment(request.user, appointment_values(data))
         messages.success(request, _("The appointment has been recorded."))
         return redirect("casework:appointments")
 
@@ -525,7 +535,7 @@ def appointment_edit(request, pk):
     back = reverse("casework:case", args=[appointment.case_id]) if appointment.case_id else reverse("casework:appointments")
 
     def save(data):
-        services.update_appointment(request.user, appointment, _appointment_values(data))
+        services.update_appointment(request.user, appointment, appointment_values(data))
         messages.success(request, _("The appointment has been saved."))
         return redirect(back)
 
