@@ -27,7 +27,7 @@ def xlsx(rows, title="Termine", **kwargs):
     sheet.title = title
     for row in rows:
         sheet.append(row)
-    for name, action in kwargs.items():
+    for action in kwargs.values():
         action(book, sheet)
     out = io.BytesIO()
     book.save(out)
