@@ -744,10 +744,11 @@ class _Writer:
     def _count(self, kind, outcome):
         self.counts.setdefault(kind, Counter())[outcome] += 1
 
-    def _audit(self, obj, action, changes):
+    def _audit(self, obj, action, changes, label=None):
         self.audit.append(AuditEntry(
             actor=self.actor, action=action, district_id=self.district_id, provider_id=self.provider_id,
-            object_type=obj._meta.label_lower, object_id=str(obj.pk), object_label=getattr(obj, "audit_label", "")[:120],
+            object_type=obj._meta.label_lower, object_id=str(obj.pk),
+            object_label=(label or getattr(obj, "audit_label", ""))[:120],
             changes={"import": self.label, **changes},
         ))
         if len(self.audit) >= 2000:
@@ -932,52 +933,46 @@ class _Writer:
     # appointments ----------------------------------------------------------
 
     def appointments(self, rows, cases):
+        """Written in batches as they are matched, so that memory holds one batch of new
+        records, not all of them; existing ones are read as plain tuples."""
         groups = defaultdict(list)
         for row in rows:
             case = self._case(row.key, cases) if row.key else None
             groups[(case.pk if case else None, row.values["Datum"], row.values["Art"])].append((row, case))
         existing = self._existing_appointments(groups)
-        new, new_links, changed = [], [], []
-        topic_model = Appointment.topics.through
-        support_model = Appointment.language_support.through
+        pending, changed = [], []
         for group_key, items in groups.items():
             matches = existing.get(group_key, [])
             for index, (row, case) in enumerate(items):
                 values = row.values
                 topics, support = values.get("Themen") or [], values.get("Sprachmittlung") or []
                 if index < len(matches):
-                    appointment, old_topics, old_support = matches[index]
+                    pk, complexity, minutes, old_topics, old_support = matches[index]
+                    appointment = Appointment(pk=pk, complexity=complexity, duration_minutes=minutes)
                     changes = self._apply(appointment, values, APPOINTMENT_FIELDS)
-                    if "Themen" in values and sorted(topics) != old_topics:
-                        changes["topics"] = [old_topics, sorted(topics)]
-                    if "Sprachmittlung" in values and sorted(support) != old_support:
-                        changes["language_support"] = [old_support, sorted(support)]
+                    if "Themen" in values and sorted(set(topics)) != old_topics:
+                        changes["topics"] = [old_topics, sorted(set(topics))]
+                    if "Sprachmittlung" in values and sorted(set(support)) != old_support:
+                        changes["language_support"] = [old_support, sorted(set(support))]
                     if changes:
                         changed.append((appointment, changes, topics, support))
                     else:
                         self._count("Termine", "unverändert")
                     continue
+                counselling = values["Art"] == Appointment.Kind.COUNSELLING
                 appointment = Appointment(
                     district_id=self.district_id, provider_id=self.provider_id,
-                    case_manager=case.case_manager if case else self.case_manager, case=case,
-                    kind=values["Art"], date=values["Datum"], duration_minutes=values["Dauer (Minuten)"],
-                    complexity=values.get("komplex") or "" if values["Art"] == Appointment.Kind.COUNSELLING else "",
-                    other_kind="" if values["Art"] == Appointment.Kind.COUNSELLING else Appointment.OtherKind.OTHER,
+                    case_manager_id=case.case_manager_id if case else self.case_manager.pk,
+                    case_id=case.pk if case else None, kind=values["Art"], date=values["Datum"],
+                    duration_minutes=values["Dauer (Minuten)"],
+                    complexity=(values.get("komplex") or "") if counselling else "",
+                    other_kind="" if counselling else Appointment.OtherKind.OTHER,
                 )
-                new.append(appointment)
-                new_links.append((appointment, topics, support))
-        for start in range(0, len(new), 1000):
-            Appointment.objects.bulk_create(new[start:start + 1000])
-        topic_model.objects.bulk_create(
-            [topic_model(appointment_id=a.pk, topic_id=t) for a, topics, _ in new_links for t in set(topics)], batch_size=2000)
-        support_model.objects.bulk_create(
-            [support_model(appointment_id=a.pk, languagesupportkind_id=s) for a, _, support in new_links for s in set(support)],
-            batch_size=2000)
-        for appointment, topics, _support in new_links:
-            self._audit(appointment, AuditEntry.Action.IMPORT, {
-                "date": [None, appointment.date.isoformat()], "kind": [None, appointment.kind],
-                "duration_minutes": [None, appointment.duration_minutes], "topics": [None, sorted(set(topics))]})
-            self._count("Termine", "neu")
+                pending.append((appointment, topics, support))
+                if len(pending) >= 2000:
+                    self._create_appointments(pending)
+                    pending = []
+        self._create_appointments(pending)
         if changed:
             Appointment.objects.bulk_update([a for a, *_ in changed], list(APPOINTMENT_FIELDS.values()), batch_size=1000)
             for appointment, changes, topics, support in changed:
@@ -985,22 +980,40 @@ class _Writer:
                     appointment.topics.set(set(topics))
                 if "language_support" in changes:
                     appointment.language_support.set(set(support))
-                self._audit(appointment, AuditEntry.Action.UPDATE, changes)
+                self._audit(appointment, AuditEntry.Action.UPDATE, changes, label=f"T-{appointment.pk}")
                 self._count("Termine", "geändert")
 
+    def _create_appointments(self, batch):
+        if not batch:
+            return
+        topic_model = Appointment.topics.through
+        support_model = Appointment.language_support.through
+        Appointment.objects.bulk_create([a for a, _, _ in batch])
+        topic_model.objects.bulk_create(
+            [topic_model(appointment_id=a.pk, topic_id=t) for a, topics, _ in batch for t in set(topics)])
+        support_model.objects.bulk_create(
+            [support_model(appointment_id=a.pk, languagesupportkind_id=s) for a, _, support in batch for s in set(support)])
+        for appointment, topics, _support in batch:
+            self._audit(appointment, AuditEntry.Action.IMPORT, {
+                "date": [None, appointment.date.isoformat()], "kind": [None, appointment.kind],
+                "duration_minutes": [None, appointment.duration_minutes], "topics": [None, sorted(set(topics))]},
+                label=f"F-{appointment.case_id:05d}" if appointment.case_id else f"T-{appointment.pk}")
+            self._count("Termine", "neu")
+
     def _existing_appointments(self, groups) -> dict:
-        """{(case id, date, kind): [(appointment, topic ids, support ids)]} in order of creation."""
+        """{(case id, date, kind): [(pk, complexity, minutes, topic ids, support ids)]} in order of creation."""
         case_ids = {case_id for case_id, _, _ in groups if case_id}
         visible = Appointment.objects.visible_to(self.actor)
+        fields = ("pk", "case_id", "date", "kind", "complexity", "duration_minutes")
         found = []
         for chunk in _chunks(case_ids):
-            found += list(visible.filter(case_id__in=chunk))
+            found += list(visible.filter(case_id__in=chunk).values_list(*fields))
         if any(case_id is None for case_id, _, _ in groups):
             dates = {day for case_id, day, _ in groups if case_id is None}
-            found += list(visible.filter(case__isnull=True, case_manager=self.case_manager, date__in=dates))
-        ids = [a.pk for a in found]
+            found += list(visible.filter(case__isnull=True, case_manager=self.case_manager, date__in=dates)
+                          .values_list(*fields))
         topics, support = defaultdict(list), defaultdict(list)
-        for chunk in _chunks(ids, 2000):
+        for chunk in _chunks([row[0] for row in found], 2000):
             for a_id, t_id in Appointment.topics.through.objects.filter(appointment_id__in=chunk).values_list(
                     "appointment_id", "topic_id"):
                 topics[a_id].append(t_id)
@@ -1008,9 +1021,8 @@ class _Writer:
                     "appointment_id", "languagesupportkind_id"):
                 support[a_id].append(s_id)
         result = defaultdict(list)
-        for appointment in sorted(found, key=lambda a: a.pk):
-            result[(appointment.case_id, appointment.date, appointment.kind)].append(
-                (appointment, sorted(topics[appointment.pk]), sorted(support[appointment.pk])))
+        for pk, case_id, day, kind, complexity, minutes in sorted(found):
+            result[(case_id, day, kind)].append((pk, complexity, minutes, sorted(topics[pk]), sorted(support[pk])))
         return result
 
 
