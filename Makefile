@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python bench/page_load.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/import_file.py
 
 screenshots: install
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q
