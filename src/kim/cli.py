@@ -48,6 +48,9 @@ def serve(argv):
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", args.bind,
         "--workers", str(args.workers), "--access-logfile", "-",
+        # A provider's full export is streamed from a file written first: 100,000 cases take
+        # about 25 s, close to gunicorn's default limit of 30 s.
+        "--timeout", os.environ.get("KIM_REQUEST_TIMEOUT", "120"),
     ])
 
 
