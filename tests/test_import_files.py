@@ -108,9 +108,49 @@ def test_a_zip_bomb_that_lies_about_its_size_is_still_caught(monkeypatch):
 
 def test_too_many_rows_are_refused_before_they_are_held(monkeypatch):
     monkeypatch.setattr(readers, "MAX_ROWS", 1000)
-    book = open_upload(xlsx([["Datum"]] + [[i] for i in range(1200)]), "viel.xlsx")
-    with pytest.raises(FileRefused, match="1.201 Zeilen"):
-        book.rows("Termine")
+    refused(xlsx([["Datum"]] + [[i] for i in range(1200)]), "viel.xlsx", "1.201 Zeilen")
+
+
+@pytest.mark.parametrize("cell, match", [("XFD1048576", "1.048.576 Zeilen"), ("XFD20", "Spalte 16384")])
+def test_one_far_away_cell_is_refused_before_a_parser_reserves_the_rectangle(cell, match):
+    """A 5 KB file with one value at XFD1048576 would make the parser ask for hundreds of GB."""
+    def far(book, sheet):
+        sheet[cell] = "x"
+
+    data = xlsx([HEADER], far=far)
+    assert len(data) < 10_000
+    refused(data, "klein.xlsx", match)
+
+
+def test_styled_empty_cells_far_away_do_not_count():
+    def styled(book, sheet):
+        from openpyxl.styles import Font
+
+        sheet["XFD300000"].font = Font(bold=True)  # formatting only, no value
+
+    book = open_upload(xlsx([HEADER, ["F-1", "01.02.2024"]], styled=styled), "formatiert.xlsx")
+    assert book.rows("Termine")[1][:2] == ["F-1", "01.02.2024"]
+
+
+def test_repeated_rows_in_ods_are_counted_before_parsing():
+    rows = [HEADER, ["F-1", date(2024, 2, 1), "Beratung", "ja", 30, "Wohnen", None]]
+    data = ods_bytes(rows, lambda c: c.replace(
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>F-1',
+        '<table:table-row table:number-rows-repeated="900000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>F-1'))
+    assert b"900000" in data
+    refused(data, "lang.ods", "900.002 Zeilen")
+    # Trailing empty repetitions, as LibreOffice writes them, are fine.
+    tail = ods_bytes(rows, lambda c: c.replace("</table:table>", '<table:table-row table:number-rows-repeated="1048000">'
+                                                                 '<table:table-cell table:number-columns-repeated="1024"/>'
+                                                                 "</table:table-row></table:table>"))
+    assert open_upload(tail, "libre.ods").rows("Termine")[1][0] == "F-1"
+
+
+@pytest.mark.parametrize("value", ["1e999", "nan", "inf"])
+def test_numbers_that_are_not_numbers_are_a_problem_not_a_crash(value):
+    with pytest.raises(ValueError, match="keine Zahl"):
+        parse_number(value)
 
 
 def test_a_million_csv_rows_are_refused_with_bounded_memory():
@@ -215,7 +255,7 @@ def test_xls_and_ods_are_read_like_xlsx(world):
     assert ods.format == "ods" and ods.rows("Termine")[2][:5] == [world.case.number, rows[1][1], "Beratung", "ja", 31]
 
 
-def ods_bytes(rows) -> bytes:
+def ods_bytes(rows, transform=lambda content: content) -> bytes:
     """A minimal OpenDocument spreadsheet, as LibreOffice writes it (dates as office:date-value)."""
     def cell(value):
         if value is None:
@@ -245,7 +285,7 @@ def ods_bytes(rows) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", content)
+        archive.writestr("content.xml", transform(content))
         archive.writestr("META-INF/manifest.xml", manifest)
     return out.getvalue()
 

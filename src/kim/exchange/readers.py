@@ -10,6 +10,8 @@ CSV by the standard library."""
 import codecs
 import csv
 import io
+import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -99,8 +101,10 @@ def _open_zip_spreadsheet(data: bytes) -> Book:
     _check_unpacked_size(archive, members)
     if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
         fmt = "ods"
+        _check_ods_extent(archive)
     elif "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         fmt = "xlsx"
+        _check_xlsx_extent(archive, members)
     elif "mimetype" in names or "[Content_Types].xml" in names:
         raise FileRefused("Die Datei ist ein Office-Dokument, aber keine Tabelle (z. B. ein Text oder eine Präsentation).")
     else:
@@ -131,6 +135,80 @@ def _check_unpacked_size(archive, members):
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
         # RuntimeError: a member encrypted with a zip password.
         raise FileRefused("Die Datei ist beschädigt oder verschlüsselt und kann nicht gelesen werden.") from None
+
+
+# A parser reserves memory for the whole rectangle from A1 to the last used cell: one cell
+# at XFD1048576 in a 5 KB file would ask for hundreds of GB. So the extent of every sheet is
+# read from its XML first, and a sheet reaching too far is refused before any parser sees it.
+# Only cells with a value count (as for the parser); a styled empty cell reserves nothing.
+CELL_REFERENCE = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>'
+    rb'(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)?<(?:\w+:)?(?:v|is)\b'
+)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _refuse_extent(rows: int, columns: int):
+    if rows > MAX_ROWS + 50:
+        _check_row_count(rows)
+    if columns > MAX_COLUMNS:
+        raise FileRefused(f"Ein Blatt reicht bis Spalte {columns}; höchstens {MAX_COLUMNS} Spalten werden gelesen. "
+                          "Bitte löschen Sie leere Spalten am rechten Rand oder kopieren Sie die Tabelle in eine neue Datei.")
+
+
+def _check_xlsx_extent(archive, members):
+    for member in members:
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            continue
+        rows = columns = 0
+        tail = b""
+        with archive.open(member) as stream:
+            while chunk := stream.read(1024 * 1024):
+                text = tail + chunk
+                for letters, number in CELL_REFERENCE.findall(text):
+                    rows = max(rows, int(number))
+                    columns = max(columns, _column_number(letters))
+                tail = text[-300:]
+        _refuse_extent(rows, columns)
+
+
+def _check_ods_extent(archive):
+    """Rows and columns in ODS may be repeated (number-rows-repeated); the extent is where the
+    last cell with a value ends, counting the repetitions before it."""
+    from xml.etree.ElementTree import iterparse  # content.xml is size-checked already
+
+    table, office = "urn:oasis:names:tc:opendocument:xmlns:table:1.0", "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    rows_repeated, columns_repeated = f"{{{table}}}number-rows-repeated", f"{{{table}}}number-columns-repeated"
+    value_type = f"{{{office}}}value-type"
+    try:
+        with archive.open("content.xml") as stream:
+            row_count = max_row = max_column = 0
+            for event, element in iterparse(stream, events=("start", "end")):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start" and tag == "table":
+                    row_count = 0
+                elif event == "end" and tag == "table-row":
+                    repeat = int(element.get(rows_repeated, "1"))
+                    column = 0
+                    for cell in element:
+                        span = int(cell.get(columns_repeated, "1"))
+                        column += span
+                        if cell.get(value_type) or "".join(cell.itertext()).strip():
+                            max_column = max(max_column, column)
+                            max_row = max(max_row, row_count + repeat)
+                    row_count += repeat
+                    element.clear()
+                    _refuse_extent(max_row, max_column)
+    except (ValueError, SyntaxError):
+        raise FileRefused("Die Tabelle ist beschädigt (ungültiges XML).") from None
+    except KeyError:
+        raise FileRefused("Die ODS-Datei enthält keine Tabelle (content.xml fehlt).") from None
 
 
 def _has_formulas(archive, members) -> bool:
@@ -199,8 +277,12 @@ def _short(exc) -> str:
 
 def _check_row_count(rows: int):
     if rows > MAX_ROWS + 50:
-        raise FileRefused(f"Das Blatt hat {rows:,} Zeilen; höchstens {MAX_ROWS:,} werden auf einmal übernommen. "
-                          "Bitte teilen Sie die Datei auf, z. B. nach Jahren.".replace(",", "."))
+        raise FileRefused(f"Das Blatt hat {_german(rows)} Zeilen; höchstens {_german(MAX_ROWS)} werden auf einmal "
+                          "übernommen. Bitte teilen Sie die Datei auf, z. B. nach Jahren.")
+
+
+def _german(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
 
 
 def _clean_row(row) -> list:
@@ -309,11 +391,16 @@ def parse_number(value) -> float:
     if isinstance(value, bool):
         raise ValueError("keine Zahl")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"„{value}“ ist keine Zahl")
         return value
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
     try:
-        return float(text)
-    except ValueError:
+        number = float(text)
+    except (ValueError, OverflowError):
         raise ValueError(f"„{value}“ ist keine Zahl") from None
+    if not math.isfinite(number):
+        raise ValueError(f"„{value}“ ist keine Zahl")
+    return number
