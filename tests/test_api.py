@@ -168,3 +168,12 @@ def test_the_command_line_makes_and_revokes_tokens(world, capsys):
     assert ApiToken.objects.get().key_hash == hash_token(key)  # only the hash is kept
     call_command("create_token", "--revoke", key[4:12])
     assert Api(key=key).get("participants/").status_code == 401
+
+
+def test_lists_are_bounded_and_show_no_contact_data(world):
+    body = Api(world.insider).get("participants/", limit=1_000_000).json()
+    assert set(body["results"][0]) == {"id", "code", "first_name", "last_name", "birth_date", "municipality",
+                                       "responsible"}
+    assert "limit=500" in (body["next"] or "limit=500")
+    Api(world.insider).get(f"cases/{world.case.pk}/")
+    assert AuditEntry.objects.filter(action="read", object_type="casework.case", object_id=str(world.case.pk)).exists()

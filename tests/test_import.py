@@ -385,3 +385,50 @@ def test_other_people_cannot_see_an_import_run(client, world, town):
                               "other_district": 404, "coordination": 403}.items():
         client.force_login(world.personas()[persona])
         assert client.get(url).status_code == expected, persona
+
+
+# ---------------------------------------------------------------- review findings
+
+def test_a_case_number_of_another_persons_case_is_refused_not_overwritten(world, town):
+    """A file's own numbering "F-00001" must not take over the existing case F-00001 of someone else."""
+    data = standard_file({("Fälle", 1, "Fall-Kennung"): world.case.number, ("Ziele", 1, "Fall-Kennung"): world.case.number,
+                          ("Termine", 1, "Fall-Kennung"): world.case.number, ("Termine", 2, "Fall-Kennung"): world.case.number})
+    run = do_import(world.insider, data)
+    assert any(p.startswith("Fälle:2:Fall-Kennung: Der Fall „F-00001“ gehört bereits zu einer anderen Person")
+               for p in problems(run)), problems(run)
+    with scopes_disabled():
+        case = Case.objects.get(pk=world.case.pk)
+    assert (case.kind, case.participant_id) == ("case_management", world.participant.pk)
+
+
+def test_an_imported_person_never_joins_a_household_the_importer_cannot_see(world, town):
+    from kim.casework.services import create_household
+
+    with scope(district=world.district.pk):
+        theirs = create_household(world.colleague, "Rahimi")
+    run = do_import(world.insider, standard_file())
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    with scope(district=world.district.pk):
+        amina = Participant.objects.get(external_id="P1")
+        assert amina.household_id != theirs.pk and amina.household.name == "Rahimi"
+
+
+def test_only_the_uploader_acts_on_a_run(world, town):
+    from django.core.exceptions import PermissionDenied
+
+    from kim.exchange.services import request_check
+
+    with scope(district=world.district.pk):
+        run = start_import(world.insider, filename="a.xlsx", data=standard_file())
+        with pytest.raises(PermissionDenied):
+            request_check(world.lead, run)
+
+
+def test_the_forms_rules_for_cases_people_and_counselling_hold_in_the_import(world, town):
+    data = standard_file({("Fälle", 2, "Phase"): "Assessment", ("Teilnehmende", 1, "Einreisedatum"): "01.01.1980",
+                          ("Termine", 3, "Themen"): None, ("Fälle", 2, "Art"): "Screening"})
+    found = problems(do_import(world.insider, data, commit=False))
+    assert "Fälle:3:Phase: Phasen gibt es nur im Case Management." in found
+    assert any(p.startswith("Fälle:3:Verwiesen an: Ein Screening braucht ein Ergebnis") for p in found)
+    assert "Teilnehmende:2:Einreisedatum: Die Einreise liegt vor der Geburt." in found
+    assert "Termine:4:Themen: Für eine Beratung fehlt das Thema (mindestens eines)." in found

@@ -1,7 +1,6 @@
 """A case manager brings her Excel file in, in Chromium: upload, sheets and columns with
 preview, dry run with problems, value mapping, import; axe-core on every step."""
 
-import io
 from datetime import date
 
 import pytest

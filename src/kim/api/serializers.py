@@ -74,6 +74,16 @@ class ParticipantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ParticipantSummarySerializer(serializers.ModelSerializer):
+    """The list shows what the participant list page shows; the whole record (contact data)
+    comes one at a time, and that read is audited."""
+
+    class Meta:
+        model = Participant
+        fields = ["id", "code", "first_name", "last_name", "birth_date", "municipality", "responsible"]
+        read_only_fields = fields
+
+
 class CaseSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
 

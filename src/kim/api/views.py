@@ -50,6 +50,7 @@ from .serializers import (
     ConsentSerializer,
     GoalSerializer,
     ParticipantSerializer,
+    ParticipantSummarySerializer,
     ReportSummarySerializer,
     form_serializer,
     record_id,
@@ -137,13 +138,14 @@ AppointmentUpdate = form_serializer(AppointmentForm, "AppointmentUpdate", option
     retrieve=extend_schema(summary="Eine Person (der Zugriff wird protokolliert)"),
 )
 class ParticipantViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = ParticipantSerializer
+    serializer_class = ParticipantSummarySerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
             return Participant._base_manager.none()
         return Participant.objects.visible_to(self.request.user).order_by("pk")
 
+    @extend_schema(responses={200: ParticipantSerializer})
     def retrieve(self, request, *args, **kwargs):
         participant = self.get_object()
         services.record_read(request.user, participant)
@@ -214,6 +216,11 @@ def _id(data, key):
 
 class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = CaseSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        services.record_read(request.user, case)  # as the case page does
+        return Response(CaseSerializer(case).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope

@@ -451,6 +451,11 @@ class Importer:
                 for header in ("Geburtsdatum", "Einreisedatum", "Einwilligung am"):
                     if values.get(header) and values[header] > self.today:
                         plan.add(table.sheet, number, header, "Das Datum liegt in der Zukunft.")
+                birth, entry = values.get("Geburtsdatum"), values.get("Einreisedatum")
+                if birth and birth.year < self.today.year - 120:
+                    plan.add(table.sheet, number, "Geburtsdatum", "Bitte prüfen Sie das Geburtsdatum.")
+                if birth and entry and entry < birth:
+                    plan.add(table.sheet, number, "Einreisedatum", "Die Einreise liegt vor der Geburt.")
                 rows[key] = Row(number, values)
             self._match_participants(rows, table, plan)
         return rows
@@ -534,6 +539,10 @@ class Importer:
             plan.add(sheet, number, "Ende", "Das Ende liegt vor dem Beginn.")
         if closed and closed > self.today:
             plan.add(sheet, number, "Ende", "Das Ende liegt in der Zukunft.")
+        if values.get("Phase") and values.get("Art") != CaseKind.CASE_MANAGEMENT and values["Phase"] != Phase.CLOSED:
+            plan.add(sheet, number, "Phase", "Phasen gibt es nur im Case Management.")
+        if values.get("Art") == CaseKind.SCREENING and not values.get("Verwiesen an"):
+            plan.add(sheet, number, "Verwiesen an", "Ein Screening braucht ein Ergebnis (eine Verweisung oder „kein Bedarf“).")
         if values.get("Phase") == Phase.CLOSED and not closed:
             plan.add(sheet, number, "Ende", "Die Phase ist „Abgeschlossen“, aber das Ende fehlt.")
         if values.get("Abschlussgrund") and not closed:
@@ -559,9 +568,14 @@ class Importer:
             row.existing = found.get(key)
             person_row, person = row.key or (None, None)
             current = row.existing
-            if current is not None and current.participant_id and person is not None and current.participant_id != person.pk:
-                plan.add(table.sheet, row.number, "Teilnehmende-Kennung",
-                         "Der Fall gehört bereits zu einer anderen Person; die Zuordnung wird nicht geändert.")
+            if current is not None and (person is None or current.participant_id != person.pk):
+                plan.add(table.sheet, row.number, "Fall-Kennung",
+                         f"Der Fall „{key}“ gehört bereits zu einer anderen Person. Bitte prüfen Sie die "
+                         "Fall-Kennung (eine eigene Fallnummer darf nicht wie F-00042 aussehen).")
+            if current is not None and row.values.get("Art") and row.values["Art"] != current.kind:
+                plan.add(table.sheet, row.number, "Art", "Die Art eines bestehenden Falls kann nicht geändert werden.")
+            if current is not None and current.closed_on and row.values.get("Phase") not in (None, Phase.CLOSED):
+                plan.add(table.sheet, row.number, "Phase", "Der Fall ist abgeschlossen; die Phase bleibt „Abgeschlossen“.")
             if current is not None and current.closed_on and "Ende" in row.values and not row.values["Ende"]:
                 plan.add(table.sheet, row.number, "Ende", "Der Fall ist bereits abgeschlossen und kann nicht wieder "
                                                           "geöffnet werden. Bitte legen Sie einen neuen Fall an.")
@@ -653,6 +667,8 @@ class Importer:
         day, minutes = values.get("Datum"), values.get("Dauer (Minuten)")
         if minutes is not None and not 5 <= minutes <= 600:
             plan.add(sheet, number, "Dauer (Minuten)", "Die Dauer muss zwischen 5 und 600 Minuten liegen.")
+        if values["Art"] == Appointment.Kind.COUNSELLING and not values.get("Themen"):
+            plan.add(sheet, number, "Themen", "Für eine Beratung fehlt das Thema (mindestens eines).")
         if values["Art"] == Appointment.Kind.COUNSELLING and facts is None:
             plan.add(sheet, number, "Fall-Kennung", "Eine Beratung gehört zu einem Fall: die Fall-Kennung fehlt.")
         if day is None:
@@ -811,7 +827,7 @@ class _Writer:
     def _household(self, person, name, households):
         household = households.get(name)
         if household is None:
-            household = Household.objects.filter(provider_id=self.provider_id, name=name).first()
+            household = Household.objects.visible_to(self.actor).filter(name=name).first()
             if household is None:
                 household = Household.objects.create(district_id=self.district_id, provider_id=self.provider_id, name=name)
                 self._audit(household, AuditEntry.Action.IMPORT, {"name": [None, name]})
@@ -832,7 +848,7 @@ class _Writer:
             self._audit(consent, AuditEntry.Action.IMPORT, {"given_on": [None, given.isoformat()],
                                                            "withdrawn_on": [None, _plain(withdrawn)]})
             self._count("Einwilligungen", "neu")
-        elif consent.withdrawn_on != withdrawn and withdrawn is not None:
+        elif consent.withdrawn_on is None and withdrawn is not None:
             self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [_plain(consent.withdrawn_on), withdrawn.isoformat()]})
             consent.withdrawn_on = withdrawn
             consent.save(update_fields=["withdrawn_on"])

@@ -195,8 +195,10 @@ def map_values(actor: User, run: ImportRun, choices: dict[tuple[str, str], str])
 
 
 def _require_owner(actor, run):
+    """Only the person who uploaded acts on a run (the lead may look at it): the import is
+    audited as theirs, with their scope."""
     _require_importer(actor)
-    if not ImportRun.objects.visible_to(actor).filter(pk=run.pk).exists():
+    if run.created_by_id != actor.pk or not ImportRun.objects.visible_to(actor).filter(pk=run.pk).exists():
         raise PermissionDenied
     if run.is_busy:
         raise ValidationError("Dieser Import wird gerade bearbeitet. Bitte warten Sie einen Moment.")
