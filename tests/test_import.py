@@ -394,7 +394,7 @@ def test_a_case_number_of_another_persons_case_is_refused_not_overwritten(world,
     data = standard_file({("Fälle", 1, "Fall-Kennung"): world.case.number, ("Ziele", 1, "Fall-Kennung"): world.case.number,
                           ("Termine", 1, "Fall-Kennung"): world.case.number, ("Termine", 2, "Fall-Kennung"): world.case.number})
     run = do_import(world.insider, data)
-    assert any(p.startswith("Fälle:2:Fall-Kennung: Der Fall „F-00001“ gehört bereits zu einer anderen Person")
+    assert any(p.startswith(f"Fälle:2:Fall-Kennung: Der Fall „{world.case.number}“ gehört bereits zu einer anderen Person")
                for p in problems(run)), problems(run)
     with scopes_disabled():
         case = Case.objects.get(pk=world.case.pk)
