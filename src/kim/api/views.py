@@ -9,7 +9,6 @@ import contextlib
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms.models import model_to_dict
-from django.shortcuts import get_object_or_404
 from django_scopes import scope
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -36,6 +35,7 @@ from kim.casework.views import (
     create_participant_from_form,
     update_participant_from_form,
 )
+from kim.core.access import visible_or_404
 from kim.core.models import CATALOGUE_MODELS
 from kim.reports.completeness import data_state
 from kim.reports.framework import ParamError, build_table, get_report, parse_params, registered_reports
@@ -62,6 +62,15 @@ class ScopedMixin:
 
     permission_classes = [SeesPersonalData]
     lookup_value_regex = "[0-9]{1,9}"
+    model = None  # the personal-data model a viewset serves
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
+            return self.model._base_manager.none()
+        return self.narrow(self.model.objects.visible_to(self.request.user).order_by("pk"))
+
+    def narrow(self, queryset):
+        return queryset
 
     def dispatch(self, request, *args, **kwargs):
         with contextlib.ExitStack() as stack:
@@ -73,13 +82,12 @@ class ScopedMixin:
         self._scope_stack.enter_context(scope(district=request.user.district_id))
 
 
-def validated(form_class, data, **kwargs):
+def validated(form_class, data: dict, **kwargs):
     """The page's form on the request data; its errors (German) as a 400 response."""
-    request_data = {k: v for k, v in data.items()} if hasattr(data, "items") else {}
-    form = form_class(data=request_data, **kwargs)
+    form = form_class(data=data, **kwargs)
     if not form.is_valid():
-        raise ValidationError(form.errors.get_json_data() and {k: [e["message"] for e in v] for k, v in
-                                                               form.errors.get_json_data().items()})
+        raise ValidationError({field: [error["message"] for error in errors]
+                               for field, errors in form.errors.get_json_data().items()})
     return form
 
 
@@ -111,10 +119,6 @@ def as_form_data(instance, form_class, changes):
     return {**{k: v for k, v in current.items() if v is not None}, **changes}
 
 
-def visible(model, user, pk):
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)
-
-
 ParticipantCreate = form_serializer(NewParticipantForm, "ParticipantCreate")
 ParticipantUpdate = form_serializer(ParticipantForm, "ParticipantUpdate", optional=True)
 ConsentCreate = form_serializer(ConsentForm, "ConsentCreate")
@@ -139,11 +143,8 @@ AppointmentUpdate = form_serializer(AppointmentForm, "AppointmentUpdate", option
 )
 class ParticipantViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ParticipantSummarySerializer
+    model = Participant
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
-            return Participant._base_manager.none()
-        return Participant.objects.visible_to(self.request.user).order_by("pk")
 
     @extend_schema(responses={200: ParticipantSerializer})
     def retrieve(self, request, *args, **kwargs):
@@ -171,11 +172,9 @@ class ParticipantViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
 class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ConsentSerializer
+    model = Consent
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
-            return Consent._base_manager.none()
-        queryset = Consent.objects.visible_to(self.request.user).order_by("pk")
+    def narrow(self, queryset):
         participant = self.request.query_params.get("participant")
         if participant:
             if not participant.isdigit() or len(participant) > 9:
@@ -192,7 +191,7 @@ class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
                    responses={201: ConsentSerializer}, summary="Einwilligung erfassen")
     def create(self, request):
         data = check_body(ConsentCreate, request.data)
-        participant = visible(Participant, request.user, _id(request.data, "participant"))
+        participant = visible_or_404(Participant, request.user, pk=_id(request.data, "participant"))
         form = validated(ConsentForm, data)
         consent = service_call(services.add_consent, request.user, participant, form.cleaned_data)
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
@@ -216,21 +215,18 @@ def _id(data, key):
 
 class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = CaseSerializer
+    model = Case
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
         services.record_read(request.user, case)  # as the case page does
         return Response(CaseSerializer(case).data)
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
-            return Case._base_manager.none()
-        return Case.objects.visible_to(self.request.user).order_by("pk")
 
     @extend_schema(request=CaseCreate, responses={201: CaseSerializer}, summary="Fall eröffnen")
     def create(self, request):
         data = check_body(CaseCreate, request.data)
-        participant = visible(Participant, request.user, _id(request.data, "participant"))
+        participant = visible_or_404(Participant, request.user, pk=_id(request.data, "participant"))
         form = validated(CaseForm, data, user=request.user)
         values = {f: form.cleaned_data[f] for f in CaseForm.Meta.fields}
         case = service_call(services.open_case, request.user, participant, values)
@@ -257,16 +253,13 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class GoalViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = GoalSerializer
+    model = Goal
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
-            return Goal._base_manager.none()
-        return Goal.objects.visible_to(self.request.user).order_by("pk")
 
     @extend_schema(request=GoalCreate, responses={201: GoalSerializer}, summary="Ziel vereinbaren")
     def create(self, request):
         data = check_body(GoalCreate, request.data)
-        case = visible(Case, request.user, _id(request.data, "case"))
+        case = visible_or_404(Case, request.user, pk=_id(request.data, "case"))
         form = validated(GoalForm, data)
         goal = service_call(services.add_goal, request.user, case, dict(form.cleaned_data))
         return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
@@ -282,17 +275,15 @@ class GoalViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class AppointmentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AppointmentSerializer
+    model = Appointment
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
-            return Appointment._base_manager.none()
-        return Appointment.objects.visible_to(self.request.user).order_by("pk").prefetch_related(
-            "topics", "language_support")
+    def narrow(self, queryset):
+        return queryset.prefetch_related("topics", "language_support")
 
     @extend_schema(request=AppointmentCreate, responses={201: AppointmentSerializer}, summary="Termin erfassen")
     def create(self, request):
         data = check_body(AppointmentCreate, request.data)
-        case = visible(Case, request.user, _id(request.data, "case")) if request.data.get("case") is not None else None
+        case = visible_or_404(Case, request.user, pk=_id(request.data, "case")) if request.data.get("case") is not None else None
         form = validated(AppointmentForm, data, with_case=case is not None)
         appointment = service_call(services.record_appointment, request.user, appointment_values(form.cleaned_data),
                                    case=case)

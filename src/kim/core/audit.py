@@ -7,11 +7,12 @@ from .models import AuditEntry
 Action = AuditEntry.Action
 
 
-def _plain(value):
+def plain(value):
+    """A value as it is stored in an audit entry's changes (JSON-ready)."""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, (list, tuple, set)):
-        return sorted(_plain(v) for v in value)
+        return sorted(plain(v) for v in value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -27,7 +28,7 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict:
         if field.many_to_many:
             values[name] = sorted(obj.pk and getattr(obj, name).values_list("pk", flat=True) or [])
         else:
-            values[name] = _plain(getattr(obj, field.attname))
+            values[name] = plain(getattr(obj, field.attname))
     return values
 
 
@@ -36,17 +37,25 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def record(actor, action: str, obj: models.Model, *, changes: dict | None = None, provider_id=None) -> AuditEntry:
-    """Append one audit entry for `obj`. District and provider come from the object, so
-    that each provider's lead sees the trail of exactly its own records."""
-    district_id = getattr(obj, "district_id", None) or getattr(actor, "district_id", None)
-    return AuditEntry.objects.create(
+def entry(actor, action: str, obj: models.Model, *, changes: dict | None = None, provider_id=None,
+          district_id=None, label=None) -> AuditEntry:
+    """The audit entry for `obj`, not yet saved. District and provider come from the object
+    (or are given, where reading them would cost a query), so that each provider's lead sees
+    the trail of exactly its own records."""
+    return AuditEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
-        district_id=district_id,
+        district_id=district_id or getattr(obj, "district_id", None) or getattr(actor, "district_id", None),
         provider_id=provider_id or getattr(obj, "provider_id", None),
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk or ""),
-        object_label=getattr(obj, "audit_label", "") or str(obj.pk or ""),
+        object_label=(label or getattr(obj, "audit_label", "") or str(obj.pk or ""))[:120],
         changes=changes or {},
     )
+
+
+def record(actor, action: str, obj: models.Model, *, changes: dict | None = None, provider_id=None) -> AuditEntry:
+    """Append one audit entry for `obj`."""
+    audit_entry = entry(actor, action, obj, changes=changes, provider_id=provider_id)
+    audit_entry.save()
+    return audit_entry

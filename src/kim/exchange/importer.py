@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from kim.casework.models import Appointment, Case, CaseKind, Consent, Goal, GoalStatus, Household, Participant, Phase
 from kim.casework.services import MAX_DAYS_AHEAD
+from kim.core import audit
 from kim.core.models import (
     AuditEntry,
     ClosureReason,
@@ -469,6 +470,8 @@ class Importer:
                 found[participant.external_id] = participant
             for participant in visible.filter(code__in=chunk):
                 found.setdefault(participant.code, participant)
+        # Outside visible_to on purpose, like find_possible_duplicates: only whether an identifier
+        # of this file is taken at the provider, so that a second record is not made under it.
         hidden = set()
         for chunk in _chunks([k for k in keys if k not in found]):
             hidden |= set(Participant.objects.filter(provider_id=self.actor.provider_id, external_id__in=chunk)
@@ -486,8 +489,7 @@ class Importer:
         if row is not None:
             return row, row.existing
         if key not in self._person_cache:
-            visible = Participant.objects.visible_to(self.actor)
-            self._person_cache[key] = visible.filter(external_id=key).first() or visible.filter(code=key).first()
+            self._person_cache[key] = existing_participant(self.actor, key)
         return None, self._person_cache[key]
 
     def _consent_active(self, participant_row, participant, on: date) -> bool:
@@ -552,14 +554,14 @@ class Importer:
         visible = Case.objects.visible_to(self.actor)
         found = {}
         keys = list(rows)
-        numbers = {int(k[2:]): k for k in keys if re.fullmatch(r"F-\d+", k)}
+        numbers = {case_number(k): k for k in keys if case_number(k)}
         for chunk in _chunks(keys):
             for case in visible.filter(external_id__in=chunk):
                 found[case.external_id] = case
         for chunk in _chunks(list(numbers)):
             for case in visible.filter(pk__in=chunk):
                 found.setdefault(numbers[case.pk], case)
-        for chunk in _chunks([k for k in keys if k not in found]):
+        for chunk in _chunks([k for k in keys if k not in found]):  # taken at the provider? (see above)
             for key in Case.objects.filter(provider_id=self.actor.provider_id, external_id__in=chunk).values_list(
                     "external_id", flat=True):
                 plan.add(table.sheet, rows[key].number, "Fall-Kennung",
@@ -582,16 +584,12 @@ class Importer:
         plan.records["Fälle"] = list(rows.values())
 
     def _case_for(self, key, cases):
-        """(Row of this file or None, Case or None, a Case-like object with the rules' fields)."""
+        """(Row of this file or None, the existing case or None) for a Fall-Kennung."""
         row = cases.get(key)
         if row is not None:
             return row, row.existing
         if key not in self._case_cache:
-            visible = Case.objects.visible_to(self.actor)
-            case = visible.filter(external_id=key).first()
-            if case is None and re.fullmatch(r"F-\d+", key):
-                case = visible.filter(pk=int(key[2:])).first()
-            self._case_cache[key] = case
+            self._case_cache[key] = existing_case(self.actor, key)
         return None, self._case_cache[key]
 
     def _case_facts(self, key, cases):
@@ -715,6 +713,24 @@ class Importer:
         return plan
 
 
+def case_number(key: str) -> int | None:
+    """The record id in a case number like F-00042 (as the export writes it), else None."""
+    return int(key[2:]) if re.fullmatch(r"F-\d{1,9}", key) else None
+
+
+def existing_case(actor, key: str):
+    """The case `actor` may see that a Fall-Kennung names: imported under it, or numbered so."""
+    visible = Case.objects.visible_to(actor)
+    number = case_number(key)
+    return visible.filter(external_id=key).first() or (visible.filter(pk=number).first() if number else None)
+
+
+def existing_participant(actor, key: str):
+    """The person `actor` may see that a Kennung names: imported under it, or with that code."""
+    visible = Participant.objects.visible_to(actor)
+    return visible.filter(external_id=key).first() or visible.filter(code=key).first()
+
+
 def _unneutralise(text: str) -> str:
     """Our own export writes '=… for a text beginning with a formula sign; read it back as it was."""
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
@@ -761,12 +777,10 @@ class _Writer:
         self.counts.setdefault(kind, Counter())[outcome] += 1
 
     def _audit(self, obj, action, changes, label=None):
-        self.audit.append(AuditEntry(
-            actor=self.actor, action=action, district_id=self.district_id, provider_id=self.provider_id,
-            object_type=obj._meta.label_lower, object_id=str(obj.pk),
-            object_label=(label or getattr(obj, "audit_label", ""))[:120],
-            changes={"import": self.label, **changes},
-        ))
+        # Collected and written in bulk; district and provider given, as reading them from
+        # consents and goals would cost a query each.
+        self.audit.append(audit.entry(self.actor, action, obj, changes={"import": self.label, **changes},
+                                      district_id=self.district_id, provider_id=self.provider_id, label=label))
         if len(self.audit) >= 2000:
             self.flush_audit()
 
@@ -785,7 +799,7 @@ class _Writer:
                 value = ""
             before = getattr(obj, field_name)
             if before != value:
-                changes[field_name] = [_plain(before), _plain(value)]
+                changes[field_name] = [audit.plain(before), audit.plain(value)]
                 setattr(obj, field_name, value)
         return changes
 
@@ -818,7 +832,7 @@ class _Writer:
                 self._household(person, values["Haushalt"], households)
         for _row, person in created:
             self._audit(person, AuditEntry.Action.IMPORT, {
-                field_name: [None, _plain(getattr(person, field_name))] for field_name in PARTICIPANT_FIELDS.values()})
+                field_name: [None, audit.plain(getattr(person, field_name))] for field_name in PARTICIPANT_FIELDS.values()})
             self._count("Teilnehmende", "neu")
         for row, person in created + updated:
             self._consent(person, row.values)
@@ -846,10 +860,10 @@ class _Writer:
             consent = Consent.objects.create(participant=person, given_on=given, withdrawn_on=withdrawn,
                                              note="Import")
             self._audit(consent, AuditEntry.Action.IMPORT, {"given_on": [None, given.isoformat()],
-                                                           "withdrawn_on": [None, _plain(withdrawn)]})
+                                                           "withdrawn_on": [None, audit.plain(withdrawn)]})
             self._count("Einwilligungen", "neu")
         elif consent.withdrawn_on is None and withdrawn is not None:
-            self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [_plain(consent.withdrawn_on), withdrawn.isoformat()]})
+            self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [audit.plain(consent.withdrawn_on), withdrawn.isoformat()]})
             consent.withdrawn_on = withdrawn
             consent.save(update_fields=["withdrawn_on"])
             self._count("Einwilligungen", "geändert")
@@ -884,7 +898,7 @@ class _Writer:
             result[values["Fall-Kennung"]] = case
         Case.objects.bulk_create(new, batch_size=1000)
         for case in new:
-            self._audit(case, AuditEntry.Action.IMPORT, {f: [None, _plain(getattr(case, f))] for f in CASE_FIELDS.values()})
+            self._audit(case, AuditEntry.Action.IMPORT, {f: [None, audit.plain(getattr(case, f))] for f in CASE_FIELDS.values()})
             self._count("Fälle", "neu")
         if changed:
             Case.objects.bulk_update([c for c, _ in changed], list(CASE_FIELDS.values()), batch_size=1000)
@@ -894,13 +908,9 @@ class _Writer:
         return result
 
     def _case(self, key, cases):
-        case = cases.get(key)
-        if case is None:
-            visible = Case.objects.visible_to(self.actor)
-            case = visible.filter(external_id=key).first() or (
-                visible.filter(pk=int(key[2:])).first() if re.fullmatch(r"F-\d+", key) else None)
-            cases[key] = case
-        return case
+        if key not in cases:
+            cases[key] = existing_case(self.actor, key)
+        return cases[key]
 
     # goals -----------------------------------------------------------------
 
@@ -1041,10 +1051,3 @@ class _Writer:
             result[(case_id, day, kind)].append((pk, complexity, minutes, sorted(topics[pk]), sorted(support[pk])))
         return result
 
-
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "pk"):
-        return value.pk
-    return value

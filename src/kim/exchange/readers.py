@@ -155,8 +155,7 @@ def _column_number(letters: bytes) -> int:
 
 
 def _refuse_extent(rows: int, columns: int):
-    if rows > MAX_ROWS + 50:
-        _check_row_count(rows)
+    _check_row_count(rows)
     if columns > MAX_COLUMNS:
         raise FileRefused(f"Ein Blatt reicht bis Spalte {columns}; höchstens {MAX_COLUMNS} Spalten werden gelesen. "
                           "Bitte löschen Sie leere Spalten am rechten Rand oder kopieren Sie die Tabelle in eine neue Datei.")
@@ -319,8 +318,7 @@ def _open_csv(data: bytes) -> Book:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             for row in reader:
-                if len(rows) > MAX_ROWS + 50:
-                    _check_row_count(len(rows) + 1)
+                _check_row_count(len(rows) + 1)
                 rows.append(_clean_row(row))
         except csv.Error as exc:
             raise FileRefused(f"Die CSV-Datei ist fehlerhaft in Zeile {reader.line_num}: {exc}.") from None

@@ -82,36 +82,33 @@ def suggest_assignments(book, mapping) -> dict:
     """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like."""
     visible = [s.name for s in book.sheets if s.visible]
     first_rows = {name: book.rows(name)[:20] for name in visible} if len(visible) <= 12 else {}
-    assignments, used = {}, set()
     if book.format == "csv":
         rows = first_rows.get("CSV", [])
         kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
         candidates = {kind: "CSV"}
     else:
-        candidates = {kind: suggest_sheet([n for n in visible if n not in used], kind, first_rows) for kind in KINDS}
+        candidates = {kind: suggest_sheet(visible, kind, first_rows) for kind in KINDS}
+    assignments, used = {}, set()
     for kind, sheet in candidates.items():
-        if sheet is None or sheet in used:
+        if sheet is None or sheet in used:  # a sheet stands for one part only
             continue
         used.add(sheet)
-        rows = first_rows.get(sheet) or book.rows(sheet)[:20]
-        header_row = find_header_row(rows, kind)
-        columns = suggest_columns(headers_of(rows, header_row), kind, mapping.columns.get(kind))
-        assignments[kind] = {"sheet": sheet, "header_row": header_row, "columns": columns}
+        assignments[kind] = _assignment(book, kind, sheet, mapping.columns.get(kind))
     return assignments
+
+
+def _assignment(book, kind, sheet, saved_columns) -> dict:
+    """Where the header row of `sheet` is, and which of its columns hold the standard ones."""
+    rows = book.rows(sheet)[:20]
+    header_row = find_header_row(rows, kind)
+    return {"sheet": sheet, "header_row": header_row,
+            "columns": suggest_columns(headers_of(rows, header_row), kind, saved_columns)}
 
 
 def read_book(run: ImportRun):
     if run.content is None:
         raise FileRefused("Die Datei dieses Imports ist nicht mehr gespeichert. Bitte laden Sie sie erneut hoch.")
     return open_upload(bytes(run.content), run.filename)
-
-
-def sheet_headers(run: ImportRun, book, sheet: str) -> tuple[int, list[str], list[list]]:
-    """(header row, headers, first data rows) of a sheet, for the mapping form and preview."""
-    rows = book.rows(sheet)[:40]
-    kind = next((k for k, a in run.assignments.items() if a.get("sheet") == sheet), KINDS[0])
-    header_row = run.assignments.get(kind, {}).get("header_row", find_header_row(rows, kind))
-    return header_row, headers_of(rows, header_row), rows[header_row + 1:header_row + 6]
 
 
 @transaction.atomic
@@ -129,13 +126,11 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
         raise ValidationError("Ein Blatt kann nur für einen Teil der Standardmappe stehen.")
     assignments = {}
     for kind, sheet in chosen.items():
-        rows = book.rows(sheet)[:20]
-        header_row = find_header_row(rows, kind)
-        saved = run.assignments.get(kind, {})
-        columns = saved.get("columns") if saved.get("sheet") == sheet else None
-        assignments[kind] = {"sheet": sheet, "header_row": header_row,
-                             "columns": columns or suggest_columns(headers_of(rows, header_row), kind,
-                                                                   run.mapping.columns.get(kind))}
+        current = run.assignments.get(kind, {})
+        if current.get("sheet") == sheet:  # keep the columns already chosen for this sheet
+            assignments[kind] = current
+        else:
+            assignments[kind] = _assignment(book, kind, sheet, run.mapping.columns.get(kind))
     before = {k: v["sheet"] for k, v in run.assignments.items()}
     run.assignments = assignments
     run.status, run.problems, run.problem_count, run.summary, run.unknown_values = ImportRun.Status.UPLOADED, [], 0, {}, []
@@ -287,9 +282,14 @@ def _record_done(run, summary):
     record(run.created_by, Action.IMPORT, run, changes={"summary": [None, summary]})
 
 
+@transaction.atomic
 def _finish(run, status, message=""):
+    """The outcome of a check or import, stored on the run and audited like any change."""
+    before = ImportRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
     run.status, run.progress, run.message, run.finished_at = status, 100, message[:300], timezone.now()
     run.save()
+    record(run.created_by, Action.UPDATE, run, changes={
+        "status": [before, status], "problems": [None, run.problem_count], **({"message": [None, run.message]} if message else {})})
     return run
 
 

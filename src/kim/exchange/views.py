@@ -191,10 +191,11 @@ def _column_forms(run):
     for kind, assignment in run.assignments.items():
         rows = book.rows(assignment["sheet"])[:40]
         header_row = assignment["header_row"]
-        headers = [h for h in headers_of(rows, header_row) if h]
+        all_headers = headers_of(rows, header_row)
+        headers = [h for h in all_headers if h]
         chosen = assignment["columns"]
         spec = {c.header: c for c in SPECS[kind]}
-        preview = [[_preview_cell(row, headers_of(rows, header_row), chosen.get(column)) for column in SHEETS[kind]]
+        preview = [[_preview_cell(row, all_headers, chosen.get(column)) for column in SHEETS[kind]]
                    for row in rows[header_row + 1:header_row + 6]]
         forms_.append({
             "kind": kind, "sheet": assignment["sheet"], "header_row": header_row + 1,
