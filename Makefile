@@ -1,5 +1,6 @@
 # KIM-Fachdatenbank. Two commands do everything on a fresh machine:
 #   make run    install, migrate, load the demo district, serve on http://127.0.0.1:8000
+#               (another port: make run PORT=8080)
 #   make test   the whole suite (SQLite, PostgreSQL, browser)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,6 +10,7 @@ KIM := $(BIN)/kim
 export DJANGO_SETTINGS_MODULE := kim.settings
 # The PostgreSQL leg of the suite; CI makes it mandatory (KIM_REQUIRE_POSTGRES=1).
 export PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kim
+PORT ?= 8000
 
 .PHONY: run test test-sqlite test-postgres install messages lint bench clean screenshots system-packages
 
@@ -29,15 +31,18 @@ node_modules/.installed: package.json package-lock.json
 messages: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d src/kim/locale -D django
 
-run: install
-	mkdir -p var
+# The key that signs sessions: made once per installation, never committed (var/ is ignored).
+var/secret-key: | $(VENV)/.installed
+	$(KIM) secret-key --file $@
+
+run: install var/secret-key
 	$(KIM) migrate --verbosity 0
 	$(KIM) load-demo
 	@echo ""
-	@echo "KIM-Fachdatenbank läuft auf http://127.0.0.1:8000  (beenden mit Strg+C)"
-	$(KIM) serve --bind 127.0.0.1:8000
+	@echo "KIM-Fachdatenbank startet auf http://127.0.0.1:$(PORT)  (beenden mit Strg+C)"
+	$(KIM) serve --bind 127.0.0.1:$(PORT)
 
-test: install system-packages
+test: install system-packages var/secret-key
 	$(BIN)/python tools/run_suite.py
 
 # chromium and pdftotext for the tests; installed when missing (root on Debian).
@@ -47,13 +52,13 @@ system-packages:
 lint: install
 	$(BIN)/python -m ruff check --select F,E9,B src tests bench tools
 
-bench: install
+bench: install var/secret-key
 	$(BIN)/python bench/page_load.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/import_file.py
 
-screenshots: install
+screenshots: install var/secret-key
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
 clean:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: chromium (browser tests, no download possible)
-# and poppler-utils (pdftotext reads back the PDF reports). WeasyPrint uses Pango, which
-# Debian ships with the base system. Installs only what is missing, and only as root.
+# Debian packages the test suite needs: chromium (browser tests, no download possible),
+# poppler-utils (pdftotext reads back the PDF reports) and gettext (translation check).
+# WeasyPrint uses Pango, which Debian ships with the base system. Installs only what is missing, and only as root.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# xgettext: the test that every message of the interface has a German translation.
+command -v xgettext >/dev/null 2>&1 || missing+=(gettext)
 dpkg -s libpango-1.0-0 >/dev/null 2>&1 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 # WeasyPrint warns (an error under our warnings policy) without the HarfBuzz subsetter.
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing+=(libharfbuzz-subset0)

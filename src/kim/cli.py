@@ -9,6 +9,8 @@
     kim import FILE --district SLUG --provider SLUG [--dry-run]  import a table (standard workbook)
     kim create-token USERNAME --name NAME  an API token acting as that user (shown once)
     kim worker                       the background task worker
+    kim secret-key [--file PATH]     create the secret key file (default var/secret-key) if missing
+    kim grant-app-role ROLE          PostgreSQL: rights for an application role that owns no table
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
 
@@ -19,39 +21,31 @@ ALIASES = {
     "create-district": "create_district",
     "create-token": "create_token",
     "create-user": "create_user",
+    "grant-app-role": "grant_app_role",
     "load-demo": "load_demo",
-    "worker": "db_worker",
 }
 
 
-def serve(argv):
+def secret_key(argv):
+    """Write a new random secret key to the key file unless one is there (before Django starts,
+    since the settings need the key)."""
     import argparse
+    import secrets
+    from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="kim serve", description="Serve the web application.")
-    parser.add_argument("--bind", default=os.environ.get("KIM_BIND", "127.0.0.1:8000"))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("KIM_WORKERS", "2")))
-    parser.add_argument("--no-task-worker", action="store_true",
-                        help="do not start the background task worker (run `kim worker` apart)")
-    args = parser.parse_args(argv)
-    from django.core.management import call_command
-
-    import django
-
-    django.setup()
-    call_command("collectstatic", interactive=False, verbosity=0)
-    if not args.no_task_worker:
-        # Committee papers render in the background; on one machine the worker runs beside
-        # the web server and stops with it (same process group, Ctrl+C reaches both).
-        import subprocess
-
-        subprocess.Popen([sys.executable, "-m", "kim.cli", "worker"])
-    os.execvp(sys.executable, [
-        sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", args.bind,
-        "--workers", str(args.workers), "--access-logfile", "-",
-        # A provider's full export is streamed from a file written first: 100,000 cases take
-        # about 25 s, close to gunicorn's default limit of 30 s.
-        "--timeout", os.environ.get("KIM_REQUEST_TIMEOUT", "120"),
-    ])
+    parser = argparse.ArgumentParser(prog="kim secret-key", description="Create the secret key file if it is missing.")
+    default = Path(os.environ.get("KIM_VAR_DIR", Path(__file__).resolve().parents[2] / "var")) / "secret-key"
+    parser.add_argument("--file", type=Path, default=Path(os.environ.get("KIM_SECRET_KEY_FILE", default)))
+    path = parser.parse_args(argv).file
+    if path.exists():
+        print(f"{path} besteht schon; unverändert.")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(50) + "\n")
+    print(f"Neuer geheimer Schlüssel in {path} (nur für den Eigentümer lesbar).")
+    return 0
 
 
 def main(argv=None):
@@ -61,7 +55,11 @@ def main(argv=None):
         print(__doc__)
         return 0
     if argv[0] == "serve":
+        from .serve import serve
+
         return serve(argv[1:])
+    if argv[0] == "secret-key":
+        return secret_key(argv[1:])
     from django.core.management import execute_from_command_line
 
     command = ALIASES.get(argv[0], argv[0])

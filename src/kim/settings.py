@@ -53,11 +53,36 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("KIM_DEBUG", False)
-# A fixed development key is only acceptable while nothing is deployed: production must set one.
-_DEV_SECRET = "kim-insecure-development-key-do-not-deploy"
-SECRET_KEY = env_str("KIM_SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET and env_bool("KIM_PRODUCTION", False):
-    raise ImproperlyConfigured("KIM_SECRET_KEY must be set in production.")
+# KIM_PRODUCTION=1 turns on everything a deployment behind HTTPS needs (secure cookies, redirect
+# to HTTPS, HSTS); each can still be set on its own.
+PRODUCTION = env_bool("KIM_PRODUCTION", False)
+# The public development key, accepted only with debug on.
+DEVELOPMENT_SECRET_KEY = "kim-insecure-development-key-do-not-deploy"
+
+
+def read_secret_key() -> str:
+    """KIM_SECRET_KEY, else the file named by KIM_SECRET_KEY_FILE (default var/secret-key, made by
+    `kim secret-key`, which `make run` and `make test` call). Without debug, the application
+    refuses to start with no key or with the public development key."""
+    key = os.environ.get("KIM_SECRET_KEY", "").strip()
+    path = Path(os.environ.get("KIM_SECRET_KEY_FILE", VAR_DIR / "secret-key"))
+    if not key and path.is_file():
+        key = path.read_text(encoding="utf-8").strip()
+    elif not key and "KIM_SECRET_KEY_FILE" in os.environ:
+        raise ImproperlyConfigured(f"KIM_SECRET_KEY_FILE names {path}, which does not exist.")
+    if not key and DEBUG:
+        return DEVELOPMENT_SECRET_KEY
+    if not key:
+        raise ImproperlyConfigured(
+            f"No secret key: set KIM_SECRET_KEY, or create {path} with `kim secret-key` (KIM_DEBUG=1 "
+            "would use the public development key, never in a deployment)."
+        )
+    if key == DEVELOPMENT_SECRET_KEY and not DEBUG:
+        raise ImproperlyConfigured("The public development key may only be used with KIM_DEBUG=1.")
+    return key
+
+
+SECRET_KEY = read_secret_key()
 ALLOWED_HOSTS = env_list("KIM_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("KIM_CSRF_TRUSTED_ORIGINS", [])
 
@@ -97,6 +122,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Nothing the application answers may be kept by a browser or proxy (static files, served
+    # by WhiteNoise above, stay cacheable).
+    "kim.core.middleware.NoStoreMiddleware",
     # Deny by default: login, second factor and the district scope for every request.
     "kim.core.middleware.AccessMiddleware",
 ]
@@ -129,7 +157,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the task worker write while pages read; IMMEDIATE avoids lock upgrades.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # How long a write waits for another process's write (the worker's import, a page's
+        # save) before it gives up with "database is locked".
+        "timeout": env_int("KIM_SQLITE_BUSY_SECONDS", 30),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -156,11 +187,25 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("KIM_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("KIM_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# HTTPS. Behind a reverse proxy that ends TLS, KIM_PROXY_SSL_HEADER names the header by which
+# the proxy says the request came over HTTPS (e.g. X-Forwarded-Proto); only set it when the
+# proxy always sets or overwrites that header. The health check stays reachable over HTTP.
+SECURE_SSL_REDIRECT = env_bool("KIM_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("KIM_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KIM_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# The preload list is kept per registrable domain (kreis-beispiel.de), which the district's IT
+# decides for all its services, not this application: off unless set, and its check silenced.
+SECURE_HSTS_PRELOAD = env_bool("KIM_HSTS_PRELOAD", False)
+_proxy_ssl_header = env_str("KIM_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 # Failed logins: lock a user name after five failures for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("KIM_LOGIN_FAILURE_LIMIT", 5)
@@ -168,7 +213,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("KIM_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # Offices share one public address behind NAT: locking by address would lock out a whole
 # town hall after one person's typos, so the lock is per user name (axes warns about it).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -257,6 +302,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KIM_CASELOAD_KEY = 27
 KIM_STALE_CASE_DAYS = 90
 KIM_REASSESSMENT_MONTHS = 6
+
+# Housekeeping by the worker (kim.core.maintenance): how often, and when an upload or a run counts as abandoned.
+KIM_MAINTENANCE_MINUTES = env_int("KIM_MAINTENANCE_MINUTES", 10)
+KIM_UPLOAD_RETENTION_DAYS = env_int("KIM_UPLOAD_RETENTION_DAYS", 3)
+KIM_STALE_RUN_MINUTES = env_int("KIM_STALE_RUN_MINUTES", 15)
 
 LOGGING = {
     "version": 1,

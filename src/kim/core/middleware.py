@@ -5,6 +5,7 @@ personal data that forgets its scope raises instead of reading another district'
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_scopes import scope, scopes_disabled
 
 PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/")
@@ -53,3 +54,17 @@ def needs_second_factor(user) -> bool:
     district = user.district
     required = district is not None and district.require_two_factor
     return required or has_device(user)
+
+
+class NoStoreMiddleware:
+    """Pages, downloads and API answers carry personal data or figures meant for one reader:
+    `Cache-Control: no-store, private` on every response that reaches the application, so
+    that no browser cache, shared computer or proxy keeps them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response

@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
+from .audit_display import readable
 from .access import district_admin_view, roles_required
 from .forms import (
     CatalogueEntryForm,
@@ -282,4 +283,6 @@ def audit_trail(request):
     if query:
         entries = entries.filter(Q(object_label__iexact=query) | Q(actor__username__iexact=query))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_trail.html", {"page": page, "q": query})
+    return render(request, "core/audit_trail.html", {
+        "page": page, "q": query, "entries": readable(page.object_list, request.user),
+    })
