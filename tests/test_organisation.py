@@ -16,36 +16,6 @@ from kim.core.models import AuditEntry, Role, TargetGroup, Topic, User
 from .factories import PASSWORD
 
 
-def test_district_admin_creates_a_case_manager(client, world):
-    client.force_login(world.district_admin)
-    response = client.post(reverse("admin-user-new"), {
-        "username": "neu", "first_name": "Nadia", "last_name": "Koch", "email": "", "role": Role.CASE_MANAGER,
-        "provider": world.provider.pk, "fte": "0.5", "is_active": "on", "password": "ein-langes-passwort-2026"})
-    assert response.status_code == 302
-    user = User.objects.get(username="neu")
-    assert user.district == world.district and user.fte == Decimal("0.50")
-    with scopes_disabled():
-        assert AuditEntry.objects.filter(object_type="core.user", object_id=str(user.pk), action="create").exists()
-
-
-def test_a_case_manager_needs_a_provider(client, world):
-    client.force_login(world.district_admin)
-    response = client.post(reverse("admin-user-new"), {
-        "username": "ohne", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": "1",
-        "is_active": "on", "password": "ein-langes-passwort-2026"})
-    assert response.status_code == 422 and not User.objects.filter(username="ohne").exists()
-
-
-def test_district_admin_cannot_choose_a_provider_of_another_district(client, world):
-    with scopes_disabled():
-        foreign = world.other_district_cm.provider
-    client.force_login(world.district_admin)
-    response = client.post(reverse("admin-user-edit", args=[world.insider.pk]), {
-        "username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER,
-        "provider": foreign.pk, "fte": "1", "is_active": "on"})
-    assert response.status_code == 422
-
-
 def test_catalogue_entries_are_deactivated_not_deleted(client, world):
     with scope(district=world.district.pk):
         group = TargetGroup.objects.first()

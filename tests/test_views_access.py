@@ -74,13 +74,22 @@ def test_opening_a_record_writes_a_read_entry(client, world, no_scopes):
     assert entry.actor == world.insider and entry.object_label == world.participant.code
 
 
-ADMIN_PAGES = ["admin-users", "admin-user-new", "admin-organisation", "admin-catalogues"]
+ADMIN_PAGES = ["admin-organisation", "admin-catalogues", "admin-district-settings"]
+STAFF_PAGES = ["admin-users", "admin-user-new"]
 
 
 @pytest.mark.parametrize("url_name", ADMIN_PAGES)
 @pytest.mark.parametrize("persona, status", [("district_admin", 200), ("insider", 403), ("coordination", 403),
                                              ("lead", 403)])
 def test_administration_is_for_district_administrators(client, world, url_name, persona, status):
+    client.force_login(world.personas()[persona])
+    assert client.get(reverse(url_name)).status_code == status
+
+
+@pytest.mark.parametrize("url_name", STAFF_PAGES)
+@pytest.mark.parametrize("persona, status", [("district_admin", 200), ("lead", 200), ("insider", 403),
+                                             ("coordination", 403), ("steering", 403)])
+def test_staff_accounts_are_managed_by_administrators_and_provider_leads(client, world, url_name, persona, status):
     client.force_login(world.personas()[persona])
     assert client.get(reverse(url_name)).status_code == status
 

@@ -10,6 +10,7 @@
     kim create-token USERNAME --name NAME  an API token acting as that user (shown once)
     kim worker                       the background task worker
     kim secret-key [--file PATH]     create the secret key file (default var/secret-key) if missing
+    kim set-password USERNAME        a new password for an account (asked twice), lifts a lock
     kim grant-app-role ROLE          PostgreSQL: rights for an application role that owns no table
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
@@ -22,6 +23,7 @@ ALIASES = {
     "create-token": "create_token",
     "create-user": "create_user",
     "grant-app-role": "grant_app_role",
+    "set-password": "set_password",
     "load-demo": "load_demo",
 }
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kim.core import views
+from kim.core import accounts, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,9 +12,12 @@ urlpatterns = [
     path("passwort/", views.password_change, name="password-change"),
     path("zweiter-faktor/einrichten/", views.otp_setup, name="otp-setup"),
     path("zweiter-faktor/", views.otp_verify, name="otp-verify"),
-    path("verwaltung/benutzer/", views.admin_users, name="admin-users"),
-    path("verwaltung/benutzer/neu/", views.admin_user_edit, name="admin-user-new"),
-    path("verwaltung/benutzer/<int:pk>/", views.admin_user_edit, name="admin-user-edit"),
+    path("verwaltung/benutzer/", accounts.account_list, name="admin-users"),
+    path("verwaltung/benutzer/neu/", accounts.account_new, name="admin-user-new"),
+    path("verwaltung/benutzer/<int:pk>/", accounts.account_edit, name="admin-user-edit"),
+    path("verwaltung/benutzer/<int:pk>/passwort/", accounts.account_password, name="admin-user-password"),
+    path("verwaltung/benutzer/<int:pk>/deaktivieren/", accounts.account_deactivate, name="admin-user-deactivate"),
+    path("verwaltung/benutzer/<int:pk>/entsperren/", accounts.account_unlock, name="admin-user-unlock"),
     path("verwaltung/organisation/", views.admin_organisation, name="admin-organisation"),
     path("verwaltung/einstellungen/", views.admin_district_settings, name="admin-district-settings"),
     path("verwaltung/organisation/<str:unit>/neu/", views.admin_unit_edit, name="admin-unit-new"),

@@ -23,6 +23,13 @@ def roles_required(*roles):
     return decorator
 
 
+def permission_required(permission: str):
+    """The view needs `permission` of kim.core.permissions (and a district)."""
+    from .permissions import roles_holding
+
+    return roles_required(*roles_holding(permission))
+
+
 personal_data_view = roles_required(*PERSONAL_DATA_ROLES)
 district_admin_view = roles_required(Role.DISTRICT_ADMIN)
 

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and access")
 
     def ready(self):
-        from . import audit_guard, signals  # noqa: F401  (connect the audit receivers and guard)
+        from . import audit_guard, permissions, signals  # noqa: F401  (audit receivers, guard, permission table)

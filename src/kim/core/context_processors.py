@@ -26,6 +26,7 @@ def navigation(request):
     if user.role in (Role.COORDINATION, Role.STEERING):
         items.append((_("Status reports"), reverse("reports:papers")))
     if user.role == Role.PROVIDER_LEAD:
+        items.append((_("Staff"), reverse("admin-users")))
         items.append((_("Audit trail"), reverse("audit-trail")))
     if user.role == Role.DISTRICT_ADMIN:
         items += [

@@ -1,10 +1,13 @@
 """Form helpers: every form renders with the KERN UX classes and accessible error links."""
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from .models import District, Municipality, Provider, User
+from . import permissions
+from .models import District, Municipality, Provider, Role, User
 
 WIDGET_CLASSES = {
     "select": "kern-form-input__select",
@@ -82,21 +85,42 @@ class KernModelForm(KernFormMixin, forms.ModelForm, metaclass=ScopeSafeModelForm
     pass
 
 
-class UserForm(KernModelForm):
+class AccountForm(KernModelForm):
+    """A staff account as the actor may shape it: the roles offered are those the actor may
+    grant (kim.core.permissions.GRANTS); a provider lead's accounts belong to the lead's own
+    provider and carry an FTE, the administrator's accounts have neither."""
+
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "role", "provider", "fte", "is_active"]
+        fields = ["username", "first_name", "last_name", "email", "role", "fte", "is_active"]
 
-    def __init__(self, *args, district, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = Provider.objects.filter(district=district, active=True)
-        self.fields["role"].required = True
-        self.fields["first_name"].required = True
-        self.fields["last_name"].required = True
-        self.instance.district = district
+        self.actor = actor
+        self.for_provider = permissions.GRANTS.get(actor.role, ((), "none"))[1] == "own provider"
+        grantable = permissions.grantable_roles(actor)
+        self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in grantable]
+        for name in ("role", "first_name", "last_name"):
+            self.fields[name].required = True
+        if not self.for_provider:
+            del self.fields["fte"]
+        self.instance.district = actor.district
+        self.instance.provider_id = actor.provider_id if self.for_provider else None
+
+    def add_error(self, field, error):
+        # The model's rules speak of the provider, which this form sets itself: show them on top.
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name in [name for name in error.error_dict if name not in self.fields]:
+                error.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(error.error_dict.pop(name))
+        super().add_error(field, error)
+
+    def account_values(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in self.fields if name != "password"}
+        values["provider"] = self.actor.provider if self.for_provider else None
+        return values
 
 
-class NewUserForm(UserForm):
+class NewAccountForm(AccountForm):
     password = forms.CharField(
         label=_("Initial password"), widget=forms.PasswordInput(render_value=False),
         help_text=_("At least 10 characters. The user should change it after the first login."),
@@ -108,6 +132,10 @@ class NewUserForm(UserForm):
         password = self.cleaned_data["password"]
         validate_password(password, self.instance)
         return password
+
+
+class AccountPasswordForm(KernFormMixin, SetPasswordForm):
+    """A new password for someone else's account (Django's form: twice, with the validators)."""
 
 
 class DistrictSettingsForm(KernModelForm):

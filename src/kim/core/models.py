@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -31,7 +31,10 @@ class District(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     require_two_factor = models.BooleanField(_("second factor mandatory"), default=False)
-    caseload_key = models.PositiveSmallIntegerField(_("cases per full-time equivalent"), default=27)
+    caseload_key = models.PositiveSmallIntegerField(
+        _("cases per full-time equivalent"), default=27, validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text=_("The planning key of case management, e.g. 27 cases per full-time position."),
+    )
     # Readers outside the provider that owns the data see counts from 1 to k-1 as "< k".
     suppression_k = models.PositiveSmallIntegerField(
         _("smallest count shown"), default=5, validators=[MinValueValidator(3)],
@@ -111,6 +114,7 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     fte = models.DecimalField(
         _("full-time equivalent"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("Share of a full-time position, e.g. 0.5 for half time."),
     )
 
@@ -124,10 +128,35 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "role" in field_names and "provider_id" in field_names:
+            instance._stored_access = (instance.role, instance.provider_id)
+        return instance
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._stored_access = (self.role, self.provider_id)
+
+    def stored_access(self) -> tuple:
+        """(role, provider id) as the database holds them, whatever a form has since written
+        onto this instance: permissions are decided on what an account can reach now."""
+        if not self.pk:
+            return (None, None)
+        if not hasattr(self, "_stored_access"):
+            self._stored_access = type(self)._base_manager.filter(pk=self.pk).values_list("role", "provider_id").get()
+        return self._stored_access
+
     def clean(self):
         super().clean()
         if self.role in PERSONAL_DATA_ROLES and not self.provider_id:
             raise ValidationError({"provider": _("Case managers and provider leads need a provider.")})
+        if self.role not in PERSONAL_DATA_ROLES and self.provider_id:
+            raise ValidationError({"provider": _(
+                "Only case managers and provider leads belong to a provider; this role sees figures of the whole "
+                "district."
+            )})
         if self.provider_id and self.district_id and self.provider.district_id != self.district_id:
             raise ValidationError({"provider": _("The provider belongs to another district.")})
 

@@ -1,12 +1,15 @@
 """State changes of organisation data. Each function: one transaction, one audit entry."""
 
+from axes.utils import reset as axes_reset
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from . import defaults
+from . import defaults, permissions
 from .audit import Action, diff, record, snapshot
-from .models import CATALOGUE_MODELS, District, Municipality, Provider, ReferralTarget, User
+from .models import CATALOGUE_MODELS, PERSONAL_DATA_ROLES, District, Municipality, Provider, ReferralTarget, User
 
 
 def create_object(actor, model, **values):
@@ -73,8 +76,36 @@ def update_organisation_unit(actor, obj, values: dict):
     return update_object(actor, obj, values)
 
 
+ACCOUNT_FIELDS = ["username", "first_name", "last_name", "email", "role", "provider", "fte", "is_active"]
+
+
+def ensure_may_grant(actor, role, provider) -> None:
+    """Refuse, with a German message, an account's role or provider that `actor` may not give
+    (see kim.core.permissions.GRANTS). `actor` None is the operator on the command line."""
+    provider_id = getattr(provider, "pk", provider)
+    if actor is None or permissions.may_grant(actor, role, provider_id):
+        return
+    if role in PERSONAL_DATA_ROLES:
+        message = _("Accounts that see personal data (case managers, provider leads) are created and "
+                    "changed only by the lead of their provider or by the operator.")
+    else:
+        message = _("You may not give an account this role or provider.")
+    raise ValidationError({"role": message})
+
+
+def ensure_may(actor, permission: str, account: User) -> None:
+    """Refuse an action on `account` that `actor` may not take (kim.core.permissions)."""
+    if actor is not None and not actor.has_perm(permission, account):
+        raise PermissionDenied(_("You may not change this account."))
+
+
+def _account_snapshot(user: User) -> dict:
+    return snapshot(user, ACCOUNT_FIELDS)
+
+
 @transaction.atomic
 def create_user(actor, *, district, username, password=None, **values) -> User:
+    ensure_may_grant(actor, values.get("role"), values.get("provider"))
     user = User(district=district, username=username, **values)
     if password:
         user.set_password(password)
@@ -82,21 +113,55 @@ def create_user(actor, *, district, username, password=None, **values) -> User:
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    fields = ["username", "first_name", "last_name", "email", "role", "provider", "fte", "is_active"]
-    record(actor, Action.CREATE, user, changes={k: [None, v] for k, v in snapshot(user, fields).items()})
+    changes = {k: [None, v] for k, v in _account_snapshot(user).items()}
+    if password:
+        changes["password"] = [None, "***"]
+    record(actor, Action.CREATE, user, changes=changes)
     return user
 
 
 @transaction.atomic
 def update_user(actor, user: User, values: dict) -> User:
+    """Change an account. Judged twice: may `actor` touch this account as it is stored, and
+    may it give the account the role and provider it asks for."""
+    ensure_may(actor, "core.change_account", user)
+    stored_role, stored_provider = user.stored_access()
+    role = values.get("role", stored_role)
+    provider = values.get("provider", stored_provider)
+    if (role, getattr(provider, "pk", provider)) != (stored_role, stored_provider):
+        ensure_may_grant(actor, role, provider)
+    if values.get("is_active") and not type(user)._base_manager.get(pk=user.pk).is_active:
+        ensure_may_grant(actor, role, provider)  # switching an account on gives access again
     return update_object(actor, user, values)
 
 
 @transaction.atomic
 def set_password(actor, user: User, password: str) -> None:
+    """A new password for `user`: by the user, by whoever may manage the account, or by the
+    operator; the lock after failed logins is lifted with it."""
+    if actor is not None and actor.pk != user.pk:
+        ensure_may(actor, "core.set_password", user)
     user.set_password(password)
     user.save(update_fields=["password"])
     record(actor, Action.UPDATE, user, changes={"password": ["***", "***"]})
+    axes_reset(username=user.username)
+
+
+@transaction.atomic
+def deactivate_user(actor, user: User) -> None:
+    """Switch an account off: it can no longer log in, and its API tokens stop working."""
+    ensure_may(actor, "core.deactivate", user)
+    update_object(actor, user, {"is_active": False})
+
+
+@transaction.atomic
+def unlock_user(actor, user: User) -> int:
+    """Lift the lock after too many failed logins (anyone who knows a user name can cause it:
+    the lock is per name, see docs/betrieb.md). Returns the number of failure records removed."""
+    ensure_may(actor, "core.unlock", user)
+    removed = axes_reset(username=user.username) or 0
+    record(actor, Action.UPDATE, user, changes={"login_lock": [True, False]})
+    return removed
 
 
 @transaction.atomic

@@ -27,9 +27,7 @@ from .forms import (
     KernForm,
     KernFormMixin,
     MunicipalityForm,
-    NewUserForm,
     ProviderForm,
-    UserForm,
 )
 from .models import CATALOGUE_MODELS, AuditEntry, Municipality, Provider, Role
 
@@ -140,41 +138,6 @@ def otp_verify(request):
 
 
 # ---------------------------------------------------------------- district administration
-
-@district_admin_view
-def admin_users(request):
-    users = request.user.district.users.select_related("provider").order_by("last_name", "username")
-    role = request.GET.get("role")
-    if role in Role.values:
-        users = users.filter(role=role)
-    return render(request, "core/admin_users.html", {"users": users, "roles": Role.choices, "role": role})
-
-
-@district_admin_view
-@require_http_methods(["GET", "POST"])
-def admin_user_edit(request, pk=None):
-    district = request.user.district
-    user = get_object_or_404(district.users, pk=pk) if pk else None
-    form_class = UserForm if user else NewUserForm
-    form = form_class(request.POST or None, instance=user, district=district)
-    if request.method == "POST" and form.is_valid():
-        values = {f: form.cleaned_data[f] for f in UserForm.Meta.fields}
-        try:
-            if user:
-                services.update_user(request.user, user, values)
-            else:
-                services.create_user(
-                    request.user, district=district, password=form.cleaned_data["password"], **values
-                )
-        except ValidationError as exc:
-            form_errors_from(exc, form)
-        else:
-            messages.success(request, _("The user has been saved."))
-            return redirect("admin-users")
-    return render_form(request, "core/admin_form.html", {
-        "form": form, "title": _("Edit user") if user else _("New user"), "back": "admin-users",
-    })
-
 
 @district_admin_view
 def admin_organisation(request):
