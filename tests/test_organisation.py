@@ -1,6 +1,5 @@
 """District administration, login protection, second factor, demo data and command line."""
 
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command

@@ -2,7 +2,6 @@
 provider lead the accounts of their own provider (kim.core.permissions says who may do what).
 Both use the same pages; what a page offers follows from the actor."""
 
-from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
