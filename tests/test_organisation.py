@@ -168,3 +168,32 @@ def test_district_admin_makes_the_second_factor_mandatory(client, world):
 def test_only_district_administrators_change_district_settings(client, world):
     client.force_login(world.insider)
     assert client.post(reverse("admin-district-settings"), {"caseload_key": 5}).status_code == 403
+
+
+def test_opening_the_second_factor_setup_again_keeps_one_unconfirmed_device(client, world):
+    """The QR code shown stays the same secret: reloading the page must not make a new device
+    (one would pile up per visit, and a code scanned before the reload would stop working)."""
+    world.district.require_two_factor = True
+    world.district.save()
+    client.force_login(world.insider)
+    first = client.get(reverse("otp-setup")).context["device"]
+    for _ in range(3):
+        again = client.get(reverse("otp-setup")).context["device"]
+    assert TOTPDevice.objects.filter(user=world.insider).count() == 1
+    assert again.pk == first.pk and again.key == first.key
+
+
+def test_guessing_the_current_password_ends_the_session_and_locks_the_account(client, world):
+    client.force_login(world.insider)
+    for _ in range(4):
+        response = client.post(reverse("password-change"), {
+            "old_password": "geraten", "new_password1": "neues-langes-passwort-26",
+            "new_password2": "neues-langes-passwort-26"})
+        assert response.status_code == 422
+    response = client.post(reverse("password-change"), {
+        "old_password": "geraten", "new_password1": "neues-langes-passwort-26", "new_password2": "neues-langes-passwort-26"})
+    assert response.status_code == 429 and "gesperrt" in response.content.decode()
+    assert client.get(reverse("casework:my-cases")).status_code == 302  # logged out
+    assert client.post(reverse("login"), {"username": "insider", "password": PASSWORD}).status_code == 429
+    world.insider.refresh_from_db()
+    assert world.insider.check_password(PASSWORD)

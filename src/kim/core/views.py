@@ -4,7 +4,8 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -70,6 +71,14 @@ def password_change(request):
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed."))
         return redirect("home")
+    if request.method == "POST" and "old_password" in form.errors:
+        # A wrong current password counts as a failed login: whoever found an open session
+        # cannot guess the password here without end. At the limit the session ends and
+        # django-axes answers with its lock-out page (request.axes_locked_out).
+        user_login_failed.send(sender=__name__, credentials={"username": request.user.username}, request=request)
+        if getattr(request, "axes_locked_out", False):
+            logout(request)
+            return HttpResponse(status=429)
     return render_form(request, "core/admin_form.html", {
         "form": form, "title": _("Change password"), "back": "home",
     })
