@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from kim.api import pages as api_pages
 from kim.core import accounts, views
 
 urlpatterns = [
@@ -27,6 +28,8 @@ urlpatterns = [
     path("verwaltung/kataloge/<slug:kind>/neu/", views.admin_catalogue_edit, name="admin-catalogue-new"),
     path("verwaltung/kataloge/<slug:kind>/<int:pk>/", views.admin_catalogue_edit, name="admin-catalogue-edit"),
     path("protokoll/", views.audit_trail, name="audit-trail"),
+    path("konto/api-zugaenge/", api_pages.tokens, name="api-tokens"),
+    path("konto/api-zugaenge/<int:pk>/widerrufen/", api_pages.token_revoke, name="api-token-revoke"),
     path("fallarbeit/", include("kim.casework.urls")),
     path("berichte/", include("kim.reports.urls")),
     path("daten/", include("kim.exchange.urls")),

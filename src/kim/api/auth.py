@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 
+from kim.core.middleware import has_device
+
 from .models import ApiToken, hash_token
 
 
@@ -18,9 +20,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = ApiToken.objects.active().select_related("user").filter(key_hash=hash_token(header[1])).first()
+        token = ApiToken.objects.active().select_related("user__district").filter(
+            key_hash=hash_token(header[1])).first()
         if token is None or token.user.district_id is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        if token.user.district.require_two_factor and not has_device(token.user):
+            # A token stands in for the login, not for the second factor: until its owner has
+            # set one up (in the browser), the district's rule keeps the token closed.
+            raise exceptions.AuthenticationFailed(_(
+                "Your district requires a second factor. Set it up in the browser first; then this token works."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # display state, not audited

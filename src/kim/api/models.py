@@ -3,6 +3,7 @@ of the token is stored; the token itself is shown once, when it is made."""
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -10,13 +11,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+# A token that is forgotten in a script must stop working by itself.
+DEFAULT_VALIDITY_DAYS = 90
+MAX_VALIDITY_DAYS = 365
+
+
 def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def default_expiry():
+    return timezone.now() + timedelta(days=DEFAULT_VALIDITY_DAYS)
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(revoked_at__isnull=True, user__is_active=True)
+        return self.filter(revoked_at__isnull=True, user__is_active=True, expires_at__gt=timezone.now())
 
 
 class ApiToken(models.Model):
@@ -27,6 +37,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("valid until"), default=default_expiry)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -34,6 +45,12 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"
 
     @property
     def audit_label(self):

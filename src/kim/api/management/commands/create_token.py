@@ -1,13 +1,13 @@
-"""kim create-token USERNAME --name "Jobcenter-Schnittstelle" | kim create-token --revoke PREFIX"""
+"""kim create-token USERNAME --name "Jobcenter-Schnittstelle" [--days 90] | kim create-token --revoke PREFIX"""
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
+from django_scopes import scopes_disabled
 
-from kim.core.audit import Action, record
 from kim.core.models import User
 
-from ...models import ApiToken, hash_token
+from ...models import DEFAULT_VALIDITY_DAYS, ApiToken
+from ...services import create_token, revoke_token
 
 
 class Command(BaseCommand):
@@ -16,27 +16,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username", nargs="?")
         parser.add_argument("--name", default="API", help="wofür das Token ist, z. B. Jobcenter-Schnittstelle")
+        parser.add_argument("--days", type=int, default=DEFAULT_VALIDITY_DAYS,
+                            help=f"wie viele Tage es gilt (Vorgabe {DEFAULT_VALIDITY_DAYS}, höchstens 365)")
         parser.add_argument("--revoke", metavar="PREFIX", help="das Token mit diesem Anfang widerrufen")
 
-    @transaction.atomic
+    @scopes_disabled()
     def handle(self, *args, **options):
         if options["revoke"]:
             token = ApiToken.objects.active().filter(prefix=options["revoke"].removeprefix("kim_")[:8]).first()
             if token is None:
                 raise CommandError("Kein gültiges Token mit diesem Anfang.")
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            record(None, Action.UPDATE, token, changes={"revoked_at": [None, token.revoked_at.isoformat()]},
-                   provider_id=token.user.provider_id)
+            revoke_token(None, token)
             self.stdout.write("Token widerrufen.")
             return
         user = User.objects.filter(username=options["username"] or "", is_active=True).first()
         if user is None or user.district_id is None:
             raise CommandError("Keine aktive Person dieses Namens in einem Kreis.")
-        key = ApiToken.new_key()
-        token = ApiToken.objects.create(user=user, name=options["name"], prefix=key[4:12], key_hash=hash_token(key))
-        record(None, Action.CREATE, token, changes={"user": [None, user.pk], "name": [None, token.name]},
-               provider_id=user.provider_id)
+        try:
+            token, key = create_token(None, user, options["name"], options["days"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(key)
         self.stderr.write("Das Token wird nur dieses eine Mal angezeigt. Es handelt mit den Rechten von "
-                          f"{user.username}.")
+                          f"{user.username} und gilt bis {token.expires_at:%d.%m.%Y}.")
+        if user.district.require_two_factor and not has_second_factor(user):
+            self.stderr.write("Achtung: Der Kreis verlangt einen zweiten Faktor. Das Token gilt erst, wenn "
+                              f"{user.username} ihn im Browser eingerichtet hat.")
+
+
+def has_second_factor(user) -> bool:
+    from kim.core.middleware import has_device
+
+    return has_device(user)
