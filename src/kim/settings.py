@@ -180,6 +180,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# E-mail: only for the link that resets a forgotten password (Django's own flow). Without
+# KIM_EMAIL_HOST no mail is sent, the link is not offered, and the district administrator or
+# provider lead sets a new password instead.
+EMAIL_HOST = env_str("KIM_EMAIL_HOST", "")
+EMAIL_PORT = env_int("KIM_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("KIM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KIM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KIM_EMAIL_STARTTLS", True)
+DEFAULT_FROM_EMAIL = env_str("KIM_EMAIL_FROM", "kim@localhost")
+KIM_PASSWORD_RESET_BY_MAIL = bool(EMAIL_HOST)
+if not KIM_PASSWORD_RESET_BY_MAIL:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# How long a reset link is valid (Django counts seconds).
+PASSWORD_RESET_TIMEOUT = env_int("KIM_PASSWORD_RESET_HOURS", 2) * 3600
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kim.api import pages as api_pages
-from kim.core import accounts, views
+from kim.core import accounts, password_reset, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("passwort/", views.password_change, name="password-change"),
+    path("", include(password_reset)),
     path("zweiter-faktor/einrichten/", views.otp_setup, name="otp-setup"),
     path("zweiter-faktor/", views.otp_verify, name="otp-verify"),
     path("verwaltung/benutzer/", accounts.account_list, name="admin-users"),

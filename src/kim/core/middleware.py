@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_scopes import scope, scopes_disabled
 
-PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/")
+PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/", "/passwort-vergessen/")
 API_PREFIX = "/api/"
 SECOND_FACTOR_PREFIXES = ("/zweiter-faktor/", "/abmelden/")
 

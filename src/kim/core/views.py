@@ -1,6 +1,7 @@
 """Pages of the organisation area: start page, second factor, district administration, audit."""
 
 import segno
+from django.conf import settings
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -88,6 +89,9 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "password_reset_by_mail": settings.KIM_PASSWORD_RESET_BY_MAIL}
 
 
 def home(request):
