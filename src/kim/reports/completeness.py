@@ -16,6 +16,7 @@ from .framework import ReportParams, build_table
 from .formatting import whole_percent
 from .models import DataConfirmation, ReportingDeadline
 from .periods import Period
+from .questions import year_question
 
 GAP_LABELS = {
     "no_target_group": gettext_lazy("target group missing"),
@@ -34,7 +35,7 @@ def current_deadline():
 def deadline_params(deadline) -> ReportParams:
     """The figures of a deadline: its calendar year, re-assessments and stale cases as of the
     year's end (aggregate readers get whole years and 31 December only)."""
-    return ReportParams(period=Period.of("year", deadline.period_start.year), reference_date=deadline.period_end)
+    return year_question(deadline.period_start.year, deadline.period_end)
 
 
 def completeness_table(user, deadline):

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,13 +73,28 @@ def upload_template(actor, name, content: bytes) -> DocumentTemplate:
     return create_object(actor, DocumentTemplate, district=actor.district, name=name, content=content, uploaded_by=actor)
 
 
-@transaction.atomic
-def create_paper(actor, **values) -> CommitteePaper:
-    from .framework import REGISTRY
+def check_paper_question(actor, year, reference_date, report_ids):
+    """The paper asks each of its reports for one year and one reference date: by the same
+    rules (questions.check_question) that its rendering will apply, so that a paper the form
+    accepts can be rendered."""
+    from .framework import REGISTRY, get_report
+    from .questions import ParamError, check_question, year_question
 
-    unknown = [r for r in values.get("report_ids", []) if r not in REGISTRY]
+    unknown = [r for r in report_ids if r not in REGISTRY]
     if unknown:
         raise ValidationError({"report_ids": _("Unknown reports: %(ids)s") % {"ids": ", ".join(unknown)}})
+    question = year_question(year, reference_date)
+    for report_id in report_ids:
+        try:
+            check_question(actor, get_report(report_id), question)
+        except ParamError as exc:
+            field = exc.field if exc.field in ("year", "reference_date") else NON_FIELD_ERRORS
+            raise ValidationError({field: str(exc)}) from None
+
+
+@transaction.atomic
+def create_paper(actor, **values) -> CommitteePaper:
+    check_paper_question(actor, values.get("year"), values.get("reference_date"), values.get("report_ids", []))
     return create_object(actor, CommitteePaper, district=actor.district, created_by=actor, **values)
 
 

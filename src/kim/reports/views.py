@@ -18,7 +18,7 @@ from . import services
 from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
 from .formatting import whole_percent
 from .forms import ReportParamsForm
-from .framework import ParamError, ReportParams, build_table, default_params, get_report, parse_params, registered_reports
+from .framework import ParamError, build_table, default_params, get_report, registered_reports
 from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
 from .paper import default_template_bytes
 from .renderers import FORMATS, cell_texts, chart_for, filename, legend
@@ -39,8 +39,7 @@ def index(request):
 def dashboard(request):
     """Figures at a glance: the provider's own (leads) or the district's, suppressed."""
     user = request.user
-    params = default_params()
-    params = ReportParams(period=params.period, reference_date=params.period.end)  # 31 December
+    params = default_params(user)
     panels = []
     for report_id in ("R1", "R3", "R4"):
         table = build_table(user, report_id, params)
@@ -61,13 +60,13 @@ def report(request, report_id):
     form = ReportParamsForm(request.GET or None, report=definition, user=request.user)
     context = {"report": definition, "form": form, "formats": list(FORMATS)}
     try:
-        if request.GET and not form.is_valid():
-            raise ParamError(_("Please correct the parameters."))
-        params = parse_params(form.as_params_dict())
+        if form.is_bound and not form.is_valid():
+            raise ParamError(" ".join(_form_messages(form)))
+        params = form.params or default_params(request.user, definition)
         table = build_table(request.user, definition, params)
     except ParamError as exc:
         context["error"] = str(exc)
-        return render(request, "reports/report.html", context, status=400)
+        return render(request, "reports/report.html", context, status=422)
     fmt = request.GET.get("format")
     if fmt:
         if fmt not in FORMATS:
@@ -85,6 +84,14 @@ def report(request, report_id):
         "data_state": data_state(request.user) if table.suppressed_for_reader else None,
     })
     return render(request, "reports/report.html", context)
+
+
+def _form_messages(form) -> list[str]:
+    """Every error of a form as one line each, the field's label in front."""
+    messages = list(form.non_field_errors())
+    for field in form:
+        messages += [f"{field.label}: {error}" for error in field.errors]
+    return messages
 
 
 # ---------------------------------------------------------------- completeness
