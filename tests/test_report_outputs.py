@@ -7,12 +7,13 @@ import json
 import random
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from kim.core.models import AuditEntry
@@ -186,8 +187,9 @@ def test_the_command_line_lists_and_renders_reports(filled, capsysbinary):
 
 def test_coordination_sets_a_deadline_and_the_lead_confirms(client, world):
     client.force_login(world.coordination)
+    today = timezone.localdate()
     response = client.post(reverse("reports:deadline-new"), {
-        "title": "Lenkungsgruppe 12/2026", "due_on": "2026-12-01", "year": "2025",
+        "title": "Lenkungsgruppe 12/2026", "due_on": (today + timedelta(days=20)).isoformat(), "year": today.year - 1,
     })
     assert response.status_code == 302
     with scopes_disabled():
