@@ -11,8 +11,9 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
+from kim.core.cells import neutralise
 from kim.core.models import AuditEntry, TargetGroup
-from kim.exchange.workbook import SHEETS, neutralise
+from kim.exchange.workbook import SHEETS
 
 from .factories import AppointmentFactory, CaseFactory, ConsentFactory, GoalFactory, ParticipantFactory
 

@@ -7,12 +7,13 @@ import json
 import random
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from kim.core.models import AuditEntry
@@ -140,10 +141,10 @@ def test_a_bad_period_gets_a_german_message_not_an_error(client, world):
     client.force_login(world.coordination)
     response = client.get(reverse("reports:report", args=["R1"]), {"period": "quarter", "number": "2", "year": "2023"},
                           HTTP_ACCEPT_LANGUAGE="de")
-    assert response.status_code == 400
-    assert "Bitte die Angaben korrigieren" in response.content.decode()
+    assert response.status_code == 422
+    assert "ganze Kalenderjahre" in response.content.decode()
     response = client.get(reverse("reports:report", args=["R1"]), {"year": "1700"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Jahr" in response.content.decode()
 
 
@@ -152,10 +153,10 @@ def test_a_bad_period_gets_a_german_message_not_an_error(client, world):
     ("R3", {"reference_date": "2023-02-30"}), ("R1", {"year": "abc"}), ("R1", {"municipality": "999999"}),
     ("R2", {"top": "1000"}), ("R2", {"unit": "x"}), ("R1", {"period": "custom", "start": "2023-01-01", "end": "9999-12-31"}),
 ])
-def test_odd_parameters_answer_400_with_a_message(client, world, report_id, query):
+def test_odd_parameters_answer_422_with_a_message(client, world, report_id, query):
     client.force_login(world.lead)
     response = client.get(reverse("reports:report", args=[report_id]), query)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'role="alert"' in response.content.decode()
 
 
@@ -186,17 +187,20 @@ def test_the_command_line_lists_and_renders_reports(filled, capsysbinary):
 
 def test_coordination_sets_a_deadline_and_the_lead_confirms(client, world):
     client.force_login(world.coordination)
+    today = timezone.localdate()
     response = client.post(reverse("reports:deadline-new"), {
-        "title": "Lenkungsgruppe 12/2026", "due_on": "2026-12-01", "year": "2025",
+        "title": "Lenkungsgruppe 12/2026", "due_on": (today + timedelta(days=20)).isoformat(), "year": today.year - 1,
     })
     assert response.status_code == 302
     with scopes_disabled():
         deadline = ReportingDeadline.objects.get()
     page = client.get(reverse("reports:completeness")).content.decode()
-    assert "Lenkungsgruppe 12/2026" in page and str(world.insider.last_name) in page
-    assert world.participant.last_name not in page
+    assert "Lenkungsgruppe 12/2026" in page and world.provider.name in page
+    # The district sees completeness per provider, never per case manager (R15, questions.py).
+    assert str(world.insider.last_name) not in page and world.participant.last_name not in page
 
     client.force_login(world.lead)
+    assert str(world.insider.last_name) in client.get(reverse("reports:completeness")).content.decode()
     assert client.post(reverse("reports:confirm", args=[deadline.pk]), {"note": "vollständig"}).status_code == 302
     assert client.post(reverse("reports:confirm", args=[deadline.pk])).status_code == 422  # only once
     with scopes_disabled():

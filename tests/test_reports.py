@@ -212,3 +212,22 @@ def test_r10_puts_active_cases_against_the_key_per_fte(org):
     assert row.values["n@0"] == active
     assert row.values["per_fte@0"] == active / 0.5
     assert row.values["key@0"] == 27
+
+
+def test_aggregate_readers_see_completeness_per_provider_with_small_counts_hidden(org):
+    """R15 counts cases, that is participants: the district gets each provider's figures with the
+    suppression of every report and no row per named case manager; the lead gets both."""
+    random_records(org, random.Random(11), YEAR, 30)
+    params = ReportParams(Period.of("year", YEAR), date(YEAR, 12, 31))
+    with scope(district=org.district.pk):
+        district = build_table(org.coordination, "R15", params)
+        lead = build_table(org.leads[org.providers[0].pk], "R15", params)
+    assert district.suppressed_for_reader
+    assert {row.key for row in district.rows} == {"total"} | {f"p:{p.pk}" for p in org.providers}
+    for row in district.rows:
+        for column in district.columns:
+            value = row.values.get(column.key)
+            if column.measure.kind == "count" and value is not None:
+                assert not 0 < value < district.k, (row.label, column.key, value)
+    names = {str(user) for user in org.managers[org.providers[0].pk]}
+    assert names <= {row.label for row in lead.rows} and not names & {row.label for row in district.rows}

@@ -347,7 +347,7 @@ class ReportView(ScopedMixin, APIView):
         except ParamError:
             raise NotFound("Diesen Bericht gibt es nicht.") from None
         try:
-            table = build_table(request.user, report, parse_params(request.query_params))
+            table = build_table(request.user, report, parse_params(request.query_params, user=request.user, report=report))
         except ParamError as exc:
             raise ValidationError({"parameters": [str(exc)]}) from None
         table.data_state = data_state(request.user) if table.suppressed_for_reader else None

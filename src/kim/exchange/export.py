@@ -12,9 +12,10 @@ from datetime import date
 from django.db.models import OuterRef, Subquery
 
 from kim.casework.models import Appointment, Case, Consent, Goal, Participant
+from kim.core.cells import neutralise
 from kim.core.models import LanguageSupportKind, Topic
 
-from .workbook import APPOINTMENT_KINDS, CASE_KINDS, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, neutralise, value_lists
+from .workbook import APPOINTMENT_KINDS, CASE_KINDS, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, value_lists
 
 CHUNK = 2000
 

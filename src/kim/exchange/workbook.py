@@ -54,10 +54,3 @@ def value_lists() -> dict:
         "komplex": {"complex": "ja", "one_off": "nein"},
     }
 
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
-    (cells beginning with =, +, -, @, tab or carriage return)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -3,19 +3,20 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kim.casework.models import Case
-from kim.core.models import Provider
+from kim.core.models import Provider, Role
 
 from .definitions import completeness_gaps
 from .framework import ReportParams, build_table
 from .formatting import whole_percent
 from .models import DataConfirmation, ReportingDeadline
 from .periods import Period
+from .questions import year_question
 
 GAP_LABELS = {
     "no_target_group": gettext_lazy("target group missing"),
@@ -28,13 +29,20 @@ GAP_LABELS = {
 
 
 def current_deadline():
-    return ReportingDeadline.objects.order_by("-due_on", "-pk").first()
+    """The deadline providers confirm for now: the latest one not withdrawn."""
+    return ReportingDeadline.objects.filter(withdrawn_at__isnull=True).order_by("-due_on", "-pk").first()
+
+
+def deadline_for_year(year: int):
+    """The latest deadline (not withdrawn) for the figures of `year`, or None."""
+    return (ReportingDeadline.objects.filter(withdrawn_at__isnull=True, period_start__year=year)
+            .order_by("-due_on", "-pk").first())
 
 
 def deadline_params(deadline) -> ReportParams:
     """The figures of a deadline: its calendar year, re-assessments and stale cases as of the
     year's end (aggregate readers get whole years and 31 December only)."""
-    return ReportParams(period=Period.of("year", deadline.period_start.year), reference_date=deadline.period_end)
+    return year_question(deadline.period_start.year, deadline.period_end)
 
 
 def completeness_table(user, deadline):
@@ -48,14 +56,25 @@ def provider_share(user, deadline) -> tuple[Decimal | None, int]:
     return total.values.get("complete_share@0"), total.values.get("cases@0") or 0
 
 
-def confirmations(deadline) -> list[dict]:
+def may_read_note(reader, provider_id) -> bool:
+    """A lead's note on the confirmation is for the coordination and the provider's own lead."""
+    return reader is not None and (reader.role == Role.COORDINATION or
+                                   (reader.is_provider_lead and reader.provider_id == provider_id))
+
+
+def confirmations(deadline, reader=None) -> list[dict]:
+    """Per provider (the active ones and any that confirmed): its confirmation or None, and
+    whether `reader` may read the note."""
     confirmed = {c.provider_id: c for c in DataConfirmation.objects.filter(deadline=deadline).select_related("confirmed_by")}
-    return [{"provider": p, "confirmation": confirmed.get(p.pk)} for p in Provider.objects.filter(active=True)]
+    providers = Provider.objects.filter(Q(active=True) | Q(pk__in=list(confirmed))).order_by("name")
+    return [{"provider": p, "confirmation": confirmed.get(p.pk), "note_readable": may_read_note(reader, p.pk)}
+            for p in providers]
 
 
-def data_state(user) -> dict | None:
-    """The state of completeness figures are computed on, for the committee."""
-    deadline = current_deadline()
+def data_state(user, deadline=None) -> dict | None:
+    """The state of completeness figures are computed on, for the committee: of `deadline`,
+    or of the current one."""
+    deadline = deadline or current_deadline()
     if deadline is None:
         return None
     table = completeness_table(user, deadline)

@@ -262,6 +262,12 @@ class StaffReport(Report):
     """Rows per provider and case manager (names of staff, never of participants): the
     case managers the reader's scope covers, active ones only."""
 
+    # Aggregate readers get the provider rows only, no row per case manager.
+    per_provider_for_aggregate_readers = False
+
+    def per_case_manager(self, context) -> bool:
+        return not (context.suppressed and self.per_provider_for_aggregate_readers)
+
     def case_managers(self, context):
         cached = getattr(self, "_staff", None)
         if cached is not None and cached[0] is context:
@@ -276,18 +282,20 @@ class StaffReport(Report):
         return staff
 
     def row_specs(self, context, params):
+        by_person = self.per_case_manager(context)
         rows = [RowSpec("total", _("All case managers"), 0, sums_children=True)]
         providers = set()
         for user in self.case_managers(context):
             if user.provider_id not in providers:
                 providers.add(user.provider_id)
-                rows.append(RowSpec(f"p:{user.provider_id}", str(user.provider), 1, "total", sums_children=True))
-            rows.append(RowSpec(f"u:{user.pk}", str(user), 2, f"p:{user.provider_id}"))
+                rows.append(RowSpec(f"p:{user.provider_id}", str(user.provider), 1, "total", sums_children=by_person))
+            if by_person:
+                rows.append(RowSpec(f"u:{user.pk}", str(user), 2, f"p:{user.provider_id}"))
         return rows
 
     def roll_up(self, context, per_user: dict) -> dict:
         """{row key: {member: n}} for case managers, their providers and the total, from
-        {user id: {member: n}}."""
+        {user id: {member: n}}; without the case managers' rows where the reader gets none."""
         result = {f"u:{user_id}": members for user_id, members in per_user.items()}
         providers = defaultdict(list)
         for user in self.case_managers(context):
@@ -295,6 +303,8 @@ class StaffReport(Report):
         for key, parts in providers.items():
             result[key] = add_up(*parts)
         result["total"] = add_up(*(result[key] for key in providers))
+        if not self.per_case_manager(context):
+            result = {key: members for key, members in result.items() if not key.startswith("u:")}
         return result
 
 
@@ -410,14 +420,16 @@ class CompletenessReport(StaffReport):
     id = "R15"
     title = gettext_lazy("Data completeness")
     description = gettext_lazy(
-        "Per provider and case manager: cases worked on in the period, the share of complete "
-        "records and what is missing. Figures about documentation work, not about participants: "
-        "shown without suppression."
+        "Cases worked on in the period, the share of complete records and what is missing: for "
+        "the provider per case manager, for the district per provider with small counts hidden."
     )
     uses_reference_date = True
-    # Coordination needs to see who has gaps; a "< 5" would hide whether any exist. The
-    # counts describe staff's documentation, and no suppressed report counts the same set.
-    suppressible = False
+    # Gaps are counts of cases, that is of participants: "one case without target group in
+    # Hilden, at Ms X's" singles a person out as much as any other small count. And a figure per
+    # named case manager is a judgement of another employer's staff. So the district sees each
+    # provider's completeness with the suppression of every report; the provider's lead, who
+    # employs the case managers and can have the gaps closed, sees them per case manager.
+    per_provider_for_aggregate_readers = True
     chart_measure = "complete"
     measures = (
         Measure("cases", gettext_lazy("Cases"), share=False),

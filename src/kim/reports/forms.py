@@ -1,13 +1,16 @@
-"""The parameter form of a report page (GET); the same names as `parse_params` reads."""
+"""The parameter form of a report page (GET); the same names as `parse_params` reads.
+
+The form offers what the reader may ask; whether a question may be asked is decided by
+`questions.check_question` alone, for a hand-made address as for the form."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kim.core.forms import DateInput, KernForm
 from kim.core.models import Municipality, Provider
 
 from .periods import PERIOD_KINDS
+from .questions import PARAMETER_NAMES, ParamError, check_question, default_params, is_aggregate_reader, parse_params
 
 
 class ReportParamsForm(KernForm):
@@ -32,12 +35,16 @@ class ReportParamsForm(KernForm):
 
     def __init__(self, *args, report, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.report, self.user, self.params = report, user, None
         self.fields["municipality"].queryset = Municipality.objects.all()
         self.fields["provider"].queryset = Provider.objects.all()
-        self.fields["year"].initial = timezone.localdate().year - 1
-        if not user.sees_personal_data:
-            # Aggregate readers get whole calendar years only (see framework.check_params).
-            self.fields["period"].choices = [("year", PERIOD_KINDS["year"])]
+        defaults = default_params(user, report)
+        self.fields["year"].initial = defaults.period.start.year
+        self.fields["reference_date"].initial = defaults.reference_date
+        if is_aggregate_reader(user):
+            # Offered: whole calendar years (see questions.py). Only the widget's choices are
+            # narrowed, so that a quarter asked by address reaches check_question and gets its reason.
+            self.fields["period"].widget.choices = [("year", PERIOD_KINDS["year"])]
             for name in ("number", "start", "end"):
                 del self.fields[name]
             self.fields["reference_date"].help_text = _("District figures: 30 June or 31 December.")
@@ -53,11 +60,17 @@ class ReportParamsForm(KernForm):
             del self.fields["unit"]
         self.style_fields()
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.params = parse_params(self.as_params_dict(), user=self.user, report=self.report)
+                check_question(self.user, self.report, self.params)
+            except ParamError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        return cleaned
+
     def as_params_dict(self) -> dict:
-        """The query parameters as strings for `parse_params`."""
-        data = {}
-        for name in self.fields:
-            value = self.data.get(name)
-            if value not in (None, ""):
-                data[name] = value
-        return data
+        """Every parameter the request carries as strings for `parse_params`, offered on the
+        form or not: a question is answered as asked or refused, never silently changed."""
+        return {name: self.data[name] for name in PARAMETER_NAMES if self.data.get(name) not in (None, "")}

@@ -6,7 +6,6 @@ A report class only says which rows it has and how to count them in the database
 columns, totals, suppression for aggregate readers) happens here, the same for all."""
 
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
@@ -16,18 +15,20 @@ from django.utils.translation import gettext_lazy
 from kim.casework.models import Appointment, Case, Goal
 from kim.core.models import Municipality, Provider
 
-from .periods import Period, PeriodError
+from .periods import Period
+from .questions import (  # noqa: F401 - the question's names, also imported from here
+    MUNICIPALITY,
+    PROVIDER,
+    ParamError,
+    ReportParams,
+    check_question,
+    default_params,
+    parse_params,
+)
 from .suppression import Constraint, suppress
 
 REGISTRY: dict[str, type["Report"]] = {}
 TOTAL = "*"  # the member of a split that stands for all members together
-# Reference dates (month, day) open to aggregate readers.
-AGGREGATE_REFERENCE_DAYS = {(6, 30), (12, 31)}
-MUNICIPALITY, PROVIDER = "municipality", "provider"
-
-
-class ParamError(ValueError):
-    """Parameters this reader may not use; the message is for the user."""
 
 
 def register(report_class):
@@ -47,44 +48,6 @@ def get_report(report_id: str) -> "Report":
 
 def registered_reports() -> list["Report"]:
     return [cls() for _key, cls in sorted(REGISTRY.items(), key=lambda item: int(item[0][1:]))]
-
-
-# ---------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class ReportParams:
-    period: Period
-    reference_date: date
-    municipality_id: int | None = None
-    provider_id: int | None = None
-    compare: bool = False
-    top: int = 5
-    # R2: count topic mentions on appointments, or cases that had the topic.
-    unit: str = "mentions"
-
-    def describe(self, report, context) -> dict:
-        """The parameters as shown on every rendering, in German."""
-        described = {}
-        if report.uses_period:
-            described[_("Period")] = self.period.label
-        if report.uses_reference_date:
-            described[_("Reference date")] = f"{self.reference_date:%d.%m.%Y}"
-        described[_("District")] = context.district.name
-        if self.municipality_id:
-            described[_("Municipality")] = context.member_label(MUNICIPALITY, self.municipality_id)
-        if self.provider_id:
-            described[_("Provider")] = context.member_label(PROVIDER, self.provider_id)
-        if self.compare:
-            described[_("Comparison")] = _("same period one year earlier")
-        if report.uses_top and self.unit == "cases":
-            described[_("Counted")] = _("cases, not appointments")
-        return described
-
-
-def default_params(today: date | None = None) -> ReportParams:
-    today = today or timezone.localdate()
-    return ReportParams(period=Period.of("year", today.year - 1), reference_date=today)
 
 
 # ---------------------------------------------------------------- report classes
@@ -127,7 +90,7 @@ class Report:
     uses_period = True
     uses_reference_date = False
     uses_top = False
-    # False only for figures about documentation work, not about participants (R15).
+    # False only for a report that shows aggregate readers no count at all (R10: FTE and key).
     suppressible = True
     measures = (Measure("n", gettext_lazy("Number")),)
     chart_measure = "n"
@@ -246,40 +209,12 @@ class Table:
 # ---------------------------------------------------------------- building a table
 
 
-def check_params(context: Context, report: Report, params: ReportParams):
-    for day in (params.period.start, params.period.end, params.reference_date):
-        if not 1990 <= day.year <= 2100:
-            raise ParamError(_("The year must lie between 1990 and 2100."))
-    if context.suppressed and report.uses_reference_date and (params.reference_date.month, params.reference_date.day) not in AGGREGATE_REFERENCE_DAYS:
-        raise ParamError(_(
-            "District figures on a reference date are published for 30 June and 31 December only: "
-            "from two neighbouring days, hidden small numbers could be worked out."
-        ))
-    if context.suppressed and report.uses_top and params.unit == "cases":
-        raise ParamError(_(
-            "District figures count topic mentions: counted by case, topics overlap, and hidden small "
-            "numbers could be worked out."
-        ))
-    if context.suppressed and report.suppressible:
-        if report.uses_period and not params.period.is_calendar_year:
-            raise ParamError(_(
-                "District figures are published for whole calendar years only: from half-years, "
-                "quarters or months, hidden small numbers could be worked out."
-            ))
-        if params.municipality_id and params.provider_id:
-            raise ParamError(_("Choose a municipality or a provider, not both."))
-    for split, member in ((MUNICIPALITY, params.municipality_id), (PROVIDER, params.provider_id)):
-        model = Municipality if split == MUNICIPALITY else Provider
-        if member and not model.objects.filter(pk=member).exists():
-            raise ParamError(_("The chosen municipality or provider does not exist in this district."))
-
-
 def build_table(user, report: Report | str, params: ReportParams) -> Table:
     """The report for this reader: scoped, filtered and, for aggregate readers, suppressed."""
     if isinstance(report, str):
         report = get_report(report)
     context = Context(user, params)
-    check_params(context, report, params)
+    check_question(user, report, params)
     suppressing = context.suppressed and report.suppressible
     periods = [params.period] + ([params.period.year_before()] if params.compare else [])
     if not report.uses_period:
@@ -434,33 +369,3 @@ def _rows(chosen, specs, columns, cells, hidden, below):
                 row.below_k.add(column.key)
         rows.append(row)
     return rows
-
-
-def parse_params(data: dict, today: date | None = None) -> ReportParams:
-    """ReportParams from strings (a query string or the command line); German errors."""
-    today = today or timezone.localdate()
-    try:
-        kind = data.get("period") or "year"
-        year = int(data.get("year") or today.year - 1)
-        if kind == "custom":
-            period = Period.custom(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
-        else:
-            number = int(data["number"]) if data.get("number") else None
-            period = Period.of(kind, year, number)
-        reference = date.fromisoformat(data["reference_date"]) if data.get("reference_date") else min(today, period.end)
-        municipality = int(data["municipality"]) if data.get("municipality") else None
-        provider = int(data["provider"]) if data.get("provider") else None
-        top = int(data.get("top") or 5)
-    except PeriodError as exc:
-        raise ParamError(str(exc)) from None
-    except (KeyError, ValueError):
-        raise ParamError(_("The report parameters are not valid (dates as YYYY-MM-DD, numbers as digits).")) from None
-    if not 1 <= top <= 50:
-        raise ParamError(_("Show between 1 and 50 topics."))
-    unit = data.get("unit") or "mentions"
-    if unit not in ("mentions", "cases"):
-        raise ParamError(_("Count topic mentions or cases."))
-    return ReportParams(
-        period=period, reference_date=reference, municipality_id=municipality, provider_id=provider,
-        compare=str(data.get("compare", "")).lower() in {"1", "true", "on", "ja", "yes"}, top=top, unit=unit,
-    )

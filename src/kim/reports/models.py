@@ -21,6 +21,8 @@ class ReportingDeadline(models.Model):
     period_end = models.DateField(_("figures until"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A withdrawn deadline is no longer current; it stays, with its confirmations, in the history.
+    withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
 
     objects = ScopedManager(district="district")
 
@@ -31,6 +33,15 @@ class ReportingDeadline(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.due_on:%d.%m.%Y})"
+
+    @property
+    def year(self) -> int:
+        """The calendar year whose figures the providers complete and confirm."""
+        return self.period_start.year
+
+    @property
+    def audit_label(self):
+        return str(self)
 
 
 class DataConfirmation(models.Model):

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .framework import ReportParams, build_table
-from .periods import Period
+from .framework import build_table
+from .questions import year_question
 from .renderers import add_docx_grid, chart_for, legend, to_pdf
 
 def template_environment():
@@ -41,7 +41,7 @@ ALLOWED_PLACEHOLDERS = {"titel", "kreis", "datenstand", "einleitung", "ausblick"
 
 
 def paper_tables(paper, user, progress=None):
-    params = ReportParams(period=Period.of("year", paper.year), reference_date=paper.reference_date)
+    params = year_question(paper.year, paper.reference_date)
     tables = []
     for index, report_id in enumerate(paper.report_ids):
         tables.append(build_table(user, report_id, params))

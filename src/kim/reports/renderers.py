@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from kim.core.cells import neutralise
+
 from .charts import bar_chart_svg, svg_to_png, text_alternative
 from .formatting import HIDDEN_MARK, format_cell, whole_percent
 
@@ -54,11 +56,22 @@ def chart_for(table, chart_id="chart"):
 # ---------------------------------------------------------------- CSV and JSON
 
 
+class _NeutralWriter:
+    """A CSV writer whose every cell has been through `neutralise`: labels of catalogues,
+    names of staff and parameters come from users and must not run as formulas in Excel."""
+
+    def __init__(self, out):
+        self._writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+
+    def writerow(self, cells):
+        self._writer.writerow([neutralise(cell) for cell in cells])
+
+
 def to_csv(tables) -> bytes:
     """UTF-8 with BOM and semicolons, as German Excel opens it; numbers without thousands
     separators and with a decimal comma, shares in whole percent."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = _NeutralWriter(out)
     for table in tables:
         writer.writerow([f"{table.report.id} {table.report.title}"])
         for key, value in table.described.items():
@@ -151,23 +164,29 @@ def to_xlsx(tables) -> bytes:
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
         sheet = workbook.create_sheet(table.report.id)
-        sheet.append([f"{table.report.id} {table.report.title}"])
+
+        def append(cells, sheet=sheet):
+            # openpyxl stores a text beginning with "=" as a formula: every text is neutralised.
+            sheet.append([neutralise(cell) for cell in cells])
+
+        append([f"{table.report.id} {table.report.title}"])
         sheet["A1"].font = Font(bold=True, size=13)
         for key, value in table.described.items():
-            sheet.append([key, value])
-        sheet.append([])
+            append([key, value])
+        append([])
         header_row = sheet.max_row + 1
-        sheet.append([_("Row")] + [column_heading(c) for c in table.columns])
+        append([_("Row")] + [column_heading(c) for c in table.columns])
         for cell in sheet[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([row.label] + [_xlsx_value(row, c, table.k) for c in table.columns])
+            append([row.label] + [_xlsx_value(row, c, table.k) for c in table.columns])
             current = sheet.max_row
             sheet.cell(current, 1).alignment = Alignment(indent=row.level)
             if row.is_total:
@@ -180,20 +199,21 @@ def to_xlsx(tables) -> bytes:
                 else:
                     cell.alignment = Alignment(horizontal="right")
         if legend(table):
-            sheet.append([])
-            sheet.append([legend(table)])
+            append([])
+            append([legend(table)])
         sheet.freeze_panes = sheet.cell(header_row + 1, 2)
         sheet.column_dimensions["A"].width = 55
         for index in range(len(table.columns)):
-            sheet.column_dimensions[chr(ord("B") + index)].width = 14
+            sheet.column_dimensions[get_column_letter(index + 2)].width = 14
         svg, alternative = chart_for(table)
         if table.chart_data():
             image = Image(io.BytesIO(svg_to_png(svg, scale=1.0)))
-            sheet.add_image(image, f"{chr(ord('B') + len(table.columns) + 1)}{header_row}")
-            sheet.cell(header_row - 1, len(table.columns) + 3, alternative)
+            sheet.add_image(image, f"{get_column_letter(len(table.columns) + 3)}{header_row}")
+            sheet.cell(header_row - 1, len(table.columns) + 3, neutralise(alternative))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
 
 
 def _xlsx_value(row, column, k):

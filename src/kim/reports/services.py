@@ -5,24 +5,52 @@ from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kim.core.audit import Action, record
-from kim.core.services import create_object
+from kim.core.services import create_object, update_object
 
+from .completeness import current_deadline
 from .models import CommitteePaper, DataConfirmation, DocumentTemplate, RenderJob, ReportingDeadline
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 
 
+# How far ahead a deadline may lie: a typing error (2062) should not become the current deadline.
+MAX_DEADLINE_YEARS_AHEAD = 2
+
+
+def _check_deadline(due_on, year, *, changing_due_on=True, later_than=None):
+    """A deadline lies ahead (not more than two years), for a year that has ended, and after
+    every other deadline in force (`later_than`), so that a new one never hides behind an old."""
+    today = timezone.localdate()
+    if changing_due_on and due_on < today:
+        raise ValidationError({"due_on": _("The deadline lies in the past.")})
+    if changing_due_on and due_on.year > today.year + MAX_DEADLINE_YEARS_AHEAD:
+        raise ValidationError({"due_on": _("The deadline lies more than two years ahead.")})
+    if year >= today.year:
+        raise ValidationError({"year": _(
+            "A deadline is set for the figures of a year that has ended (at most %(year)d): district "
+            "figures of a running year are not published."
+        ) % {"year": today.year - 1}})
+    if year < 1990:
+        raise ValidationError({"year": _("The year must lie between 1990 and 2100.")})
+    if year > due_on.year:
+        raise ValidationError({"year": _("The figures cannot be from a year after the deadline.")})
+    if later_than is not None and due_on < later_than.due_on:
+        raise ValidationError({"due_on": _(
+            "The deadline “%(title)s” falls on %(due)s, later than this one: change or withdraw it first."
+        ) % {"title": later_than.title, "due": f"{later_than.due_on:%d.%m.%Y}"}})
+
+
 @transaction.atomic
 def create_deadline(actor, title, due_on, year: int) -> ReportingDeadline:
-    """A deadline for the figures of one calendar year: district figures come in whole years."""
-    if not 1990 <= year <= 2100:
-        raise ValidationError({"year": _("The year must lie between 1990 and 2100.")})
+    """A deadline for the figures of one calendar year that has ended. It becomes the current
+    deadline; the earlier ones keep their confirmations (see deadline list)."""
+    _check_deadline(due_on, year, later_than=current_deadline())
     return create_object(
         actor, ReportingDeadline, district=actor.district, title=title, due_on=due_on,
         period_start=date(year, 1, 1), period_end=date(year, 12, 31), created_by=actor,
@@ -30,13 +58,47 @@ def create_deadline(actor, title, due_on, year: int) -> ReportingDeadline:
 
 
 @transaction.atomic
-def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirmation:
-    """The provider lead confirms the provider's data for the deadline (once)."""
+def update_deadline(actor, deadline, title, due_on, year: int) -> ReportingDeadline:
+    """Correct a deadline. Once a provider has confirmed, its year is fixed: they confirmed the
+    figures of that year."""
+    deadline = ReportingDeadline.objects.select_for_update().get(pk=deadline.pk)
+    current = current_deadline()
+    if current is None or current.pk != deadline.pk:
+        raise ValidationError(_("Only the current deadline can be changed; earlier ones are kept as they were."))
+    if year != deadline.year and deadline.confirmations.exists():
+        raise ValidationError({"year": _(
+            "Providers have confirmed the figures of %(year)d for this deadline; the year can no longer "
+            "be changed. Set a new deadline instead."
+        ) % {"year": deadline.year}})
+    others = ReportingDeadline.objects.filter(withdrawn_at__isnull=True).exclude(pk=deadline.pk)
+    _check_deadline(due_on, year, changing_due_on=due_on != deadline.due_on,
+                    later_than=others.order_by("-due_on", "-pk").first())
+    return update_object(actor, deadline, {
+        "title": title, "due_on": due_on, "period_start": date(year, 1, 1), "period_end": date(year, 12, 31),
+    })
+
+
+@transaction.atomic
+def withdraw_deadline(actor, deadline) -> ReportingDeadline:
+    """The deadline is no longer current; it and its confirmations stay in the history."""
+    deadline = ReportingDeadline.objects.select_for_update().get(pk=deadline.pk)
+    if deadline.withdrawn_at:
+        raise ValidationError(_("The deadline has already been withdrawn."))
+    return update_object(actor, deadline, {"withdrawn_at": timezone.now()})
+
+
+def _check_confirmable(actor, deadline):
     if not actor.is_provider_lead:
         raise ValidationError(_("Only the provider lead confirms the provider's data."))
-    latest = ReportingDeadline.objects.order_by("-due_on", "-pk").first()
-    if latest is None or latest.pk != deadline.pk:
+    current = current_deadline()
+    if current is None or current.pk != deadline.pk:
         raise ValidationError(_("Only the current deadline can be confirmed."))
+
+
+@transaction.atomic
+def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirmation:
+    """The provider lead confirms the provider's data for the deadline (once)."""
+    _check_confirmable(actor, deadline)
     if DataConfirmation.objects.filter(deadline=deadline, provider_id=actor.provider_id).exists():
         raise ValidationError(_("The data of this provider has already been confirmed for this deadline."))
     if complete_share is not None:
@@ -45,6 +107,16 @@ def confirm_data(actor, deadline, complete_share, cases, note="") -> DataConfirm
         actor, DataConfirmation, deadline=deadline, district=actor.district, provider=actor.provider,
         confirmed_by=actor, complete_share=complete_share, cases=cases, note=note,
     )
+
+
+@transaction.atomic
+def correct_confirmation_note(actor, confirmation, note: str) -> DataConfirmation:
+    """The provider's lead corrects the note of the provider's confirmation of the current
+    deadline (the audit keeps the earlier wording)."""
+    _check_confirmable(actor, confirmation.deadline)
+    if confirmation.provider_id != actor.provider_id:
+        raise ValidationError(_("Only the lead of the provider corrects its confirmation."))
+    return update_object(actor, confirmation, {"note": note})
 
 
 def check_word_file(content: bytes):
@@ -73,13 +145,28 @@ def upload_template(actor, name, content: bytes) -> DocumentTemplate:
     return create_object(actor, DocumentTemplate, district=actor.district, name=name, content=content, uploaded_by=actor)
 
 
-@transaction.atomic
-def create_paper(actor, **values) -> CommitteePaper:
-    from .framework import REGISTRY
+def check_paper_question(actor, year, reference_date, report_ids):
+    """The paper asks each of its reports for one year and one reference date: by the same
+    rules (questions.check_question) that its rendering will apply, so that a paper the form
+    accepts can be rendered."""
+    from .framework import REGISTRY, get_report
+    from .questions import ParamError, check_question, year_question
 
-    unknown = [r for r in values.get("report_ids", []) if r not in REGISTRY]
+    unknown = [r for r in report_ids if r not in REGISTRY]
     if unknown:
         raise ValidationError({"report_ids": _("Unknown reports: %(ids)s") % {"ids": ", ".join(unknown)}})
+    question = year_question(year, reference_date)
+    for report_id in report_ids:
+        try:
+            check_question(actor, get_report(report_id), question)
+        except ParamError as exc:
+            field = exc.field if exc.field in ("year", "reference_date") else NON_FIELD_ERRORS
+            raise ValidationError({field: str(exc)}) from None
+
+
+@transaction.atomic
+def create_paper(actor, **values) -> CommitteePaper:
+    check_paper_question(actor, values.get("year"), values.get("reference_date"), values.get("report_ids", []))
     return create_object(actor, CommitteePaper, district=actor.district, created_by=actor, **values)
 
 

@@ -3,7 +3,6 @@ participant, except "my gaps", which goes through the case manager's own scope."
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,11 +14,10 @@ from kim.core.models import Role
 from kim.core.views import form_errors_from, render_form
 
 from . import services
-from .completeness import completeness_table, confirmations, current_deadline, data_state, my_gaps, provider_share
-from .formatting import whole_percent
+from .completeness import current_deadline, data_state
 from .forms import ReportParamsForm
-from .framework import ParamError, ReportParams, build_table, default_params, get_report, parse_params, registered_reports
-from .models import CommitteePaper, DocumentTemplate, RenderJob, ReportingDeadline
+from .framework import ParamError, build_table, default_params, get_report, registered_reports
+from .models import CommitteePaper, DocumentTemplate, RenderJob
 from .paper import default_template_bytes
 from .renderers import FORMATS, cell_texts, chart_for, filename, legend
 from .renderers import render as render_file
@@ -39,8 +37,7 @@ def index(request):
 def dashboard(request):
     """Figures at a glance: the provider's own (leads) or the district's, suppressed."""
     user = request.user
-    params = default_params()
-    params = ReportParams(period=params.period, reference_date=params.period.end)  # 31 December
+    params = default_params(user)
     panels = []
     for report_id in ("R1", "R3", "R4"):
         table = build_table(user, report_id, params)
@@ -61,13 +58,13 @@ def report(request, report_id):
     form = ReportParamsForm(request.GET or None, report=definition, user=request.user)
     context = {"report": definition, "form": form, "formats": list(FORMATS)}
     try:
-        if request.GET and not form.is_valid():
-            raise ParamError(_("Please correct the parameters."))
-        params = parse_params(form.as_params_dict())
+        if form.is_bound and not form.is_valid():
+            raise ParamError(" ".join(_form_messages(form)))
+        params = form.params or default_params(request.user, definition)
         table = build_table(request.user, definition, params)
     except ParamError as exc:
         context["error"] = str(exc)
-        return render(request, "reports/report.html", context, status=400)
+        return render(request, "reports/report.html", context, status=422)
     fmt = request.GET.get("format")
     if fmt:
         if fmt not in FORMATS:
@@ -87,62 +84,12 @@ def report(request, report_id):
     return render(request, "reports/report.html", context)
 
 
-# ---------------------------------------------------------------- completeness
-
-
-class DeadlineForm(KernForm):
-    title = forms.CharField(label=gettext_lazy("Occasion"), max_length=160,
-                            help_text=gettext_lazy("e.g. steering group 12/2026"))
-    due_on = forms.DateField(label=gettext_lazy("Deadline"), widget=DateInput())
-    year = forms.IntegerField(label=gettext_lazy("Year of the figures"), min_value=1990, max_value=2100)
-
-
-@report_view
-def completeness(request):
-    user = request.user
-    deadline = current_deadline()
-    context = {"deadline": deadline}
-    if deadline is not None:
-        table = completeness_table(user, deadline)
-        context.update({"table": table, "lines": cell_texts(table), "confirmations": confirmations(deadline)})
-        if user.is_provider_lead:
-            share, cases = provider_share(user, deadline)
-            context["own_confirmation"] = next(
-                (c["confirmation"] for c in context["confirmations"] if c["provider"].pk == user.provider_id), None
-            )
-            context["own_share"] = whole_percent(share) if share is not None else None
-            context["own_cases"] = cases
-    if user.sees_personal_data:
-        context["gaps"] = my_gaps(user, deadline)
-    return render(request, "reports/completeness.html", context)
-
-
-@coordination_view
-def deadline_new(request):
-    form = DeadlineForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.create_deadline(request.user, **form.cleaned_data)
-            return redirect("reports:completeness")
-        except ValidationError as exc:
-            form_errors_from(exc, form)
-    return render_form(request, "reports/form.html", {"form": form, "title": _("Set a deadline")})
-
-
-@roles_required(Role.PROVIDER_LEAD)
-def confirm(request, pk):
-    deadline = get_object_or_404(ReportingDeadline.objects.all(), pk=pk)
-    if request.method != "POST":
-        return redirect("reports:completeness")
-    share, cases = provider_share(request.user, deadline)
-    try:
-        services.confirm_data(request.user, deadline, share, cases, note=request.POST.get("note", "")[:300])
-    except IntegrityError:  # a second click that raced the first
-        return render(request, "reports/message.html", {
-            "message": _("The data of this provider has already been confirmed for this deadline.")}, status=422)
-    except ValidationError as exc:
-        return render(request, "reports/message.html", {"message": " ".join(exc.messages)}, status=422)
-    return redirect("reports:completeness")
+def _form_messages(form) -> list[str]:
+    """Every error of a form as one line each, the field's label in front."""
+    messages = list(form.non_field_errors())
+    for field in form:
+        messages += [f"{field.label}: {error}" for error in field.errors]
+    return messages
 
 
 # ---------------------------------------------------------------- committee papers

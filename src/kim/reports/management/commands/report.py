@@ -7,7 +7,7 @@ from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from kim.core.models import User
-from kim.reports.framework import ParamError, build_table, parse_params, registered_reports
+from kim.reports.framework import ParamError, build_table, get_report, parse_params, registered_reports
 from kim.reports.renderers import FORMATS, render
 
 
@@ -50,7 +50,8 @@ class Command(BaseCommand):
         raw["compare"] = "1" if options["compare"] else ""
         try:
             with scope(district=user.district_id):
-                table = build_table(user, options["report"], parse_params(raw))
+                report = get_report(options["report"])
+                table = build_table(user, report, parse_params(raw, user=user, report=report))
                 content = render(table, options["format"])
         except ParamError as exc:
             raise CommandError(str(exc)) from None
