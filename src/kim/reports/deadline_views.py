@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -137,7 +138,7 @@ def deadline_withdraw(request, pk):
         "title": _("Withdraw the deadline"), "object": deadline,
         "question": _("Withdraw the deadline “%(title)s”? It is then no longer current; the providers' "
                       "confirmations stay in the list of deadlines.") % {"title": deadline.title},
-        "button": _("Withdraw"), "back": "reports:deadline",
+        "button": _("Withdraw"), "back_url": reverse("reports:deadline", args=[deadline.pk]),
     })
 
 
