@@ -60,6 +60,8 @@ def completeness(request, confirm_form=None, status=200):
                 "own_cases": cases,
                 "confirm_form": confirm_form or ConfirmationForm(initial={"note": own.note if own else ""}),
             })
+    if confirm_form is not None:
+        context["confirm_form"] = confirm_form  # its errors stand on top, also when no deadline is left
     if user.sees_personal_data:
         context["gaps"] = my_gaps(user, deadline)
     return render(request, "reports/completeness.html", context, status=status)
