@@ -268,7 +268,11 @@ def test_coordination_makes_a_committee_paper_in_the_background(client, world, f
     else:
         text = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
         assert "Sachstandsbericht KIM 2025" in text and "Ausblick 2026." in text
+    # The rendered paper belongs to the district: every aggregate reader downloads it.
     client.force_login(world.steering)
+    assert client.get(reverse("reports:job-download", args=[job.pk])).content == content
+    assert reverse("reports:job-download", args=[job.pk]) in client.get(paper_url).content.decode()
+    client.force_login(world.lead)
     assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == 403
 
 
@@ -283,24 +287,35 @@ def test_a_bad_word_template_is_refused_with_a_message(client, world):
     assert "Word" in response.content.decode()
 
 
-def test_an_edited_default_template_is_accepted_and_used(client, world):
+def test_an_edited_default_template_is_checked_in_the_background_and_then_offered(
+        client, world, django_capture_on_commit_callbacks, monkeypatch):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kim.reports.models import DocumentTemplate
 
     client.force_login(world.coordination)
     template = client.get(reverse("reports:default-template")).content
-    response = client.post(reverse("reports:templates"), {
-        "name": "Kreis Aue", "file": SimpleUploadedFile("vorlage.docx", template),
-    })
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:templates"), {
+            "name": "Vorlage mit Wappen", "file": SimpleUploadedFile("vorlage.docx", template),
+        })
     assert response.status_code == 302
+    with scopes_disabled():
+        uploaded = DocumentTemplate.objects.get()
+    assert uploaded.status == DocumentTemplate.Status.CHECKING
+    assert "Vorlage mit Wappen" not in client.get(reverse("reports:paper-new")).content.decode()  # not yet offered
+    run_worker(monkeypatch)
+    uploaded.refresh_from_db()
+    assert uploaded.status == DocumentTemplate.Status.READY, uploaded.message
+    assert "Vorlage mit Wappen" in client.get(reverse("reports:paper-new")).content.decode()
 
 
 def test_word_templates_render_in_a_sandbox_and_keep_special_characters(world):
     """Templates read the context's keys only: no attribute or method of any object."""
     from docx import Document
-    from jinja2.exceptions import SecurityError
 
     from kim.reports.models import CommitteePaper
-    from kim.reports.paper import render_docx
+    from kim.reports.paper import TemplateRefused, render_docx
 
     with scopes_disabled():
         paper = CommitteePaper(district=world.district, title="Bericht", year=2025, reference_date=date(2025, 12, 31),
@@ -315,5 +330,5 @@ def test_word_templates_render_in_a_sandbox_and_keep_special_characters(world):
         hostile.add_paragraph(attack)
         buffer = io.BytesIO()
         hostile.save(buffer)
-        with pytest.raises(SecurityError):
+        with pytest.raises(TemplateRefused, match="nicht verwenden dürfen"):
             render_docx(paper, [table_for(world.lead, "R3")], "Stand", buffer.getvalue())

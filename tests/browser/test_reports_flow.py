@@ -4,6 +4,7 @@ then the provider lead confirms the data. axe-core checks every page on the way.
 
 import io
 import random
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -77,7 +78,7 @@ def test_coordination_prepares_the_steering_group(page, auditor, district_with_f
     page.get_by_role("link", name="Stichtag setzen").click()
     auditor.visit("deadline-new")
     page.get_by_label("Anlass").fill("Lenkungsgruppe 12/2026")
-    page.get_by_label("Stichtag").fill(f"{last_year + 1}-12-01")
+    page.get_by_label("Stichtag").fill(f"{timezone.localdate() + timedelta(days=30):%Y-%m-%d}")
     page.get_by_label("Jahr der Zahlen").fill(str(last_year))
     page.get_by_role("button", name="Speichern").click()
     page.wait_for_url("**/berichte/vollstaendigkeit/")

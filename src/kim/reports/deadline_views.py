@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,8 @@ def completeness(request, confirm_form=None, status=200):
                 "own_cases": cases,
                 "confirm_form": confirm_form or ConfirmationForm(initial={"note": own.note if own else ""}),
             })
+    if confirm_form is not None:
+        context["confirm_form"] = confirm_form  # its errors stand on top, also when no deadline is left
     if user.sees_personal_data:
         context["gaps"] = my_gaps(user, deadline)
     return render(request, "reports/completeness.html", context, status=status)
@@ -137,7 +140,7 @@ def deadline_withdraw(request, pk):
         "title": _("Withdraw the deadline"), "object": deadline,
         "question": _("Withdraw the deadline “%(title)s”? It is then no longer current; the providers' "
                       "confirmations stay in the list of deadlines.") % {"title": deadline.title},
-        "button": _("Withdraw"), "back": "reports:deadline",
+        "button": _("Withdraw"), "back_url": reverse("reports:deadline", args=[deadline.pk]),
     })
 
 

@@ -72,13 +72,23 @@ class DataConfirmation(models.Model):
 
 
 class DocumentTemplate(models.Model):
-    """A Word template the district uploaded for its committee papers (placeholders inside)."""
+    """A Word template the district uploaded for its committee papers (placeholders inside).
+    It is checked in the background after the upload; only a ready template can be chosen."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("being checked")
+        READY = "ready", _("ready")
+        REFUSED = "refused", _("refused")
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=120)
     content = models.BinaryField(editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CHECKING)
+    # Why the check refused the template, in German, for the user.
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    checked_at = models.DateTimeField(_("checked on"), null=True, blank=True)
 
     objects = ScopedManager(district="district")
 

@@ -34,7 +34,7 @@ from datetime import date
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kim.core.models import Municipality, Provider
+from kim.core.models import PERSONAL_DATA_ROLES, Municipality, Provider, Role
 
 from .periods import Period, PeriodError
 
@@ -86,6 +86,11 @@ class ReportParams:
 
 
 # ---------------------------------------------------------------- who asks
+
+# The roles that read the district's figures only, with small counts hidden: coordination,
+# steering group, module 3, administration. They also read the district's committee papers.
+AGGREGATE_READER_ROLES = tuple(role for role in Role.values if role not in PERSONAL_DATA_ROLES)
+
 
 def is_aggregate_reader(user) -> bool:
     """Readers outside the provider that owns the data: figures with small counts hidden."""

@@ -240,15 +240,47 @@ def _xlsx_format(column) -> str:
 # ---------------------------------------------------------------- PDF and DOCX
 
 
+# Figure columns that fit beside the row labels: on an A4 page upright, and turned.
+PORTRAIT_COLUMNS, LANDSCAPE_COLUMNS = 7, 10
+
+
+def is_wide(table) -> bool:
+    """A table with more figure columns than an upright page holds (R15, comparisons)."""
+    return len(table.columns) > PORTRAIT_COLUMNS
+
+
+def column_groups(count: int) -> list[range]:
+    """The figure columns split into parts that each fit a landscape page, as even as can be
+    (a comparison of two periods splits into one part per period)."""
+    parts = -(-count // LANDSCAPE_COLUMNS) or 1
+    size = -(-count // parts) or 1
+    return [range(start, min(start + size, count)) for start in range(0, count, size)] or [range(0)]
+
+
+def table_grids(table) -> list[dict]:
+    """The table as plain text grids for print and Word, one per column group; each repeats
+    the row labels. Plain data, so that the bounded child can write it into a template."""
+    lines = cell_texts(table)
+    grids = []
+    for group in column_groups(len(table.columns)):
+        grids.append({
+            "header": [_("Row")] + [column_heading(table.columns[i]) for i in group],
+            "rows": [{"label": line["row"].label, "level": line["row"].level, "total": line["row"].is_total,
+                      "cells": [line["cells"][i] for i in group]} for line in lines],
+        })
+    return grids
+
+
 def print_html(tables, title=None, sections=None, data_state=None) -> str:
     blocks = []
     for index, table in enumerate(tables):
         svg, alternative = chart_for(table, f"chart-{index}")
         blocks.append({"table": table, "svg": svg if table.chart_data() else "", "alternative": alternative,
-                       "legend": legend(table), "cells": cell_texts(table)})
+                       "legend": legend(table), "grids": table_grids(table), "wide": is_wide(table)})
     return render_to_string("reports/print.html", {
         "title": title or (f"{tables[0].report.id} {tables[0].report.title}" if tables else ""),
         "blocks": blocks, "sections": sections or [], "data_state": data_state,
+        "all_wide": bool(blocks) and not sections and all(b["wide"] for b in blocks),
     })
 
 
@@ -282,28 +314,10 @@ def add_table_to_docx(document, table, chart_index=0):
 
 
 def add_docx_grid(document, table):
-    """The table of a report in Word: labels indented by level, figures right-aligned."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    """The table of a report in Word, in column groups that fit the page (see table_grids)."""
+    from .word import write_grid
 
-    grid = document.add_table(rows=1, cols=len(table.columns) + 1)
-    grid.style = "Table Grid"
-    header = grid.rows[0].cells
-    header[0].text = _("Row")
-    for index, column in enumerate(table.columns, start=1):
-        header[index].text = column_heading(column)
-    for line in cell_texts(table):
-        cells = grid.add_row().cells
-        cells[0].text = ("    " * line["row"].level) + line["row"].label
-        for index, text in enumerate(line["cells"], start=1):
-            cells[index].text = text
-            cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for row in grid.rows:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(9)
-    return grid
+    return [write_grid(document, grid, small=is_wide(table)) for grid in table_grids(table)]
 
 
 def to_docx(tables) -> bytes:

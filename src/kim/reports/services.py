@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kim.core.audit import Action, record
+from kim.core.audit import Action, record, snapshot
 from kim.core.services import create_object, update_object
 
-from .completeness import current_deadline
+from .completeness import current_deadline, deadline_for_year
 from .models import CommitteePaper, DataConfirmation, DocumentTemplate, RenderJob, ReportingDeadline
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
@@ -136,13 +136,49 @@ def check_word_file(content: bytes):
         raise ValidationError(_("The file is not a Word document (.docx).")) from None
 
 
-@transaction.atomic
 def upload_template(actor, name, content: bytes) -> DocumentTemplate:
+    """Store an uploaded Word template for checking. The quick look at the file (a zip with a
+    Word document, no macros) happens here, before the transaction; the check of its
+    placeholders runs in the background (`tasks.check_template`), bounded in memory and time,
+    so that neither the request nor a database lock waits for it."""
     check_word_file(content)
-    from .paper import check_template_placeholders
+    with transaction.atomic():
+        template = create_object(actor, DocumentTemplate, district=actor.district, name=name, content=content,
+                                 uploaded_by=actor, status=DocumentTemplate.Status.CHECKING)
+        from .tasks import check_template
 
-    check_template_placeholders(content)
-    return create_object(actor, DocumentTemplate, district=actor.district, name=name, content=content, uploaded_by=actor)
+        transaction.on_commit(lambda: check_template.enqueue(template.pk))
+    return template
+
+
+def run_template_check(template) -> DocumentTemplate:
+    """Check a template (in the worker): the bounded check outside any transaction, then its
+    outcome in one transaction with its audit entry."""
+    from .paper import TemplateRefused, check_template
+
+    try:
+        check_template(bytes(template.content))
+    except TemplateRefused as refusal:
+        return finish_template_check(template, str(refusal))
+    return finish_template_check(template, "")
+
+
+@transaction.atomic
+def finish_template_check(template, refusal: str) -> DocumentTemplate:
+    status = DocumentTemplate.Status.REFUSED if refusal else DocumentTemplate.Status.READY
+    return update_object(template.uploaded_by, template, {
+        "status": status, "message": refusal[:500], "checked_at": timezone.now(),
+    })
+
+
+@transaction.atomic
+def delete_template(actor, template):
+    """Delete a template no paper uses (the audit keeps its name and outcome)."""
+    if CommitteePaper.objects.filter(template=template).exists():
+        raise ValidationError(_("Status reports use this template; choose another template for them first."))
+    record(actor, Action.DELETE, template, changes={
+        k: [v, None] for k, v in snapshot(template, ["name", "status", "message"]).items()})
+    template.delete()
 
 
 def check_paper_question(actor, year, reference_date, report_ids):
@@ -167,7 +203,27 @@ def check_paper_question(actor, year, reference_date, report_ids):
 @transaction.atomic
 def create_paper(actor, **values) -> CommitteePaper:
     check_paper_question(actor, values.get("year"), values.get("reference_date"), values.get("report_ids", []))
-    return create_object(actor, CommitteePaper, district=actor.district, created_by=actor, **values)
+    return create_object(actor, CommitteePaper, district=actor.district, created_by=actor,
+                         deadline=deadline_for_year(values.get("year")), **values)
+
+
+@transaction.atomic
+def update_paper(actor, paper, values: dict) -> CommitteePaper:
+    """Change a paper's text, year, reports or template; renderings made before stay as made."""
+    values = {**values, "deadline": deadline_for_year(values.get("year", paper.year))}
+    check_paper_question(actor, values.get("year", paper.year), values.get("reference_date", paper.reference_date),
+                         values.get("report_ids", paper.report_ids))
+    return update_object(actor, paper, values)
+
+
+@transaction.atomic
+def delete_paper(actor, paper):
+    """Delete a paper with its renderings; the audit keeps what it was."""
+    fields = ["title", "year", "reference_date", "report_ids", "template"]
+    record(actor, Action.DELETE, paper, changes={
+        **{k: [v, None] for k, v in snapshot(paper, fields).items()}, "renderings": [paper.jobs.count(), 0],
+    })
+    paper.delete()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deadline_views, views
+from . import deadline_views, paper_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -15,13 +15,16 @@ urlpatterns = [
     path("vollstaendigkeit/stichtag/<int:pk>/bestaetigen/", deadline_views.confirm, name="confirm"),
     path("vollstaendigkeit/bestaetigung/<int:pk>/anmerkung/", deadline_views.confirmation_note,
          name="confirmation-note"),
-    path("sachstandsbericht/", views.papers, name="papers"),
-    path("sachstandsbericht/neu/", views.paper_new, name="paper-new"),
-    path("sachstandsbericht/<int:pk>/", views.paper_detail, name="paper"),
-    path("sachstandsbericht/<int:pk>/erstellen/<str:fmt>/", views.paper_render, name="paper-render"),
-    path("sachstandsbericht/auftrag/<int:pk>/", views.job_status, name="job"),
-    path("sachstandsbericht/auftrag/<int:pk>/herunterladen/", views.job_download, name="job-download"),
-    path("vorlagen/", views.templates_page, name="templates"),
-    path("vorlagen/standard.docx", views.default_template, name="default-template"),
+    path("sachstandsbericht/", paper_views.papers, name="papers"),
+    path("sachstandsbericht/neu/", paper_views.paper_new, name="paper-new"),
+    path("sachstandsbericht/<int:pk>/", paper_views.paper_detail, name="paper"),
+    path("sachstandsbericht/<int:pk>/bearbeiten/", paper_views.paper_edit, name="paper-edit"),
+    path("sachstandsbericht/<int:pk>/loeschen/", paper_views.paper_delete, name="paper-delete"),
+    path("sachstandsbericht/<int:pk>/erstellen/<str:fmt>/", paper_views.paper_render, name="paper-render"),
+    path("sachstandsbericht/auftrag/<int:pk>/", paper_views.job_status, name="job"),
+    path("sachstandsbericht/auftrag/<int:pk>/herunterladen/", paper_views.job_download, name="job-download"),
+    path("vorlagen/", paper_views.templates_page, name="templates"),
+    path("vorlagen/standard.docx", paper_views.default_template, name="default-template"),
+    path("vorlagen/<int:pk>/loeschen/", paper_views.template_delete, name="template-delete"),
     path("<str:report_id>/", views.report, name="report"),
 ]
