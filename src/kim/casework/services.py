@@ -15,6 +15,8 @@ from kim.core.audit import Action, record
 from kim.core.models import User
 from kim.core.services import create_object, update_object
 
+from . import rules
+
 from .models import (
     Appointment,
     Assessment,
@@ -247,6 +249,7 @@ def add_plan_action(actor: User, case: Case, values: dict) -> PlanAction:
 @transaction.atomic
 def mark_plan_action_done(actor: User, action: PlanAction, done_on) -> PlanAction:
     _require_personal_data_role(actor)
+    _require_open(action.case)
     return update_object(actor, action, {"done_on": done_on})
 
 
@@ -270,7 +273,7 @@ MAX_DAYS_AHEAD = 366
 
 
 def _check_appointment(case: Case | None, values: dict):
-    errors = {}
+    errors = rules.appointment_field_problems(values)
     date = values["date"]
     if date > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
         errors["date"] = _("The date lies more than a year in the future.")
@@ -279,12 +282,8 @@ def _check_appointment(case: Case | None, values: dict):
     if values.get("kind") == Appointment.Kind.COUNSELLING:
         if case is None:
             errors["case"] = _("Individual counselling belongs to a case.")
-        if not values.get("complexity"):
-            errors["complexity"] = _("Choose one-off or complex counselling.")
         values["other_kind"] = ""
     else:
-        if not values.get("other_kind"):
-            errors["other_kind"] = _("Choose the kind of work.")
         values["complexity"] = ""
     if errors:
         raise ValidationError(errors)

@@ -444,7 +444,10 @@ def action_new(request, pk):
 @require_POST
 def action_done(request, pk):
     action = visible_or_404(PlanAction, request.user, pk=pk)
-    services.mark_plan_action_done(request.user, action, timezone.localdate())
+    try:
+        services.mark_plan_action_done(request.user, action, timezone.localdate())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return redirect("casework:case", pk=action.case_id)
 
 
