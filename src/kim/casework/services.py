@@ -16,6 +16,7 @@ from kim.core.models import User
 from kim.core.services import create_object, update_object
 
 from . import rules
+from .search import words
 
 from .models import (
     Appointment,
@@ -64,12 +65,13 @@ def _require_consent_for_case_management(case: Case, on=None):
 
 
 def find_possible_duplicates(actor, first_name, last_name, birth_date):
-    """Participants of the actor's provider with the same name and birth date. Only their
-    number is returned: a duplicate another case manager keeps stays invisible."""
-    return Participant.objects.filter(
-        provider_id=actor.provider_id, first_name__iexact=first_name.strip(),
-        last_name__iexact=last_name.strip(), birth_date=birth_date,
-    ).count()
+    """Participants of the actor's provider with the same name and birth date, the name
+    compared as search compares it (Sahin is Şahin). Only their number is returned: a
+    duplicate another case manager keeps stays invisible."""
+    wanted = (words(first_name), words(last_name))
+    same_birthday = Participant.objects.filter(provider_id=actor.provider_id, birth_date=birth_date)
+    return sum(1 for first, last in same_birthday.values_list("first_name", "last_name")
+               if (words(first), words(last)) == wanted)
 
 
 # ---------------------------------------------------------------- participants
