@@ -21,6 +21,7 @@ from kim.core.models import (
     User,
 )
 
+from . import rules
 from .models import (
     Appointment,
     Case,
@@ -38,6 +39,14 @@ from .models import (
 
 def active(model):
     return model.objects.filter(active=True)
+
+
+def mark_conditionally_required(form, required_when: dict):
+    """Fields that a rule requires in some cases carry the case (shown at the field by
+    includes/field.html), so that they are not labelled "optional"."""
+    for name, condition in required_when.items():
+        if name in form.fields:
+            form.fields[name].required_when = condition
 
 
 def not_in_future(value):
@@ -155,14 +164,16 @@ class CaseForm(KernModelForm):
         self.fields["referral_source"].required = True
         if self.instance.pk:
             self.fields["kind"].disabled = True
+        mark_conditionally_required(self, rules.conditionally_required_case_fields())
 
     def clean_opened_on(self):
         return not_in_future(self.cleaned_data["opened_on"])
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == CaseKind.SCREENING and not data.get("screening_outcome"):
-            self.add_error("screening_outcome", _("A screening needs an outcome (a referral or “no need”)."))
+        for field, message in rules.case_field_problems(data).items():
+            if field not in self.errors:
+                self.add_error(field, message)
         if data.get("kind") != CaseKind.SCREENING:
             data["screening_outcome"] = None
         return data
@@ -305,15 +316,13 @@ class AppointmentForm(KernModelForm):
             self.fields["kind"].choices = [(Appointment.Kind.OTHER, Appointment.Kind.OTHER.label)]
             self.fields["kind"].initial = Appointment.Kind.OTHER
             del self.fields["complexity"]
+        mark_conditionally_required(self, rules.conditionally_required_appointment_fields())
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == Appointment.Kind.COUNSELLING and not data.get("topics"):
-            self.add_error("topics", _("Choose at least one topic of the counselling."))
-        if data.get("thematic_offer") and not data.get("session_format"):
-            self.add_error("session_format", _("Choose the format of the thematic offer's session."))
-        if (data.get("session_format") or data.get("audience")) and not data.get("thematic_offer"):
-            self.add_error("thematic_offer", _("Format and audience belong to a thematic offer."))
+        for field, message in rules.appointment_field_problems(data).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
         return data
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from django_scopes.manager import DisabledQuerySet
 
+from kim.casework.search import participant_search_text
 from kim.core.models import (
     ClosureReason,
     District,
@@ -181,7 +182,26 @@ class Household(models.Model):
         return f"HH-{self.pk}"
 
 
+SEARCHED_FIELDS = ("first_name", "last_name", "code")
+
+
+def _with_search_text(participants):
+    for participant in participants:
+        participant.search_text = participant_search_text(participant.first_name, participant.last_name,
+                                                          participant.code)
+    return participants
+
+
 class ParticipantQuerySet(ScopedQuerySet):
+    # Rows written in bulk (demo data, imports) bypass save(): they get their search text here.
+    def bulk_create(self, objs, *args, **kwargs):
+        return super().bulk_create(_with_search_text(list(objs)), *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if set(fields) & set(SEARCHED_FIELDS):
+            objs, fields = _with_search_text(list(objs)), [*fields, "search_text"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def visible_to(self, user):
         if not user.sees_personal_data:
             return self.none()
@@ -246,6 +266,8 @@ class Participant(models.Model):
     # The identifier the person had in the file this record was imported from, so that
     # importing the same file again finds the record instead of duplicating it.
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
+    # Name and code folded for search (kim.casework.search), kept up to date on every save.
+    search_text = models.CharField(max_length=400, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = scoped_manager(ParticipantQuerySet, "district")
@@ -266,6 +288,10 @@ class Participant(models.Model):
     def save(self, *args, **kwargs):
         if not self.code:
             self.code = new_participant_code()
+        _with_search_text([self])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCHED_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
     @property

@@ -15,6 +15,9 @@ from kim.core.audit import Action, record
 from kim.core.models import User
 from kim.core.services import create_object, update_object
 
+from . import rules
+from .search import words
+
 from .models import (
     Appointment,
     Assessment,
@@ -62,12 +65,13 @@ def _require_consent_for_case_management(case: Case, on=None):
 
 
 def find_possible_duplicates(actor, first_name, last_name, birth_date):
-    """Participants of the actor's provider with the same name and birth date. Only their
-    number is returned: a duplicate another case manager keeps stays invisible."""
-    return Participant.objects.filter(
-        provider_id=actor.provider_id, first_name__iexact=first_name.strip(),
-        last_name__iexact=last_name.strip(), birth_date=birth_date,
-    ).count()
+    """Participants of the actor's provider with the same name and birth date, the name
+    compared as search compares it (Sahin is Şahin). Only their number is returned: a
+    duplicate another case manager keeps stays invisible."""
+    wanted = (words(first_name), words(last_name))
+    same_birthday = Participant.objects.filter(provider_id=actor.provider_id, birth_date=birth_date)
+    return sum(1 for first, last in same_birthday.values_list("first_name", "last_name")
+               if (words(first), words(last)) == wanted)
 
 
 # ---------------------------------------------------------------- participants
@@ -247,6 +251,7 @@ def add_plan_action(actor: User, case: Case, values: dict) -> PlanAction:
 @transaction.atomic
 def mark_plan_action_done(actor: User, action: PlanAction, done_on) -> PlanAction:
     _require_personal_data_role(actor)
+    _require_open(action.case)
     return update_object(actor, action, {"done_on": done_on})
 
 
@@ -270,7 +275,7 @@ MAX_DAYS_AHEAD = 366
 
 
 def _check_appointment(case: Case | None, values: dict):
-    errors = {}
+    errors = rules.appointment_field_problems(values)
     date = values["date"]
     if date > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
         errors["date"] = _("The date lies more than a year in the future.")
@@ -279,12 +284,8 @@ def _check_appointment(case: Case | None, values: dict):
     if values.get("kind") == Appointment.Kind.COUNSELLING:
         if case is None:
             errors["case"] = _("Individual counselling belongs to a case.")
-        if not values.get("complexity"):
-            errors["complexity"] = _("Choose one-off or complex counselling.")
         values["other_kind"] = ""
     else:
-        if not values.get("other_kind"):
-            errors["other_kind"] = _("Choose the kind of work.")
         values["complexity"] = ""
     if errors:
         raise ValidationError(errors)

@@ -50,6 +50,7 @@ from .models import (
     reassessment_due_before,
     stale_before,
 )
+from .search import participant_matches
 
 
 def handle_form(request, form, on_valid, template, context):
@@ -92,14 +93,17 @@ def my_cases(request):
         cases = cases.filter(kind=filters["kind"])
     query = (filters.get("q") or "").strip()
     if query:
-        match = Q(participant__last_name__icontains=query) | Q(participant__first_name__icontains=query)
-        match |= Q(participant__code__iexact=query)
+        match = participant_matches(query, "participant__") or Q(pk__in=[])
         number = query.upper().removeprefix("F-")
-        if number.isdigit():  # a case number such as F-00042
+        if number.isdigit() and len(number) <= 9:  # a case number such as F-00042
             match |= Q(pk=int(number))
         cases = cases.filter(match)
     page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
-    from kim.reports.completeness import current_deadline, gap_cases, gaps_params  # reports build on case work
+    from kim.reports.completeness import (  # reports build on case work
+        current_deadline,
+        gap_cases,
+        gaps_params,
+    )
 
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
@@ -130,10 +134,9 @@ def caseload(user):
 def participants(request):
     people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
     query = request.GET.get("q", "").strip()
-    if query:
-        people = people.filter(
-            Q(last_name__icontains=query) | Q(first_name__icontains=query) | Q(code__iexact=query)
-        )
+    match = participant_matches(query)
+    if match is not None:
+        people = people.filter(match)
     # Count only cases the user may see: a participant can also have a colleague's case.
     visible_open = (Case.objects.visible_to(request.user).open().filter(participant=OuterRef("pk"))
                     .order_by().values("participant").annotate(n=Count("pk")).values("n"))
@@ -444,7 +447,10 @@ def action_new(request, pk):
 @require_POST
 def action_done(request, pk):
     action = visible_or_404(PlanAction, request.user, pk=pk)
-    services.mark_plan_action_done(request.user, action, timezone.localdate())
+    try:
+        services.mark_plan_action_done(request.user, action, timezone.localdate())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return redirect("casework:case", pk=action.case_id)
 
 
