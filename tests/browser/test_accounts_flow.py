@@ -44,7 +44,7 @@ def test_a_lead_makes_a_case_manager_and_the_administrator_can_only_switch_it_of
     page.get_by_role("button", name="Speichern").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Passwort")
-    # TODO(after the htmx fix lands): expect(alert).to_be_focused() on full-page answers too
+    expect(alert).to_be_focused()
     expect(page.get_by_label("Nachname")).to_have_value("Koch")  # the input is kept
     auditor.visit("accounts-lead-new-error")
     page.get_by_label("Startpasswort").fill("ein-langes-passwort-2026")

@@ -1,3 +1,13 @@
+// A page that comes back with form errors (a full-page answer 422) puts the focus on the
+// summary of errors, so that keyboard and screen-reader users hear at once what to correct.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("#form-errors");
+  if (summary) {
+    summary.setAttribute("tabindex", "-1");
+    summary.focus();
+  }
+});
+
 // After an htmx swap, move focus to the first error or success message so that
 // keyboard and screen-reader users learn the result of their input.
 document.addEventListener("htmx:afterSwap", function (event) {
