@@ -8,8 +8,8 @@ announced (role=alert; focus moved there after a submission), the input still in
 and nothing saved.
 
 The htmx requests of the product (`grep -rn "hx-" src/kim/templates`): the quick entry of an
-appointment on the case page (a form), the import status and the committee paper's render
-job (polling regions). A test below fails when a new one appears untested."""
+appointment on the case page (a form), the import status, the committee paper's render job and
+the check of an uploaded Word template (polling regions). A test below fails when a new one appears untested."""
 
 import re
 from datetime import timedelta
@@ -30,7 +30,8 @@ from .test_case_flow import case_manager, log_in  # noqa: F401 - the fixture is 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "kim" / "templates"
-TESTED_HTMX_TEMPLATES = {"casework/_appointments.html", "exchange/_import_status.html", "reports/_job.html"}
+TESTED_HTMX_TEMPLATES = {"casework/_appointments.html", "exchange/_import_status.html", "reports/_job.html",
+                         "reports/_templates.html"}
 NOTHING_SAVED = "Es wurde nichts gespeichert; Ihre Eingaben stehen noch im Formular."
 
 
@@ -222,7 +223,19 @@ def import_status_page(case_manager):  # noqa: F811
     return "fallmanagerin", f"/daten/import/{run.pk}/", "#import-status"
 
 
-@pytest.mark.parametrize("region", ["render_job_page", "import_status_page"])
+@pytest.fixture
+def template_check_page(case_manager):  # noqa: F811
+    """A Word template being checked (no worker runs here): the template list polls."""
+    from kim.reports.paper import default_template_bytes
+    from kim.reports.services import upload_template
+
+    coordination = UserFactory(username="koordination", role=Role.COORDINATION, district=case_manager.district)
+    with scope(district=case_manager.district.pk):
+        upload_template(coordination, "Vorlage des Kreises", default_template_bytes())
+    return "koordination", "/berichte/vorlagen/", "#template-list"
+
+
+@pytest.mark.parametrize("region", ["render_job_page", "import_status_page", "template_check_page"])
 @pytest.mark.parametrize("failure, message", [
     ("session_ended", "Ihre Sitzung ist beendet."),
     ("offline", "Es besteht keine Verbindung zum Server."),
