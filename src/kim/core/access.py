@@ -6,7 +6,6 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import PERSONAL_DATA_ROLES, Role
 
 
 def roles_required(*roles):
@@ -24,14 +23,19 @@ def roles_required(*roles):
 
 
 def permission_required(permission: str):
-    """The view needs `permission` of kim.core.permissions (and a district)."""
+    """The view needs `permission` of the table in kim.core.permissions (and a district)."""
     from .permissions import roles_holding
 
-    return roles_required(*roles_holding(permission))
+    def decorator(view):
+        wrapper = roles_required(*roles_holding(permission))(view)
+        wrapper.permission = permission
+        return wrapper
+
+    return decorator
 
 
-personal_data_view = roles_required(*PERSONAL_DATA_ROLES)
-district_admin_view = roles_required(Role.DISTRICT_ADMIN)
+personal_data_view = permission_required("casework.personal_data")
+district_admin_view = permission_required("core.administer_district")
 
 
 def visible_or_404(model, user, **lookup):

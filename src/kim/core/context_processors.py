@@ -1,43 +1,45 @@
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from .models import Role
+from .permissions import holds
+
+# The main navigation: (label, URL name, the permission it needs), in this order. Each user
+# sees the areas the role may use (kim.core.permissions), nothing else.
+NAVIGATION = [
+    (_("Start"), "home", None),
+    (_("My cases"), "casework:my-cases", "casework.personal_data"),
+    (_("Participants"), "casework:participants", "casework.personal_data"),
+    (_("Appointments"), "casework:appointments", "casework.personal_data"),
+    (_("Deputyships"), "casework:deputies", "casework.personal_data"),
+    (_("Data exchange"), "exchange:index", "exchange.use"),
+    (_("Key figures"), "reports:dashboard", "casework.lead_provider"),  # others start on them
+    (_("Reports"), "reports:index", "reports.read"),
+    (_("Completeness"), "reports:completeness", "reports.read"),
+    (_("Status reports"), "reports:papers", "reports.read_papers"),
+    (_("Staff"), "admin-users", "casework.lead_provider"),
+    (_("Users"), "admin-users", "core.administer_district"),
+    (_("Organisation"), "admin-organisation", "core.administer_district"),
+    (_("Catalogues"), "admin-catalogues", "core.administer_district"),
+    (_("Audit trail"), "audit-trail", "core.read_audit_trail"),
+]
+# Aggregate readers land on the key figures: for them that page is "Start".
+STARTS_ON_KEY_FIGURES = (Role.COORDINATION, Role.STEERING, Role.MODULE3)
 
 
 def navigation(request):
-    """The main navigation, by role: each user sees only the areas the role may use."""
+    """The main navigation, by role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [(_("Start"), reverse("home"))]
-    if user.sees_personal_data:
-        items += [
-            (_("My cases"), reverse("casework:my-cases")),
-            (_("Participants"), reverse("casework:participants")),
-            (_("Appointments"), reverse("casework:appointments")),
-            (_("Deputyships"), reverse("casework:deputies")),
-            (_("Data exchange"), reverse("exchange:index")),
-        ]
-    if user.role == Role.PROVIDER_LEAD:  # other aggregate readers start on the key figures
-        items.append((_("Key figures"), reverse("reports:dashboard")))
-    if user.district_id:
-        items.append((_("Reports"), reverse("reports:index")))
-        items.append((_("Completeness"), reverse("reports:completeness")))
-    if user.role in (Role.COORDINATION, Role.STEERING):
-        items.append((_("Status reports"), reverse("reports:papers")))
-    if user.role == Role.PROVIDER_LEAD:
-        items.append((_("Staff"), reverse("admin-users")))
-        items.append((_("Audit trail"), reverse("audit-trail")))
-    if user.role == Role.DISTRICT_ADMIN:
-        items += [
-            (_("Users"), reverse("admin-users")),
-            (_("Organisation"), reverse("admin-organisation")),
-            (_("Catalogues"), reverse("admin-catalogues")),
-            (_("Audit trail"), reverse("audit-trail")),
-        ]
+    in_district = user.district_id is not None
+    items = [
+        (str(label), reverse(url_name)) for label, url_name, permission in NAVIGATION
+        if permission is None or (in_district and holds(user.role, permission))
+    ]
     current = request.path
-    if current == reverse("reports:dashboard") and user.role in (Role.COORDINATION, Role.STEERING, Role.MODULE3):
-        current = "/"  # their start page is the key figures
+    if current == reverse("reports:dashboard") and user.role in STARTS_ON_KEY_FIGURES:
+        current = "/"
     # The item whose address is the longest prefix of this page is the current one.
     matching = [url for _label, url in items if url == current or (url != "/" and current.startswith(url))]
     best = max(matching, key=len, default=None)

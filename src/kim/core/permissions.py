@@ -29,7 +29,8 @@ PERMISSIONS = {
     "exchange.export_provider":        {LEAD},
     "reports.read":                    DISTRICT_ROLES,        # scope and suppression by role
     "reports.coordinate":              {COORDINATION},        # deadlines, papers, templates
-    "reports.read_papers":             AGGREGATE_READERS,
+    "reports.confirm_data":            {LEAD},                # the provider's data for a deadline
+    "reports.read_papers":             AGGREGATE_READERS | {ADMIN},  # the district's papers
     "core.read_audit_trail":           {LEAD, ADMIN},
     "core.administer_district":        {ADMIN},               # settings, organisation, catalogues
     "core.manage_staff":               {ADMIN, LEAD},         # the account pages, see below
@@ -116,8 +117,13 @@ WHO = {
     "own provider's staff": is_provider_lead & account_of_own_provider,
 }
 
+def has_role_of(holders) -> rules.Predicate:
+    holders = frozenset(holders)
+    return rules.predicate(lambda user: user.is_active and user.district_id is not None and user.role in holders)
+
+
 for _name, _holders in PERMISSIONS.items():
-    rules.add_perm(_name, rules.predicate(lambda user, _holders=frozenset(_holders): user.role in _holders))
+    rules.add_perm(_name, has_role_of(_holders))
 
 for _name, (_by_admin, _by_lead) in ACCOUNT_RULES.items():
     rules.add_perm(_name, in_district & (WHO[_by_admin] | WHO[_by_lead]))

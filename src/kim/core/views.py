@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
 from .audit_display import readable
-from .access import district_admin_view, roles_required
+from .access import district_admin_view, permission_required
 from .forms import (
     CatalogueEntryForm,
     DistrictSettingsForm,
@@ -252,7 +252,7 @@ def admin_catalogue_edit(request, kind, pk=None):
 
 # ---------------------------------------------------------------- audit
 
-@roles_required(Role.PROVIDER_LEAD, Role.DISTRICT_ADMIN)
+@permission_required("core.read_audit_trail")
 def audit_trail(request):
     entries = AuditEntry.objects.visible_to(request.user).select_related("actor")
     query = request.GET.get("q", "").strip()

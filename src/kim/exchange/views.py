@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kim.casework.models import Participant
-from kim.core.access import personal_data_view, roles_required, visible_or_404
+from kim.core.access import permission_required, personal_data_view, visible_or_404
 from kim.core.audit import Action, record
 from kim.core.forms import KernForm
-from kim.core.models import Role, User
+from kim.core.models import User
 
 from .export import export_csv_zip, export_json, export_xlsx
 from .importer import SPECS, headers_of, load_value_lists
@@ -58,7 +58,7 @@ def template_download(request):
 
 
 @require_POST
-@roles_required(Role.PROVIDER_LEAD)
+@permission_required("exchange.export_provider")
 def provider_export(request, fmt):
     """Everything of the lead's provider; written to a temporary file, then streamed."""
     if fmt not in EXPORTS:

@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kim.core.access import roles_required
+from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
-from kim.core.models import Role
 from kim.core.views import form_errors_from, render_form
 
 from . import services
@@ -23,9 +22,9 @@ from .formatting import whole_percent
 from .models import DataConfirmation, ReportingDeadline
 from .renderers import cell_texts
 
-report_view = roles_required(*Role.values)
-coordination_view = roles_required(Role.COORDINATION)
-lead_view = roles_required(Role.PROVIDER_LEAD)
+report_view = permission_required("reports.read")
+coordination_view = permission_required("reports.coordinate")
+lead_view = permission_required("reports.confirm_data")
 
 
 class DeadlineForm(KernForm):

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kim.core.access import roles_required
+from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
-from kim.core.models import Role
 from kim.core.views import form_errors_from, render_form
 
 from . import services
@@ -23,11 +22,10 @@ from .completeness import deadline_for_year
 from .framework import registered_reports
 from .models import CommitteePaper, DocumentTemplate, RenderJob
 from .paper import default_template_bytes
-from .questions import AGGREGATE_READER_ROLES
 from .renderers import FORMATS
 
-coordination_view = roles_required(Role.COORDINATION)
-paper_readers = roles_required(*AGGREGATE_READER_ROLES)
+coordination_view = permission_required("reports.coordinate")
+paper_readers = permission_required("reports.read_papers")
 PAPER_FIELDS = ("title", "year", "reference_date", "report_ids", "introduction", "closing", "template")
 
 

@@ -5,8 +5,7 @@ and Word templates: paper_views."""
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from kim.core.access import roles_required
-from kim.core.models import Role
+from kim.core.access import permission_required
 
 from .completeness import data_state
 from .forms import ReportParamsForm
@@ -14,7 +13,7 @@ from .framework import ParamError, build_table, default_params, get_report, regi
 from .renderers import FORMATS, cell_texts, chart_for, filename, legend
 from .renderers import render as render_file
 
-report_view = roles_required(*Role.values)
+report_view = permission_required("reports.read")
 
 
 @report_view
