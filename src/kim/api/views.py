@@ -32,6 +32,7 @@ from kim.casework.forms import (
 from kim.casework.models import Appointment, Case, Consent, Goal, Participant
 from kim.casework.views import (
     appointment_values,
+    case_values,
     create_participant_from_form,
     update_participant_from_form,
 )
@@ -228,8 +229,7 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = check_body(CaseCreate, request.data)
         participant = visible_or_404(Participant, request.user, pk=_id(request.data, "participant"))
         form = validated(CaseForm, data, user=request.user)
-        values = {f: form.cleaned_data[f] for f in CaseForm.Meta.fields}
-        case = service_call(services.open_case, request.user, participant, values)
+        case = service_call(services.open_case, request.user, participant, case_values(form.cleaned_data))
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseUpdate, responses={200: CaseSerializer}, summary="Fall ändern")
@@ -237,17 +237,16 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         case = self.get_object()
         data = check_body(CaseUpdate, request.data)
         form = validated(CaseForm, as_form_data(case, CaseForm, data), instance=case, user=request.user)
-        fields = [f for f in CaseForm.Meta.fields if f != "kind"]
         fresh = Case.objects.visible_to(request.user).get(pk=case.pk)
-        case = service_call(services.update_case, request.user, fresh, {f: form.cleaned_data[f] for f in fields})
+        case = service_call(services.update_case, request.user, fresh, case_values(form.cleaned_data, with_kind=False))
         return Response(CaseSerializer(case).data)
 
     @extend_schema(request=CloseCase, responses={200: CaseSerializer}, summary="Fall abschließen")
     def close(self, request, pk=None):
         case = self.get_object()
-        form = validated(CloseCaseForm, check_body(CloseCase, request.data))
+        form = validated(CloseCaseForm, check_body(CloseCase, request.data), case=case)
         case = service_call(services.close_case, request.user, case, form.cleaned_data["closed_on"],
-                            form.cleaned_data["closure_reason"])
+                            form.cleaned_data["closure_reason"], form.cleaned_data.get("open_goals_status", ""))
         return Response(CaseSerializer(case).data)
 
 

@@ -266,6 +266,13 @@ def consent_withdraw(request, pk):
 
 # ---------------------------------------------------------------- cases
 
+def case_values(data, with_kind=True):
+    """What a valid CaseForm passes to the service (the page and the API): the kind only
+    when a case is opened, and whether the user confirmed a doubted target group."""
+    fields = [f for f in CaseForm.Meta.fields if with_kind or f != "kind"]
+    return {**{f: data[f] for f in fields}, "confirm_target_group": data.get("confirm_target_group", False)}
+
+
 @personal_data_view
 @require_http_methods(["GET", "POST"])
 def case_new(request, pk):
@@ -275,8 +282,7 @@ def case_new(request, pk):
     form = CaseForm(request.POST or None, user=user, initial=initial)
 
     def save(data):
-        values = {f: data[f] for f in CaseForm.Meta.fields}
-        case = services.open_case(user, participant, values)
+        case = services.open_case(user, participant, case_values(data))
         messages.success(request, _("Case %(number)s has been opened.") % {"number": case.number})
         return redirect("casework:case", pk=case.pk)
 
@@ -294,8 +300,7 @@ def case_edit(request, pk):
     form = CaseForm(request.POST or None, instance=case, user=user)
 
     def save(data):
-        fields = [f for f in CaseForm.Meta.fields if f != "kind"]
-        services.update_case(user, Case.objects.visible_to(user).get(pk=pk), {f: data[f] for f in fields})
+        services.update_case(user, Case.objects.visible_to(user).get(pk=pk), case_values(data, with_kind=False))
         messages.success(request, _("The case has been saved."))
         return redirect("casework:case", pk=pk)
 
@@ -350,11 +355,12 @@ def case_close(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
 
     def save(data):
-        services.close_case(request.user, case, data["closed_on"], data["closure_reason"])
+        services.close_case(request.user, case, data["closed_on"], data["closure_reason"],
+                            data.get("open_goals_status", ""))
         messages.success(request, _("The case has been closed."))
         return redirect("casework:case", pk=pk)
 
-    return handle_form(request, CloseCaseForm(request.POST or None), save, "casework/form.html", {
+    return handle_form(request, CloseCaseForm(request.POST or None, case=case), save, "casework/form.html", {
         "title": _("Close case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
     })
