@@ -104,11 +104,6 @@ def update_participant(actor: User, participant: Participant, values: dict) -> P
     return update_object(actor, participant, values)
 
 
-def record_read(actor: User, obj) -> None:
-    """Reading a participant's record leaves a trace: who opened which record, when."""
-    record(actor, Action.READ, obj)
-
-
 @transaction.atomic
 def create_household(actor: User, name: str, members=()) -> Household:
     _require_personal_data_role(actor)

@@ -50,12 +50,24 @@ from .models import (
     reassessment_due_before,
     stale_before,
 )
+from .reads import audit_read
 from .search import participant_matches
 
 
-def handle_form(request, form, on_valid, template, context):
+def opened(request, shown):
+    """Opening a page that shows personal data (`shown`: its record, or the records of a
+    list page) leaves a read entry (casework.reads decides what counts). Re-showing a form
+    after a POST is no new read: the GET that opened it left the entry."""
+    if request.method == "GET":
+        audit_read(request.user, shown)
+
+
+def handle_form(request, form, on_valid, template, context, shown=None):
     """Render `form`; on a valid POST call `on_valid(cleaned_data)`, which returns the
-    response. A service's ValidationError is shown on the form: nothing was changed."""
+    response. A service's ValidationError is shown on the form: nothing was changed.
+    `shown`: the record of personal data the page shows (see `opened`)."""
+    if shown is not None:
+        opened(request, shown)
     if request.method == "POST" and form.is_valid():
         try:
             return on_valid(form.cleaned_data)
@@ -99,6 +111,7 @@ def my_cases(request):
             match |= Q(pk=int(number))
         cases = cases.filter(match)
     page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
     from kim.reports.completeness import (  # reports build on case work
         current_deadline,
         gap_cases,
@@ -142,6 +155,7 @@ def participants(request):
                     .order_by().values("participant").annotate(n=Count("pk")).values("n"))
     people = people.annotate(open_cases=Coalesce(Subquery(visible_open), 0))
     page = Paginator(people.order_by("last_name", "first_name", "pk"), 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
     return render(request, "casework/participants.html", {"page": page, "q": query})
 
 
@@ -190,14 +204,15 @@ def participant_new(request):
         messages.success(request, _("Participant %(code)s has been created.") % {"code": participant.code})
         return redirect("casework:participant", pk=participant.pk)
 
+    # The page names the households (families) the new person may join.
     return handle_form(request, form, save, "casework/participant_form.html",
-                       {"title": _("New participant")})
+                       {"title": _("New participant")}, shown=form.fields["household"].queryset)
 
 
 @personal_data_view
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
-    services.record_read(request.user, participant)
+    opened(request, participant)
     return render(request, "casework/participant_detail.html", {
         "participant": participant,
         "consents": participant.consents.prefetch_related("released_to"),
@@ -224,7 +239,7 @@ def participant_edit(request, pk):
         return redirect("casework:participant", pk=pk)
 
     return handle_form(request, form, save, "casework/participant_form.html",
-                       {"title": _("Edit participant"), "participant": participant})
+                       {"title": _("Edit participant"), "participant": participant}, shown=participant)
 
 
 @personal_data_view
@@ -240,7 +255,7 @@ def consent_new(request, pk):
     return handle_form(request, ConsentForm(request.POST or None), save, "casework/form.html", {
         "title": _("Record consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[pk]),
-    })
+    }, shown=participant)
 
 
 @personal_data_view
@@ -261,7 +276,7 @@ def consent_withdraw(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Record withdrawal of consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[participant.pk]),
-    })
+    }, shown=consent)
 
 
 # ---------------------------------------------------------------- cases
@@ -289,7 +304,7 @@ def case_new(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Open a case"), "participant": participant,
         "back_url": reverse("casework:participant", args=[pk]),
-    })
+    }, shown=participant)
 
 
 @personal_data_view
@@ -307,7 +322,7 @@ def case_edit(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Edit case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 def case_context(case):
@@ -331,8 +346,7 @@ def case_context(case):
 @personal_data_view
 def case_detail(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
-    if case.participant:
-        services.record_read(request.user, case)
+    opened(request, case)
     return render(request, "casework/case_detail.html", case_context(case))
 
 
@@ -363,7 +377,7 @@ def case_close(request, pk):
     return handle_form(request, CloseCaseForm(request.POST or None, case=case), save, "casework/form.html", {
         "title": _("Close case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -384,7 +398,7 @@ def assessment_new(request, pk):
     return handle_form(request, form, save, "casework/assessment_form.html", {
         "title": title, "case": case, "participant": case.participant, "previous": previous,
         "previous_items": previous_items,
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -393,6 +407,7 @@ def assessment_detail(request, pk):
     items = list(assessment.items.select_related("life_domain"))
     previous = {i.life_domain_id: i for i in assessment.previous.items.all()} if assessment.previous else {}
     rows = [(item, previous.get(item.life_domain_id)) for item in items]
+    opened(request, assessment)
     return render(request, "casework/assessment_detail.html", {
         "assessment": assessment, "case": assessment.case, "rows": rows, "participant": assessment.case.participant,
     })
@@ -413,7 +428,7 @@ def goal_new(request, pk):
     return handle_form(request, GoalForm(request.POST or None), save, "casework/form.html", {
         "title": _("Agree a goal"), "participant": case.participant, "again_label": _("Save and add another goal"),
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -430,7 +445,7 @@ def goal_status(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Status of the goal"), "subtitle": goal.text, "participant": goal.case.participant,
         "back_url": reverse("casework:case", args=[goal.case_id]),
-    })
+    }, shown=goal)
 
 
 @personal_data_view
@@ -446,7 +461,7 @@ def action_new(request, pk):
     return handle_form(request, PlanActionForm(request.POST or None, case=case), save, "casework/form.html", {
         "title": _("Add a step to the support plan"), "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -473,7 +488,7 @@ def referral_new(request, pk):
     return handle_form(request, ReferralForm(request.POST or None), save, "casework/form.html", {
         "title": _("Refer to a partner agency"), "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 # ---------------------------------------------------------------- appointments
@@ -521,6 +536,7 @@ def appointments(request):
     if kind in Appointment.Kind.values:
         items = items.filter(kind=kind)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
     return render(request, "casework/appointments.html", {"page": page, "kind": kind})
 
 
@@ -554,7 +570,7 @@ def appointment_edit(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Edit appointment"), "back_url": back,
         "participant": appointment.case.participant if appointment.case_id else None,
-    })
+    }, shown=appointment)
 
 
 # ---------------------------------------------------------------- deputyship
@@ -588,5 +604,6 @@ def deputy_revoke(request, pk):
 def household_detail(request, pk):
     household = visible_or_404(Household, request.user, pk=pk)
     members = Participant.objects.visible_to(request.user).filter(household=household)
+    opened(request, household)
     return render(request, "casework/household.html", {"household": household, "members": members})
 
