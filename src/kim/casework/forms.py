@@ -2,6 +2,7 @@
 
 
 from django import forms
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,18 @@ def add_problems(form, problems: dict, fields: dict | None = None):
             form.add_error(name if name in form.fields else None, message)
 
 
+def households_with_members(user):
+    members = Participant.objects.visible_to(user).order_by("first_name")
+    return Household.objects.visible_to(user).prefetch_related(
+        Prefetch("members", queryset=members, to_attr="visible_members"))
+
+
+def household_choice_label(household):
+    """Families of the same name told apart by their members (those the user may see)."""
+    names = ", ".join(member.first_name for member in household.visible_members)
+    return f"{household.name} ({names})" if names else household.name
+
+
 class ParticipantForm(KernModelForm):
     new_household = forms.CharField(
         label=_("or new household"), max_length=120, required=False,
@@ -86,7 +99,8 @@ class ParticipantForm(KernModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = active(Municipality)
-        self.fields["household"].queryset = Household.objects.visible_to(user)
+        self.fields["household"].queryset = households_with_members(user)
+        self.fields["household"].label_from_instance = household_choice_label
 
     def clean(self):
         data = super().clean()

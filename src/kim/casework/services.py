@@ -107,6 +107,12 @@ def update_participant(actor: User, participant: Participant, values: dict) -> P
 @transaction.atomic
 def create_household(actor: User, name: str, members=()) -> Household:
     _require_personal_data_role(actor)
+    existing = Household.objects.visible_to(actor).filter(name__iexact=name.strip()).first()
+    if existing is not None:
+        raise ValidationError({"new_household": _(
+            "There is already a household “%(name)s”. Choose it under “Household”, or give the new one a "
+            "name that tells the families apart (e.g. with the town)."
+        ) % {"name": existing.name}})
     household = create_object(
         actor, Household, district_id=actor.district_id, provider_id=actor.provider_id, name=name
     )

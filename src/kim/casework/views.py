@@ -6,7 +6,9 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import Case as DbCase
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,6 +50,7 @@ from .models import (
     Phase,
     PlanAction,
     reassessment_due_before,
+    reassessment_due_on,
     stale_before,
 )
 from .reads import audit_read
@@ -79,7 +82,13 @@ def handle_form(request, form, on_valid, template, context, shown=None):
 def annotate_case_state(cases):
     return cases.annotate(
         last_appointment=Max("appointments__date"), last_assessment=Max("assessments__assessed_on"),
+        # Open case-management cases by the date their re-assessment is due: the most overdue first.
+        reassessment_order=DbCase(When(kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True,
+                                       then=F("last_assessment"))),
     )
+
+
+BY_URGENCY = (F("reassessment_order").asc(nulls_last=True), "-opened_on", "-pk")
 
 
 # ---------------------------------------------------------------- my cases
@@ -110,8 +119,10 @@ def my_cases(request):
         if number.isdigit() and len(number) <= 9:  # a case number such as F-00042
             match |= Q(pk=int(number))
         cases = cases.filter(match)
-    page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
+    page = Paginator(cases.order_by(*BY_URGENCY), 50).get_page(request.GET.get("page"))
     opened(request, page.object_list)
+    for case in page.object_list:
+        case.reassessment_due = reassessment_due_on(case.last_assessment) if case.is_case_management else None
     from kim.reports.completeness import (  # reports build on case work
         current_deadline,
         gap_cases,
@@ -120,7 +131,7 @@ def my_cases(request):
 
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
-        "stale_before": stale_before(), "reassessment_due_before": reassessment_due_before(),
+        "stale_before": stale_before(), "today": timezone.localdate(),
     })
 
 
@@ -169,6 +180,7 @@ def _household_for(user, data):
     return data.get("household")
 
 
+@transaction.atomic  # a new household and the person: both or neither
 def create_participant_from_form(user, data):
     """What a valid NewParticipantForm creates (the page and the API): the participant, a new
     household if named, and the consent if dated. Refuses a likely duplicate unless confirmed."""
@@ -187,6 +199,7 @@ def create_participant_from_form(user, data):
     return services.create_participant(user, values, consent)
 
 
+@transaction.atomic
 def update_participant_from_form(user, participant, data):
     values = {f: data[f] for f in PARTICIPANT_FIELDS}
     values["household"] = _household_for(user, data)
