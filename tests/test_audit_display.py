@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from kim.casework import services
 from kim.casework.models import CaseKind, Phase
+from kim.casework.reads import audit_read
 from kim.core import services as core_services
 from kim.core.audit_display import readable
 from kim.core.models import AuditEntry, GoalCategory, LifeDomain, ReferralTarget, Role, TargetGroup, Topic
@@ -27,7 +28,8 @@ def history(world, in_scope):
         "municipality": world.participant.municipality,
     }, consent={"given_on": TODAY() - timedelta(days=40), "covers_processing": True,
                 "released_to": list(ReferralTarget.objects.filter(means_no_need=False)[:2])})
-    services.record_read(world.insider, person)
+    audit_read(world.insider, person)
+    audit_read(world.insider, [person])  # a list showing the person
     groups = list(TargetGroup.objects.all()[:2])
     case = services.open_case(world.insider, person, {
         "kind": CaseKind.CASE_MANAGEMENT, "municipality": person.municipality, "target_group": groups[0],

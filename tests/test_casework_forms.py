@@ -141,7 +141,7 @@ def test_a_step_of_a_closed_case_cannot_be_marked_done(client, world):
 
     with scope(district=world.district.pk):
         action = services.add_plan_action(world.insider, world.case, {"description": "Antrag", "responsible": "TN"})
-        services.close_case(world.insider, world.case, TODAY(), ClosureReason.objects.first())
+        services.close_case(world.insider, world.case, TODAY(), ClosureReason.objects.first(), "dropped")
     client.force_login(world.insider)
     before = writes()
     body = client.post(reverse("casework:action-done", args=[action.pk]), follow=True).content.decode()

@@ -22,7 +22,8 @@ def test_closing_before_opening_is_refused_in_german(client, world):
     with scopes_disabled():
         reason = ClosureReason.objects.filter(district=world.district).first()
     response = post(client, world.insider, "casework:case-close", world.case.pk, {
-        "closed_on": (world.case.opened_on - timedelta(days=2)).isoformat(), "closure_reason": reason.pk})
+        "closed_on": (world.case.opened_on - timedelta(days=2)).isoformat(), "closure_reason": reason.pk,
+        "open_goals_status": "dropped"})
     assert response.status_code == 422
     assert "Ein Fall kann nicht vor seinem Beginn abgeschlossen werden." in response.content.decode()
     with scopes_disabled():
@@ -46,7 +47,7 @@ def test_an_appointment_far_in_the_future_is_refused(client, world):
         "appt-kind": "counselling", "appt-complexity": "complex", "appt-topics": [topic.pk],
         "appt-place": "office"})
     assert response.status_code == 422
-    assert "mehr als ein Jahr in der Zukunft" in response.content.decode()
+    assert "Ein Termin wird erfasst, wenn er stattgefunden hat: Das Datum liegt in der Zukunft." in response.content.decode()
     with scopes_disabled():
         assert Appointment.objects.filter(case=world.case).count() == 1
 

@@ -30,8 +30,10 @@ from kim.casework.forms import (
     WithdrawConsentForm,
 )
 from kim.casework.models import Appointment, Case, Consent, Goal, Participant
+from kim.casework.reads import audit_read
 from kim.casework.views import (
     appointment_values,
+    case_values,
     create_participant_from_form,
     update_participant_from_form,
 )
@@ -58,11 +60,23 @@ from .serializers import (
 
 
 class ScopedMixin:
-    """Runs the handler inside the authenticated user's district scope."""
+    """Runs the handler inside the authenticated user's district scope. Reads of personal
+    data (a page of a list, one record) are audited as on the pages (casework.reads)."""
 
     permission_classes = [SeesPersonalData]
     lookup_value_regex = "[0-9]{1,9}"
     model = None  # the personal-data model a viewset serves
+    detail_serializer_class = None  # the whole record, where the list shows less
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        audit_read(self.request.user, page if page is not None else queryset)
+        return page
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        audit_read(request.user, record)
+        return Response((self.detail_serializer_class or self.get_serializer_class())(record).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
@@ -143,14 +157,12 @@ AppointmentUpdate = form_serializer(AppointmentForm, "AppointmentUpdate", option
 )
 class ParticipantViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ParticipantSummarySerializer
+    detail_serializer_class = ParticipantSerializer
     model = Participant
-
 
     @extend_schema(responses={200: ParticipantSerializer})
     def retrieve(self, request, *args, **kwargs):
-        participant = self.get_object()
-        services.record_read(request.user, participant)
-        return Response(ParticipantSerializer(participant).data)
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(request=ParticipantCreate, responses={201: ParticipantSerializer}, summary="Person anlegen")
     def create(self, request):
@@ -175,6 +187,7 @@ class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     model = Consent
 
     def narrow(self, queryset):
+        queryset = queryset.select_related("participant")
         participant = self.request.query_params.get("participant")
         if participant:
             if not participant.isdigit() or len(participant) > 9:
@@ -217,19 +230,15 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = CaseSerializer
     model = Case
 
-    def retrieve(self, request, *args, **kwargs):
-        case = self.get_object()
-        services.record_read(request.user, case)  # as the case page does
-        return Response(CaseSerializer(case).data)
-
+    def narrow(self, queryset):
+        return queryset.select_related("participant")
 
     @extend_schema(request=CaseCreate, responses={201: CaseSerializer}, summary="Fall eröffnen")
     def create(self, request):
         data = check_body(CaseCreate, request.data)
         participant = visible_or_404(Participant, request.user, pk=_id(request.data, "participant"))
         form = validated(CaseForm, data, user=request.user)
-        values = {f: form.cleaned_data[f] for f in CaseForm.Meta.fields}
-        case = service_call(services.open_case, request.user, participant, values)
+        case = service_call(services.open_case, request.user, participant, case_values(form.cleaned_data))
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CaseUpdate, responses={200: CaseSerializer}, summary="Fall ändern")
@@ -237,17 +246,16 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         case = self.get_object()
         data = check_body(CaseUpdate, request.data)
         form = validated(CaseForm, as_form_data(case, CaseForm, data), instance=case, user=request.user)
-        fields = [f for f in CaseForm.Meta.fields if f != "kind"]
         fresh = Case.objects.visible_to(request.user).get(pk=case.pk)
-        case = service_call(services.update_case, request.user, fresh, {f: form.cleaned_data[f] for f in fields})
+        case = service_call(services.update_case, request.user, fresh, case_values(form.cleaned_data, with_kind=False))
         return Response(CaseSerializer(case).data)
 
     @extend_schema(request=CloseCase, responses={200: CaseSerializer}, summary="Fall abschließen")
     def close(self, request, pk=None):
         case = self.get_object()
-        form = validated(CloseCaseForm, check_body(CloseCase, request.data))
+        form = validated(CloseCaseForm, check_body(CloseCase, request.data), case=case)
         case = service_call(services.close_case, request.user, case, form.cleaned_data["closed_on"],
-                            form.cleaned_data["closure_reason"])
+                            form.cleaned_data["closure_reason"], form.cleaned_data.get("open_goals_status", ""))
         return Response(CaseSerializer(case).data)
 
 
@@ -255,6 +263,8 @@ class GoalViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = GoalSerializer
     model = Goal
 
+    def narrow(self, queryset):
+        return queryset.select_related("case__participant")
 
     @extend_schema(request=GoalCreate, responses={201: GoalSerializer}, summary="Ziel vereinbaren")
     def create(self, request):
@@ -278,7 +288,7 @@ class AppointmentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
     model = Appointment
 
     def narrow(self, queryset):
-        return queryset.prefetch_related("topics", "language_support")
+        return queryset.select_related("case__participant").prefetch_related("topics", "language_support")
 
     @extend_schema(request=AppointmentCreate, responses={201: AppointmentSerializer}, summary="Termin erfassen")
     def create(self, request):

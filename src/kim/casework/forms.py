@@ -1,8 +1,8 @@
 """Forms of case work. Choices always come from the user's district and scope."""
 
-from datetime import timedelta
 
 from django import forms
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,10 +49,34 @@ def mark_conditionally_required(form, required_when: dict):
             form.fields[name].required_when = condition
 
 
-def not_in_future(value):
-    if value and value > timezone.localdate():
-        raise forms.ValidationError(_("The date cannot be in the future."))
+def plausible_record_date(value):
+    """A date of case work (consent, opening, assessment, referral): not in the future, not
+    before any case work recorded here (casework.rules)."""
+    problem = rules.record_date_problem(value)
+    if problem:
+        raise forms.ValidationError(problem)
     return value
+
+
+def add_problems(form, problems: dict, fields: dict | None = None):
+    """The rules' messages on the form's fields (`fields` maps a rule's field name to the
+    form's), unless the field already has an error of its own."""
+    for field, message in problems.items():
+        name = (fields or {}).get(field, field)
+        if name not in form.errors:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def households_with_members(user):
+    members = Participant.objects.visible_to(user).order_by("first_name")
+    return Household.objects.visible_to(user).prefetch_related(
+        Prefetch("members", queryset=members, to_attr="visible_members"))
+
+
+def household_choice_label(household):
+    """Families of the same name told apart by their members (those the user may see)."""
+    names = ", ".join(member.first_name for member in household.visible_members)
+    return f"{household.name} ({names})" if names else household.name
 
 
 class ParticipantForm(KernModelForm):
@@ -75,22 +99,12 @@ class ParticipantForm(KernModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = active(Municipality)
-        self.fields["household"].queryset = Household.objects.visible_to(user)
-
-    def clean_birth_date(self):
-        value = not_in_future(self.cleaned_data["birth_date"])
-        if value and value < timezone.localdate() - timedelta(days=365 * 120):
-            raise forms.ValidationError(_("Please check the date of birth."))
-        return value
-
-    def clean_entry_date(self):
-        return not_in_future(self.cleaned_data.get("entry_date"))
+        self.fields["household"].queryset = households_with_members(user)
+        self.fields["household"].label_from_instance = household_choice_label
 
     def clean(self):
         data = super().clean()
-        birth, entry = data.get("birth_date"), data.get("entry_date")
-        if birth and entry and entry < birth:
-            self.add_error("entry_date", _("The date of entry cannot be before the date of birth."))
+        add_problems(self, rules.participant_problems(data.get("birth_date"), data.get("entry_date")))
         return data
 
 
@@ -111,8 +125,11 @@ class NewParticipantForm(ParticipantForm):
         super().__init__(*args, **kwargs)
         self.fields["consent_released_to"].queryset = active(ReferralTarget).filter(means_no_need=False)
 
-    def clean_consent_given_on(self):
-        return not_in_future(self.cleaned_data.get("consent_given_on"))
+    def clean(self):
+        data = super().clean()
+        add_problems(self, rules.consent_problems(data.get("consent_given_on"), data.get("birth_date")),
+                     {"given_on": "consent_given_on"})
+        return data
 
 
 class ConsentForm(KernModelForm):
@@ -127,17 +144,22 @@ class ConsentForm(KernModelForm):
         self.fields["given_on"].initial = timezone.localdate()
 
     def clean_given_on(self):
-        return not_in_future(self.cleaned_data["given_on"])
+        return plausible_record_date(self.cleaned_data["given_on"])
 
 
 class WithdrawConsentForm(KernForm):
     withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput())
 
     def clean_withdrawn_on(self):
-        return not_in_future(self.cleaned_data["withdrawn_on"])
+        return plausible_record_date(self.cleaned_data["withdrawn_on"])
 
 
 class CaseForm(KernModelForm):
+    confirm_target_group = forms.BooleanField(
+        label=_("Yes, the target group is right nonetheless."), required=False,
+        help_text=_("Only asked when the target group does not seem to fit the participant's data."),
+    )
+
     class Meta:
         model = Case
         fields = [
@@ -165,15 +187,21 @@ class CaseForm(KernModelForm):
         if self.instance.pk:
             self.fields["kind"].disabled = True
         mark_conditionally_required(self, rules.conditionally_required_case_fields())
+        if not self.data.get(self.add_prefix("confirm_target_group")):
+            self.fields["confirm_target_group"].widget = forms.HiddenInput()
+
+    def add_error(self, field, error):
+        if field == "confirm_target_group":  # a doubt about the target group: ask for confirmation
+            self.fields[field].widget = forms.CheckboxInput()
+            self.style_fields()
+        super().add_error(field, error)
 
     def clean_opened_on(self):
-        return not_in_future(self.cleaned_data["opened_on"])
+        return plausible_record_date(self.cleaned_data["opened_on"])
 
     def clean(self):
         data = super().clean()
-        for field, message in rules.case_field_problems(data).items():
-            if field not in self.errors:
-                self.add_error(field, message)
+        add_problems(self, rules.case_field_problems(data))
         if data.get("kind") != CaseKind.SCREENING:
             data["screening_outcome"] = None
         return data
@@ -182,10 +210,23 @@ class CaseForm(KernModelForm):
 class CloseCaseForm(KernForm):
     closed_on = forms.DateField(label=_("Closed on"), widget=DateInput(), initial=timezone.localdate)
     closure_reason = forms.ModelChoiceField(label=_("Closure reason"), queryset=ClosureReason.objects.none())
+    open_goals_status = forms.ChoiceField(
+        label=_("Outcome of the goals still open"), required=False,
+        choices=[("", "---------")] + [(s.value, s.label) for s in rules.GOAL_OUTCOMES_ON_CLOSURE],
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["closure_reason"].queryset = active(ClosureReason)
+        open_goals = [goal.text for goal in case.goals.filter(status=GoalStatus.OPEN)]
+        if open_goals:
+            field = self.fields["open_goals_status"]
+            field.required = True
+            field.help_text = _("Still open: %(goals)s. For a different outcome per goal, set the status of "
+                                "each goal on the case page first.") % {"goals": "; ".join(open_goals)}
+            self.style_fields()
+        else:
+            del self.fields["open_goals_status"]
 
 
 class AssessmentForm(KernForm):
@@ -218,7 +259,7 @@ class AssessmentForm(KernForm):
             yield domain, [self[f"{n}_{domain.pk}"] for n in ("need", "situation", "resources", "wishes")]
 
     def clean_assessed_on(self):
-        return not_in_future(self.cleaned_data["assessed_on"])
+        return plausible_record_date(self.cleaned_data["assessed_on"])
 
     def items(self):
         items = []
@@ -251,11 +292,7 @@ class GoalForm(KernModelForm):
 
     def clean(self):
         data = super().clean()
-        agreed, due = data.get("agreed_on"), data.get("due_on")
-        if agreed and agreed > timezone.localdate():
-            self.add_error("agreed_on", _("The date cannot be in the future."))
-        if agreed and due and due < agreed:
-            self.add_error("due_on", _("The goal cannot be due before it was agreed."))
+        add_problems(self, rules.goal_problems(data.get("agreed_on"), data.get("due_on")))
         return data
 
 
@@ -286,7 +323,7 @@ class ReferralForm(KernModelForm):
         self.fields["referred_on"].initial = timezone.localdate()
 
     def clean_referred_on(self):
-        return not_in_future(self.cleaned_data["referred_on"])
+        return plausible_record_date(self.cleaned_data["referred_on"])
 
 
 class AppointmentForm(KernModelForm):
@@ -320,9 +357,8 @@ class AppointmentForm(KernModelForm):
 
     def clean(self):
         data = super().clean()
-        for field, message in rules.appointment_field_problems(data).items():
-            if field in self.fields and field not in self.errors:
-                self.add_error(field, message)
+        add_problems(self, {**rules.appointment_field_problems(data),
+                            **(rules.appointment_date_problems(data["date"]) if data.get("date") else {})})
         return data
 
 

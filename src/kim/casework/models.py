@@ -9,6 +9,7 @@ topics, goals and statuses) lives on the case and its records, not on the partic
 that removing a participant's personal data after retention leaves the figures unchanged.
 """
 
+import calendar
 import secrets
 from datetime import timedelta
 
@@ -81,9 +82,21 @@ def stale_before(day=None):
     return (day or timezone.localdate()) - timedelta(days=settings.KIM_STALE_CASE_DAYS)
 
 
+def add_months(day, months: int):
+    """The same day `months` later (or earlier), the last of the month where it has fewer days."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def reassessment_due_on(last_assessed):
+    """When a case-management case assessed on `last_assessed` is due for re-assessment."""
+    return add_months(last_assessed, settings.KIM_REASSESSMENT_MONTHS) if last_assessed else None
+
+
 def reassessment_due_before(day=None):
-    """Case-management cases last assessed before this date are due for re-assessment."""
-    return (day or timezone.localdate()) - timedelta(days=round(settings.KIM_REASSESSMENT_MONTHS * 30.44))
+    """Case-management cases last assessed before this date are due for re-assessment (on `day`)."""
+    return add_months(day or timezone.localdate(), -settings.KIM_REASSESSMENT_MONTHS)
 
 
 def covered_managers(user):

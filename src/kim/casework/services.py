@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +50,12 @@ def _require_personal_data_role(actor):
         raise PermissionDenied
 
 
+def _refuse(problems: dict):
+    """The rules' German messages as one ValidationError, field by field; nothing is written."""
+    if problems:
+        raise ValidationError(problems)
+
+
 def _require_open(case: Case):
     if not case.is_open:
         raise ValidationError(_("The case is closed; reopen is not possible, open a new case."))
@@ -79,6 +86,7 @@ def find_possible_duplicates(actor, first_name, last_name, birth_date):
 @transaction.atomic
 def create_participant(actor: User, values: dict, consent: dict | None = None) -> Participant:
     _require_personal_data_role(actor)
+    _refuse(rules.participant_problems(values.get("birth_date"), values.get("entry_date")))
     values = {"responsible": actor, **values}
     participant = create_object(
         actor, Participant, district_id=actor.district_id, provider_id=actor.provider_id, **values
@@ -91,17 +99,20 @@ def create_participant(actor: User, values: dict, consent: dict | None = None) -
 @transaction.atomic
 def update_participant(actor: User, participant: Participant, values: dict) -> Participant:
     _require_personal_data_role(actor)
+    merged = {"birth_date": participant.birth_date, "entry_date": participant.entry_date, **values}
+    _refuse(rules.participant_problems(merged["birth_date"], merged["entry_date"]))
     return update_object(actor, participant, values)
-
-
-def record_read(actor: User, obj) -> None:
-    """Reading a participant's record leaves a trace: who opened which record, when."""
-    record(actor, Action.READ, obj)
 
 
 @transaction.atomic
 def create_household(actor: User, name: str, members=()) -> Household:
     _require_personal_data_role(actor)
+    existing = Household.objects.visible_to(actor).filter(name__iexact=name.strip()).first()
+    if existing is not None:
+        raise ValidationError({"new_household": _(
+            "There is already a household “%(name)s”. Choose it under “Household”, or give the new one a "
+            "name that tells the families apart (e.g. with the town)."
+        ) % {"name": existing.name}})
     household = create_object(
         actor, Household, district_id=actor.district_id, provider_id=actor.provider_id, name=name
     )
@@ -113,8 +124,7 @@ def create_household(actor: User, name: str, members=()) -> Household:
 @transaction.atomic
 def add_consent(actor: User, participant: Participant, values: dict) -> Consent:
     _require_personal_data_role(actor)
-    if values.get("given_on") and values["given_on"] > timezone.localdate():
-        raise ValidationError({"given_on": _("Consent cannot be dated in the future.")})
+    _refuse(rules.consent_problems(values.get("given_on"), participant.birth_date))
     return create_object(actor, Consent, participant=participant, **values)
 
 
@@ -123,19 +133,34 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on) -> Consent:
     _require_personal_data_role(actor)
     if consent.withdrawn_on:
         raise ValidationError(_("This consent has already been withdrawn."))
-    if withdrawn_on < consent.given_on:
-        raise ValidationError({"withdrawn_on": _("Withdrawal cannot be before the consent.")})
+    _refuse(rules.withdrawal_problems(consent.given_on, withdrawn_on))
     return update_object(actor, consent, {"withdrawn_on": withdrawn_on})
 
 
 # ---------------------------------------------------------------- cases
 
+def _check_case(participant: Participant, values: dict, confirmed: bool):
+    """The rules of a case's own values, and the doubts about its target group, which the
+    user must have confirmed (`confirm_target_group`)."""
+    _refuse({**rules.case_field_problems(values),
+             **rules.case_opening_problems(values.get("opened_on"), participant.birth_date)})
+    group = values.get("target_group")
+    warnings = rules.target_group_warnings(
+        group.key if group else "", group.label if group else "", opened_on=values.get("opened_on"),
+        birth_date=participant.birth_date, entry_date=participant.entry_date)
+    if warnings and not confirmed:
+        raise ValidationError({"confirm_target_group": warnings})
+
+
 @transaction.atomic
 def open_case(actor: User, participant: Participant, values: dict) -> Case:
+    """`values` may hold `confirm_target_group`: the user confirmed a target group the rules doubt."""
     _require_personal_data_role(actor)
     values = {"case_manager": actor, **values}
+    confirmed = values.pop("confirm_target_group", False)
     if values["case_manager"].provider_id != actor.provider_id:
         raise ValidationError({"case_manager": _("The case manager works for another provider.")})
+    _check_case(participant, values, confirmed)
     case = Case(participant=participant, **values)
     if case.is_case_management and not participant.active_consent(values.get("opened_on")):
         raise ValidationError(
@@ -151,6 +176,12 @@ def open_case(actor: User, participant: Participant, values: dict) -> Case:
 @transaction.atomic
 def update_case(actor: User, case: Case, values: dict) -> Case:
     _require_personal_data_role(actor)
+    values = dict(values)
+    confirmed = values.pop("confirm_target_group", False)
+    if case.participant is not None:
+        merged = {"kind": case.kind, "opened_on": case.opened_on, "target_group": case.target_group,
+                  "screening_outcome": case.screening_outcome, **values}
+        _check_case(case.participant, merged, confirmed)
     return update_object(actor, case, values)
 
 
@@ -172,13 +203,22 @@ def advance_phase(actor: User, case: Case, to_phase: str) -> Case:
 
 
 @transaction.atomic
-def close_case(actor: User, case: Case, closed_on, closure_reason) -> Case:
+def close_case(actor: User, case: Case, closed_on, closure_reason, open_goals_status: str = "") -> Case:
+    """Close the case after everything recorded in it. Goals still open take the outcome the
+    user chose (`open_goals_status`: achieved, partly achieved or dropped), each change of a
+    goal audited like a status change on the goal's own form."""
     _require_personal_data_role(actor)
     _require_open(case)
-    if closed_on < case.opened_on:
-        raise ValidationError({"closed_on": _("A case cannot be closed before it was opened.")})
-    if closed_on > timezone.localdate():
-        raise ValidationError({"closed_on": _("A case cannot be closed in the future.")})
+    open_goals = list(case.goals.filter(status=GoalStatus.OPEN))
+    latest = case.goals.aggregate(agreed=Max("agreed_on"), changed=Max("status_changed_on"))
+    _refuse(rules.closure_problems(
+        opened_on=case.opened_on, closed_on=closed_on,
+        last_appointment_on=case.appointments.aggregate(last=Max("date"))["last"],
+        last_goal_on=max(filter(None, latest.values()), default=None),
+        open_goals=len(open_goals), open_goals_status=open_goals_status,
+    ))
+    for goal in open_goals:
+        update_object(actor, goal, {"status": open_goals_status, "status_changed_on": closed_on})
     return update_object(
         actor, case, {"closed_on": closed_on, "closure_reason": closure_reason, "phase": Phase.CLOSED}
     )
@@ -220,8 +260,7 @@ def add_goal(actor: User, case: Case, values: dict) -> Goal:
     _require_personal_data_role(actor)
     _require_open(case)
     _require_consent_for_case_management(case)
-    if values["agreed_on"] < case.opened_on:
-        raise ValidationError({"agreed_on": _("A goal cannot be agreed before the case was opened.")})
+    _refuse(rules.goal_problems(values["agreed_on"], values.get("due_on"), opened_on=case.opened_on))
     values.setdefault("status_changed_on", values["agreed_on"])
     return create_object(actor, Goal, case=case, **values)
 
@@ -230,10 +269,7 @@ def add_goal(actor: User, case: Case, values: dict) -> Goal:
 def set_goal_status(actor: User, goal: Goal, status: str, changed_on) -> Goal:
     _require_personal_data_role(actor)
     _require_open(goal.case)
-    if changed_on < goal.agreed_on:
-        raise ValidationError({"status_changed_on": _("The status cannot change before the goal was agreed.")})
-    if changed_on > timezone.localdate():
-        raise ValidationError({"status_changed_on": _("The date cannot be in the future.")})
+    _refuse(rules.goal_status_problems(goal.agreed_on, changed_on))
     return update_object(actor, goal, {"status": status, "status_changed_on": changed_on})
 
 
@@ -271,16 +307,15 @@ def add_referral(actor: User, case: Case, values: dict) -> Referral:
 
 # ---------------------------------------------------------------- appointments
 
+# Read by the import's own check of a file (kim.exchange), which is to call
+# rules.appointment_date_problems instead: an appointment is recorded once it took place.
 MAX_DAYS_AHEAD = 366
 
 
 def _check_appointment(case: Case | None, values: dict):
     errors = rules.appointment_field_problems(values)
-    date = values["date"]
-    if date > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
-        errors["date"] = _("The date lies more than a year in the future.")
-    if case is not None and date < case.opened_on:
-        errors["date"] = _("The appointment cannot be before the case was opened.")
+    errors.update(rules.appointment_date_problems(
+        values["date"], opened_on=case.opened_on if case else None, closed_on=case.closed_on if case else None))
     if values.get("kind") == Appointment.Kind.COUNSELLING:
         if case is None:
             errors["case"] = _("Individual counselling belongs to a case.")

@@ -6,7 +6,9 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db import transaction
+from django.db.models import Case as DbCase
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,14 +50,27 @@ from .models import (
     Phase,
     PlanAction,
     reassessment_due_before,
+    reassessment_due_on,
     stale_before,
 )
+from .reads import audit_read
 from .search import participant_matches
 
 
-def handle_form(request, form, on_valid, template, context):
+def opened(request, shown):
+    """Opening a page that shows personal data (`shown`: its record, or the records of a
+    list page) leaves a read entry (casework.reads decides what counts). Re-showing a form
+    after a POST is no new read: the GET that opened it left the entry."""
+    if request.method == "GET":
+        audit_read(request.user, shown)
+
+
+def handle_form(request, form, on_valid, template, context, shown=None):
     """Render `form`; on a valid POST call `on_valid(cleaned_data)`, which returns the
-    response. A service's ValidationError is shown on the form: nothing was changed."""
+    response. A service's ValidationError is shown on the form: nothing was changed.
+    `shown`: the record of personal data the page shows (see `opened`)."""
+    if shown is not None:
+        opened(request, shown)
     if request.method == "POST" and form.is_valid():
         try:
             return on_valid(form.cleaned_data)
@@ -67,7 +82,13 @@ def handle_form(request, form, on_valid, template, context):
 def annotate_case_state(cases):
     return cases.annotate(
         last_appointment=Max("appointments__date"), last_assessment=Max("assessments__assessed_on"),
+        # Open case-management cases by the date their re-assessment is due: the most overdue first.
+        reassessment_order=DbCase(When(kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True,
+                                       then=F("last_assessment"))),
     )
+
+
+BY_URGENCY = (F("reassessment_order").asc(nulls_last=True), "-opened_on", "-pk")
 
 
 # ---------------------------------------------------------------- my cases
@@ -98,7 +119,10 @@ def my_cases(request):
         if number.isdigit() and len(number) <= 9:  # a case number such as F-00042
             match |= Q(pk=int(number))
         cases = cases.filter(match)
-    page = Paginator(cases.order_by("-opened_on", "-pk"), 50).get_page(request.GET.get("page"))
+    page = Paginator(cases.order_by(*BY_URGENCY), 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
+    for case in page.object_list:
+        case.reassessment_due = reassessment_due_on(case.last_assessment) if case.is_case_management else None
     from kim.reports.completeness import (  # reports build on case work
         current_deadline,
         gap_cases,
@@ -107,7 +131,7 @@ def my_cases(request):
 
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
-        "stale_before": stale_before(), "reassessment_due_before": reassessment_due_before(),
+        "stale_before": stale_before(), "today": timezone.localdate(),
     })
 
 
@@ -142,6 +166,7 @@ def participants(request):
                     .order_by().values("participant").annotate(n=Count("pk")).values("n"))
     people = people.annotate(open_cases=Coalesce(Subquery(visible_open), 0))
     page = Paginator(people.order_by("last_name", "first_name", "pk"), 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
     return render(request, "casework/participants.html", {"page": page, "q": query})
 
 
@@ -155,6 +180,7 @@ def _household_for(user, data):
     return data.get("household")
 
 
+@transaction.atomic  # a new household and the person: both or neither
 def create_participant_from_form(user, data):
     """What a valid NewParticipantForm creates (the page and the API): the participant, a new
     household if named, and the consent if dated. Refuses a likely duplicate unless confirmed."""
@@ -173,6 +199,7 @@ def create_participant_from_form(user, data):
     return services.create_participant(user, values, consent)
 
 
+@transaction.atomic
 def update_participant_from_form(user, participant, data):
     values = {f: data[f] for f in PARTICIPANT_FIELDS}
     values["household"] = _household_for(user, data)
@@ -190,14 +217,15 @@ def participant_new(request):
         messages.success(request, _("Participant %(code)s has been created.") % {"code": participant.code})
         return redirect("casework:participant", pk=participant.pk)
 
+    # The page names the households (families) the new person may join.
     return handle_form(request, form, save, "casework/participant_form.html",
-                       {"title": _("New participant")})
+                       {"title": _("New participant")}, shown=form.fields["household"].queryset)
 
 
 @personal_data_view
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
-    services.record_read(request.user, participant)
+    opened(request, participant)
     return render(request, "casework/participant_detail.html", {
         "participant": participant,
         "consents": participant.consents.prefetch_related("released_to"),
@@ -224,7 +252,7 @@ def participant_edit(request, pk):
         return redirect("casework:participant", pk=pk)
 
     return handle_form(request, form, save, "casework/participant_form.html",
-                       {"title": _("Edit participant"), "participant": participant})
+                       {"title": _("Edit participant"), "participant": participant}, shown=participant)
 
 
 @personal_data_view
@@ -240,7 +268,7 @@ def consent_new(request, pk):
     return handle_form(request, ConsentForm(request.POST or None), save, "casework/form.html", {
         "title": _("Record consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[pk]),
-    })
+    }, shown=participant)
 
 
 @personal_data_view
@@ -261,10 +289,17 @@ def consent_withdraw(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Record withdrawal of consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[participant.pk]),
-    })
+    }, shown=consent)
 
 
 # ---------------------------------------------------------------- cases
+
+def case_values(data, with_kind=True):
+    """What a valid CaseForm passes to the service (the page and the API): the kind only
+    when a case is opened, and whether the user confirmed a doubted target group."""
+    fields = [f for f in CaseForm.Meta.fields if with_kind or f != "kind"]
+    return {**{f: data[f] for f in fields}, "confirm_target_group": data.get("confirm_target_group", False)}
+
 
 @personal_data_view
 @require_http_methods(["GET", "POST"])
@@ -275,15 +310,14 @@ def case_new(request, pk):
     form = CaseForm(request.POST or None, user=user, initial=initial)
 
     def save(data):
-        values = {f: data[f] for f in CaseForm.Meta.fields}
-        case = services.open_case(user, participant, values)
+        case = services.open_case(user, participant, case_values(data))
         messages.success(request, _("Case %(number)s has been opened.") % {"number": case.number})
         return redirect("casework:case", pk=case.pk)
 
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Open a case"), "participant": participant,
         "back_url": reverse("casework:participant", args=[pk]),
-    })
+    }, shown=participant)
 
 
 @personal_data_view
@@ -294,15 +328,14 @@ def case_edit(request, pk):
     form = CaseForm(request.POST or None, instance=case, user=user)
 
     def save(data):
-        fields = [f for f in CaseForm.Meta.fields if f != "kind"]
-        services.update_case(user, Case.objects.visible_to(user).get(pk=pk), {f: data[f] for f in fields})
+        services.update_case(user, Case.objects.visible_to(user).get(pk=pk), case_values(data, with_kind=False))
         messages.success(request, _("The case has been saved."))
         return redirect("casework:case", pk=pk)
 
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Edit case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 def case_context(case):
@@ -326,8 +359,7 @@ def case_context(case):
 @personal_data_view
 def case_detail(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
-    if case.participant:
-        services.record_read(request.user, case)
+    opened(request, case)
     return render(request, "casework/case_detail.html", case_context(case))
 
 
@@ -350,14 +382,15 @@ def case_close(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
 
     def save(data):
-        services.close_case(request.user, case, data["closed_on"], data["closure_reason"])
+        services.close_case(request.user, case, data["closed_on"], data["closure_reason"],
+                            data.get("open_goals_status", ""))
         messages.success(request, _("The case has been closed."))
         return redirect("casework:case", pk=pk)
 
-    return handle_form(request, CloseCaseForm(request.POST or None), save, "casework/form.html", {
+    return handle_form(request, CloseCaseForm(request.POST or None, case=case), save, "casework/form.html", {
         "title": _("Close case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -378,7 +411,7 @@ def assessment_new(request, pk):
     return handle_form(request, form, save, "casework/assessment_form.html", {
         "title": title, "case": case, "participant": case.participant, "previous": previous,
         "previous_items": previous_items,
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -387,6 +420,7 @@ def assessment_detail(request, pk):
     items = list(assessment.items.select_related("life_domain"))
     previous = {i.life_domain_id: i for i in assessment.previous.items.all()} if assessment.previous else {}
     rows = [(item, previous.get(item.life_domain_id)) for item in items]
+    opened(request, assessment)
     return render(request, "casework/assessment_detail.html", {
         "assessment": assessment, "case": assessment.case, "rows": rows, "participant": assessment.case.participant,
     })
@@ -407,7 +441,7 @@ def goal_new(request, pk):
     return handle_form(request, GoalForm(request.POST or None), save, "casework/form.html", {
         "title": _("Agree a goal"), "participant": case.participant, "again_label": _("Save and add another goal"),
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -424,7 +458,7 @@ def goal_status(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Status of the goal"), "subtitle": goal.text, "participant": goal.case.participant,
         "back_url": reverse("casework:case", args=[goal.case_id]),
-    })
+    }, shown=goal)
 
 
 @personal_data_view
@@ -440,7 +474,7 @@ def action_new(request, pk):
     return handle_form(request, PlanActionForm(request.POST or None, case=case), save, "casework/form.html", {
         "title": _("Add a step to the support plan"), "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 @personal_data_view
@@ -467,7 +501,7 @@ def referral_new(request, pk):
     return handle_form(request, ReferralForm(request.POST or None), save, "casework/form.html", {
         "title": _("Refer to a partner agency"), "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
-    })
+    }, shown=case)
 
 
 # ---------------------------------------------------------------- appointments
@@ -515,6 +549,7 @@ def appointments(request):
     if kind in Appointment.Kind.values:
         items = items.filter(kind=kind)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
+    opened(request, page.object_list)
     return render(request, "casework/appointments.html", {"page": page, "kind": kind})
 
 
@@ -548,7 +583,7 @@ def appointment_edit(request, pk):
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Edit appointment"), "back_url": back,
         "participant": appointment.case.participant if appointment.case_id else None,
-    })
+    }, shown=appointment)
 
 
 # ---------------------------------------------------------------- deputyship
@@ -582,5 +617,6 @@ def deputy_revoke(request, pk):
 def household_detail(request, pk):
     household = visible_or_404(Household, request.user, pk=pk)
     members = Participant.objects.visible_to(request.user).filter(household=household)
+    opened(request, household)
     return render(request, "casework/household.html", {"household": household, "members": members})
 

@@ -63,6 +63,14 @@ register("core.user", Action.UPDATE, gettext_lazy("Password of %(object)s set"),
 register("core.user", Action.UPDATE, gettext_lazy("Second factor set up by %(object)s"), when_key="second_factor")
 register("core.user", Action.UPDATE, gettext_lazy("Role of %(object)s changed"), when_key="role")
 register("core.user", Action.UPDATE, gettext_lazy("Provider of %(object)s changed"), when_key="provider")
+# A list page or API page of records (kim.casework.reads): `listed` names the records shown.
+register("casework.participant", Action.READ, gettext_lazy("List of participants opened (%(label)s)"), when_key="listed")
+register("casework.case", Action.READ, gettext_lazy("List of cases opened (%(label)s)"), when_key="listed")
+register("casework.appointment", Action.READ, gettext_lazy("List of appointments opened (%(label)s)"),
+         when_key="listed")
+register("casework.household", Action.READ, gettext_lazy("List of households opened (%(label)s)"), when_key="listed")
+register("casework.consent", Action.READ, gettext_lazy("List of consents opened (%(label)s)"), when_key="listed")
+register("casework.goal", Action.READ, gettext_lazy("List of goals opened (%(label)s)"), when_key="listed")
 register("exchange.importrun", Action.IMPORT, gettext_lazy("File imported: %(label)s"))
 register("exchange.importrun", Action.CREATE, gettext_lazy("File uploaded for import: %(label)s"))
 register("exchange.importrun", Action.UPDATE, gettext_lazy("Import checked or continued: %(label)s"))
@@ -91,6 +99,7 @@ KEY_LABELS = {
     "problems": gettext_lazy("Problems"),
     "message": gettext_lazy("Message"),
     "demo_data": gettext_lazy("Demo data"),
+    "listed": gettext_lazy("Records shown"),
 }
 # Related models named by these keys, where the key is not a field of the record.
 KEY_MODELS = {"life_domains": "core.LifeDomain", "case_manager": "core.User", "user": "core.User"}
