@@ -156,3 +156,16 @@ def test_an_empty_list_is_no_read(world, records):
     before = len(reads())
     assert Api(world.colleague).get("participants/").json()["count"] == 0
     assert reads()[before:] == []
+
+
+def test_the_completeness_page_audits_the_cases_it_lists_to_their_case_manager(client, world):
+    from .factories import CaseFactory
+
+    with scopes_disabled():
+        gap_case = CaseFactory(participant=world.participant, target_group=None)
+    client.force_login(world.insider)
+    page = client.get(reverse("reports:completeness"))
+    assert gap_case.number in page.content.decode()
+    with scopes_disabled():
+        entry = AuditEntry.objects.filter(action="read", actor=world.insider).latest("id")
+    assert gap_case.number in entry.changes["listed"]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kim.casework.reads import audit_read
 from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
 from kim.core.views import form_errors_from, render_form
@@ -63,6 +64,7 @@ def completeness(request, confirm_form=None, status=200):
         context["confirm_form"] = confirm_form  # its errors stand on top, also when no deadline is left
     if user.sees_personal_data:
         context["gaps"] = my_gaps(user, deadline)
+        audit_read(user, [row["case"] for row in context["gaps"]])  # the cases are listed by number
     return render(request, "reports/completeness.html", context, status=status)
 
 
