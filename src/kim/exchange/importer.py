@@ -38,7 +38,8 @@ from kim.core.models import (
     Topic,
 )
 
-from .readers import parse_date, parse_number
+from .mapping import parse_date, parse_number
+from .readers import header_text
 from .workbook import APPOINTMENT_KINDS, CASE_KINDS, SHEETS, german_labels
 
 MAX_LISTED_PROBLEMS = 500
@@ -232,9 +233,10 @@ def find_header_row(rows, kind) -> int:
 
 
 def headers_of(rows, header_row) -> list[str]:
-    if not rows:
+    """The header row's cells as text, the same for the first rows kept at upload and the sheet read in full."""
+    if header_row >= len(rows):
         return []
-    return [str(cell) if cell is not None else "" for cell in rows[header_row]]
+    return [header_text(cell) or "" for cell in rows[header_row]]
 
 
 def suggest_columns(headers: list[str], kind: str, saved: dict | None = None) -> dict[str, str]:

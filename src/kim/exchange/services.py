@@ -5,6 +5,7 @@ The web pages queue the check and the import as background tasks; the command li
 the same functions directly."""
 
 import logging
+from dataclasses import asdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,7 +27,8 @@ from .importer import (
     suggest_sheet,
 )
 from .models import ImportMapping, ImportRun
-from .readers import FileRefused, open_upload
+from . import readers
+from .readers import FileRefused
 from .workbook import SHEETS
 
 log = logging.getLogger(__name__)
@@ -54,15 +56,14 @@ def start_import(actor: User, *, filename: str, data: bytes, case_manager: User 
     case_manager = case_manager or actor
     if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
         raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
-    book = open_upload(data, filename)
+    found = readers.survey(data, filename)
     mapping = _mapping(actor, mapping_name)
     run = ImportRun.objects.create(
         district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
-        mapping=mapping, filename=filename[:200], format=book.format, content=data,
-        sheets=[{"name": s.name, "visible": s.visible, "rows": s.rows} for s in book.sheets],
-        warnings=list(book.warnings),
+        mapping=mapping, filename=filename[:200], format=found.format, content=data,
+        sheets=[asdict(sheet) for sheet in found.sheets], warnings=list(found.warnings),
     )
-    run.assignments = suggest_assignments(book, mapping)
+    run.assignments = suggest_assignments(run, mapping)
     run.save(update_fields=["assignments"])
     record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
                                                "case_manager": [None, case_manager.pk]})
@@ -78,14 +79,15 @@ def _mapping(actor, name) -> ImportMapping:
     return mapping
 
 
-def suggest_assignments(book, mapping) -> dict:
-    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like."""
-    visible = [s.name for s in book.sheets if s.visible]
-    first_rows = {name: book.rows(name)[:20] for name in visible} if len(visible) <= 12 else {}
-    if book.format == "csv":
-        rows = first_rows.get("CSV", [])
+def suggest_assignments(run, mapping) -> dict:
+    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like,
+    from the first rows the survey of the file kept."""
+    first_rows = {sheet["name"]: sheet["head"] for sheet in run.sheets if sheet["head"]}
+    visible = [sheet["name"] for sheet in run.sheets if sheet["visible"]]
+    if run.format == "csv":
+        rows = first_rows.get(readers.CSV_NAME, [])
         kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
-        candidates = {kind: "CSV"}
+        candidates = {kind: readers.CSV_NAME}
     else:
         candidates = {kind: suggest_sheet(visible, kind, first_rows) for kind in KINDS}
     assignments, used = {}, set()
@@ -93,29 +95,36 @@ def suggest_assignments(book, mapping) -> dict:
         if sheet is None or sheet in used:  # a sheet stands for one part only
             continue
         used.add(sheet)
-        assignments[kind] = _assignment(book, kind, sheet, mapping.columns.get(kind))
+        assignments[kind] = _assignment(first_rows.get(sheet, []), kind, sheet, mapping.columns.get(kind))
     return assignments
 
 
-def _assignment(book, kind, sheet, saved_columns) -> dict:
+def _assignment(head, kind, sheet, saved_columns) -> dict:
     """Where the header row of `sheet` is, and which of its columns hold the standard ones."""
-    rows = book.rows(sheet)[:20]
-    header_row = find_header_row(rows, kind)
+    header_row = find_header_row(head, kind)
     return {"sheet": sheet, "header_row": header_row,
-            "columns": suggest_columns(headers_of(rows, header_row), kind, saved_columns)}
+            "columns": suggest_columns(headers_of(head, header_row), kind, saved_columns)}
 
 
-def read_book(run: ImportRun):
+def head_of(run: ImportRun, sheet: str) -> list:
+    """The first rows of a sheet of the run's file; read now for a sheet the upload did not survey."""
+    entry = next(entry for entry in run.sheets if entry["name"] == sheet)
+    if not entry["head"]:
+        found = readers.survey(_content(run), run.filename, heads_of=[sheet])
+        entry["head"] = found.sheet(sheet).head
+    return entry["head"]
+
+
+def _content(run: ImportRun) -> bytes:
     if run.content is None:
         raise FileRefused("Die Datei dieses Imports ist nicht mehr gespeichert. Bitte laden Sie sie erneut hoch.")
-    return open_upload(bytes(run.content), run.filename)
+    return bytes(run.content)
 
 
 @transaction.atomic
 def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> ImportRun:
     """{kind: sheet name or ""}: which sheet holds which part of the workbook."""
     _require_owner(actor, run)
-    book = read_book(run)
     names = {s["name"] for s in run.sheets}
     chosen = {kind: sheet for kind, sheet in sheets.items() if kind in SHEETS and sheet}
     if not chosen:
@@ -130,7 +139,7 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
         if current.get("sheet") == sheet:  # keep the columns already chosen for this sheet
             assignments[kind] = current
         else:
-            assignments[kind] = _assignment(book, kind, sheet, run.mapping.columns.get(kind))
+            assignments[kind] = _assignment(head_of(run, sheet), kind, sheet, run.mapping.columns.get(kind))
     before = {k: v["sheet"] for k, v in run.assignments.items()}
     run.assignments = assignments
     run.status, run.problems, run.problem_count, run.summary, run.unknown_values = ImportRun.Status.UPLOADED, [], 0, {}, []
@@ -145,10 +154,9 @@ def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str])
     _require_owner(actor, run)
     if kind not in run.assignments:
         raise ValidationError("Diesem Teil ist kein Blatt zugeordnet.")
-    book = read_book(run)
     assignment = run.assignments[kind]
-    rows = book.rows(assignment["sheet"])[:40]
-    headers = set(headers_of(rows, assignment["header_row"])) - {""}
+    head = head_of(run, assignment["sheet"])
+    headers = set(headers_of(head, assignment["header_row"])) - {""}
     chosen = {column: header for column, header in columns.items() if column in SHEETS[kind] and header}
     if any(header not in headers for header in chosen.values()):
         raise ValidationError("Diese Spalte gibt es im Blatt nicht.")
@@ -158,7 +166,7 @@ def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str])
     before = assignment.get("columns", {})
     run.assignments = {**run.assignments, kind: {**assignment, "columns": chosen}}
     run.status, run.summary = ImportRun.Status.UPLOADED, {}
-    run.save(update_fields=["assignments", "status", "summary"])
+    run.save(update_fields=["assignments", "sheets", "status", "summary"])
     mapping = run.mapping
     mapping.columns = {**mapping.columns, kind: chosen}
     mapping.updated_at = timezone.now()
@@ -230,19 +238,20 @@ def _queue(actor, run, status):
 
 # ---------------------------------------------------------------- running (task or command line)
 
-def tables_for(run: ImportRun, book) -> dict[str, Table]:
+def tables_for(run: ImportRun) -> dict[str, Table]:
+    """The assigned sheets of the run's file, read in full (and no other sheet)."""
+    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()])
     tables = {}
     for kind, assignment in run.assignments.items():
-        sheet = book.sheet(assignment["sheet"])
-        rows = book.rows(sheet.name)
+        sheet = sheets[assignment["sheet"]]
         header_row = assignment["header_row"]
-        headers = headers_of(rows, header_row)
+        headers = headers_of(sheet.rows, header_row)
         index = {}
         for position, header in enumerate(headers):
             index.setdefault(header, position)
         columns = {column: index[header] for column, header in assignment["columns"].items() if header in index}
-        tables[kind] = Table(kind=kind, sheet=sheet.name, rows=rows, header_row=header_row, columns=columns,
-                             merged=sheet.merged)
+        tables[kind] = Table(kind=kind, sheet=assignment["sheet"], rows=sheet.rows, header_row=header_row,
+                             columns=columns, merged=sheet.merged)
     return tables
 
 
@@ -252,7 +261,7 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
     actor = run.created_by
     importer = Importer(actor, run.case_manager, run.mapping.values, progress=progress)
     try:
-        tables = tables_for(run, read_book(run))
+        tables = tables_for(run)
         missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
                    for kind, a in run.assignments.items()}
         if commit:

@@ -2,8 +2,6 @@
 
 import json
 import tempfile
-from datetime import date
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -28,7 +26,6 @@ from .services import (
     importable_case_managers,
     map_columns,
     map_values,
-    read_book,
     request_check,
     request_commit,
     start_import,
@@ -179,17 +176,15 @@ def _import_action(request, run):
 
 
 def _column_forms(run):
-    """Per mapped sheet: the standard columns with the file's headers to choose from, and a preview."""
+    """Per mapped sheet: the standard columns with the file's headers to choose from, and a
+    preview, from the first rows kept at upload (the file is not read again for a page)."""
     if run.content is None or run.status == ImportRun.Status.DONE or run.is_busy:
         return []
-    try:
-        book = read_book(run)
-    except FileRefused:
-        return []
+    heads = {sheet["name"]: sheet["head"] for sheet in run.sheets}
     forms_ = []
     value_lists = load_value_lists()
     for kind, assignment in run.assignments.items():
-        rows = book.rows(assignment["sheet"])[:40]
+        rows = heads.get(assignment["sheet"]) or []
         header_row = assignment["header_row"]
         all_headers = headers_of(rows, header_row)
         headers = [h for h in all_headers if h]
@@ -213,6 +208,4 @@ def _preview_cell(row, headers, header):
         return ""
     position = headers.index(header)
     value = row[position] if position < len(row) else None
-    if isinstance(value, date):
-        return f"{value:%d.%m.%Y}"
-    return "" if value is None else str(value)
+    return "" if value is None else value
