@@ -13,7 +13,8 @@ from openpyxl import Workbook
 
 from kim.casework.models import Appointment
 from kim.exchange import readers
-from kim.exchange.importer import Importer, Table
+from kim.exchange import checks, writer
+from kim.exchange.mapping import Table
 from kim.exchange.models import ImportRun
 from kim.exchange.mapping import parse_date, parse_number
 from kim.exchange.readers import FileRefused, read_sheets, survey
@@ -305,26 +306,27 @@ def test_a_csv_with_decimal_commas_imports(world):
 def test_an_error_while_writing_rolls_everything_back(world, monkeypatch):
     """All or nothing: a failure after some rows are written leaves no row and no audit entry."""
     from kim.core.models import AuditEntry
-    from kim.exchange import importer
 
-    def broken(self, rows, cases):
+    def broken(self):  # the last step, after every record is written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer._Writer, "goals", broken)
+    monkeypatch.setattr(writer._Writer, "flush_audit", broken)
     rows = appointment_rows(world, 3)
     with scope(district=world.district.pk):
         before = (Appointment.objects.count(), AuditEntry.objects.count())
         table = Table(kind="Termine", sheet="Termine", rows=rows, header_row=0,
                       columns={h: i for i, h in enumerate(HEADER)})
+        plan = checks.check(world.insider, world.insider, {"Termine": table})
+        assert plan.ok, plan.problems
         with pytest.raises(RuntimeError):
-            Importer(world.insider, world.insider).commit({"Termine": table, "Ziele": table}, label="x")
+            writer.write(plan, world.insider, world.insider, label="x")
         assert (Appointment.objects.count(), AuditEntry.objects.count()) == before
 
 
 def test_the_background_task_turns_an_internal_error_into_a_message(world, monkeypatch):
     from kim.exchange import services, tasks
 
-    monkeypatch.setattr(services.Importer, "check", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(services.checks, "check", lambda *a, **k: 1 / 0)
     with scope(district=world.district.pk):
         run = start_import(world.insider, filename="a.xlsx", data=xlsx(appointment_rows(world)))
     tasks._run(run.pk, commit=False)

@@ -14,9 +14,8 @@ from django.utils import timezone
 from kim.core.audit import Action, record
 from kim.core.models import Role, User
 
-from .importer import (
-    SPECS,
-    Importer,
+from . import checks, readers, writer
+from .mapping import (
     Table,
     find_header_row,
     fold,
@@ -27,9 +26,8 @@ from .importer import (
     suggest_sheet,
 )
 from .models import ImportMapping, ImportRun
-from . import readers
 from .readers import FileRefused
-from .workbook import SHEETS
+from .workbook import SHEETS, SPECS
 
 log = logging.getLogger(__name__)
 KINDS = list(SHEETS)
@@ -256,21 +254,18 @@ def tables_for(run: ImportRun) -> dict[str, Table]:
 
 
 def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
-    """Check (and, with `commit`, import) the run's file. Stores problems or the outcome on
-    the run; never raises for a problem of the file."""
-    actor = run.created_by
-    importer = Importer(actor, run.case_manager, run.mapping.values, progress=progress)
+    """Check (and, with `commit`, import) the run's file: read → map → check → write. Stores
+    problems or the outcome on the run; never raises for a problem of the file."""
+    progress = progress or (lambda done, total: None)
     try:
         tables = tables_for(run)
-        missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
-                   for kind, a in run.assignments.items()}
-        if commit:
-            plan = importer.commit(tables, label=f"Import {run.pk}", missing=missing,
-                                   on_written=lambda summary: _record_done(run, summary))
-        else:
-            plan = importer.check(tables, missing=missing)
     except FileRefused as exc:
         return _finish(run, ImportRun.Status.FAILED, message=str(exc))
+    missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
+               for kind, a in run.assignments.items()}
+    plan = checks.check(run.created_by, run.case_manager, tables, saved_values=run.mapping.values, missing=missing,
+                        progress=progress)
+    del tables  # the plan holds what is written
     run.problems = [p.as_dict() for p in plan.problems]
     run.problem_count = plan.problem_count
     run.unknown_values = [
@@ -279,6 +274,10 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
     ]
     run.summary = plan.summary
     if commit and plan.ok:
+        progress(1, 1)
+        with transaction.atomic():
+            run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
+            _record_done(run, run.summary)
         run.content = None  # the file's bytes are not kept once its data is in
         return _finish(run, ImportRun.Status.DONE)
     if commit:

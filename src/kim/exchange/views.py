@@ -18,7 +18,7 @@ from kim.core.forms import KernForm
 from kim.core.models import Role, User
 
 from .export import export_csv_zip, export_json, export_xlsx
-from .importer import SPECS, headers_of, load_value_lists
+from .mapping import headers_of, load_value_lists
 from .models import ImportMapping, ImportRun
 from .readers import MAX_UPLOAD_BYTES, FileRefused
 from .services import (
@@ -32,7 +32,7 @@ from .services import (
 )
 from .subject_access import participant_record, record_pdf
 from .template import template_bytes
-from .workbook import SHEETS
+from .workbook import SHEETS, SPECS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
