@@ -46,25 +46,27 @@ def importable_case_managers(actor: User):
     return User.objects.filter(pk=actor.pk)
 
 
-@transaction.atomic
 def start_import(actor: User, *, filename: str, data: bytes, case_manager: User | None = None,
                  mapping_name: str = "Standard") -> ImportRun:
-    """Open the upload (raises FileRefused with a German message), suggest sheets and columns."""
+    """Open the upload (raises FileRefused with a German message), suggest sheets and columns.
+    The file is read before the transaction: on SQLite a transaction holds the write lock
+    from its start, and reading a large file takes seconds that others would wait."""
     _require_importer(actor)
     case_manager = case_manager or actor
     if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
         raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
     found = readers.survey(data, filename)
-    mapping = _mapping(actor, mapping_name)
-    run = ImportRun.objects.create(
-        district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
-        mapping=mapping, filename=filename[:200], format=found.format, content=data,
-        sheets=[asdict(sheet) for sheet in found.sheets], warnings=list(found.warnings),
-    )
-    run.assignments = suggest_assignments(run, mapping)
-    run.save(update_fields=["assignments"])
-    record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
-                                               "case_manager": [None, case_manager.pk]})
+    with transaction.atomic():
+        mapping = _mapping(actor, mapping_name)
+        run = ImportRun(
+            district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
+            mapping=mapping, filename=filename[:200], format=found.format, content=data,
+            sheets=[asdict(sheet) for sheet in found.sheets], warnings=list(found.warnings),
+        )
+        run.assignments = suggest_assignments(run, mapping)
+        run.save()
+        record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
+                                                   "case_manager": [None, case_manager.pk]})
     return run
 
 
@@ -119,7 +121,6 @@ def _content(run: ImportRun) -> bytes:
     return bytes(run.content)
 
 
-@transaction.atomic
 def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> ImportRun:
     """{kind: sheet name or ""}: which sheet holds which part of the workbook."""
     _require_owner(actor, run)
@@ -132,28 +133,34 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
     if len(set(chosen.values())) < len(chosen):
         raise ValidationError("Ein Blatt kann nur für einen Teil der Standardmappe stehen.")
     assignments = {}
-    for kind, sheet in chosen.items():
+    for kind, sheet in chosen.items():  # may read the file: before the transaction
         current = run.assignments.get(kind, {})
         if current.get("sheet") == sheet:  # keep the columns already chosen for this sheet
             assignments[kind] = current
         else:
             assignments[kind] = _assignment(head_of(run, sheet), kind, sheet, run.mapping.columns.get(kind))
-    before = {k: v["sheet"] for k, v in run.assignments.items()}
-    run.assignments = assignments
-    run.status, run.problems, run.problem_count, run.summary, run.unknown_values = ImportRun.Status.UPLOADED, [], 0, {}, []
-    run.save()
-    record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
+    with transaction.atomic():
+        before = {k: v["sheet"] for k, v in run.assignments.items()}
+        run.assignments = assignments
+        run.status, run.problems, run.problem_count = ImportRun.Status.UPLOADED, [], 0
+        run.summary, run.unknown_values = {}, []
+        run.save()
+        record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
     return run
 
 
-@transaction.atomic
 def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str]) -> ImportRun:
     """{standard column: file header or ""} for one sheet; saved in the provider's mapping."""
     _require_owner(actor, run)
     if kind not in run.assignments:
         raise ValidationError("Diesem Teil ist kein Blatt zugeordnet.")
     assignment = run.assignments[kind]
-    head = head_of(run, assignment["sheet"])
+    head = head_of(run, assignment["sheet"])  # may read the file: before the transaction
+    with transaction.atomic():
+        return _save_columns(actor, run, kind, assignment, head, columns)
+
+
+def _save_columns(actor, run, kind, assignment, head, columns) -> ImportRun:
     headers = set(headers_of(head, assignment["header_row"])) - {""}
     chosen = {column: header for column, header in columns.items() if column in SHEETS[kind] and header}
     if any(header not in headers for header in chosen.values()):
