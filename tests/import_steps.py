@@ -64,6 +64,18 @@ def upload(path: str, then: str = ""):
     print(json.dumps({"run": run.pk}))
 
 
+def commit_again(run_id: int):
+    """Queue the import of a checked run again, as its uploader does on the page."""
+    from kim.exchange.models import ImportRun
+    from kim.exchange.services import request_commit
+
+    with scopes_disabled():
+        run = ImportRun.objects.select_related("created_by").get(pk=run_id)
+    with scope(district=run.district_id):
+        request_commit(run.created_by, run)
+    print(json.dumps({"run": run.pk}))
+
+
 def status(run_id: int):
     from kim.exchange.models import ImportRun
 

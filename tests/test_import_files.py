@@ -329,6 +329,7 @@ def test_the_background_task_turns_an_internal_error_into_a_message(world, monke
     monkeypatch.setattr(services.checks, "check", lambda *a, **k: 1 / 0)
     with scope(district=world.district.pk):
         run = start_import(world.insider, filename="a.xlsx", data=xlsx(appointment_rows(world)))
+        services.request_check(world.insider, run)
     tasks._run(run.pk, commit=False)
     with scopes_disabled():
         run.refresh_from_db()

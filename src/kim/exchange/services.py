@@ -6,7 +6,9 @@ the same functions directly."""
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +27,7 @@ from .mapping import (
     suggest_columns,
     suggest_sheet,
 )
-from .models import ImportMapping, ImportRun
+from .models import ImportMapping, ImportRun, this_process
 from .readers import FileRefused
 from .workbook import SHEETS, SPECS
 
@@ -227,18 +229,108 @@ def request_commit(actor: User, run: ImportRun) -> ImportRun:
 
 
 def _queue(actor, run, status):
-    _require_owner(actor, run)
-    if not run.assignments:
-        raise ValidationError("Bitte ordnen Sie zuerst die Blätter zu.")
-    before = run.status
-    run.status, run.progress, run.message = status, 0, ""
-    run.save(update_fields=["status", "progress", "message"])
-    record(actor, Action.UPDATE, run, changes={"status": [before, status]})
+    _mark_busy(actor, run, status, worker="")
     from .tasks import check_import, commit_import
 
     task = check_import if status == ImportRun.Status.CHECKING else commit_import
     transaction.on_commit(lambda: task.enqueue(run.pk))
     return run
+
+
+def _mark_busy(actor, run, status, worker):
+    _require_owner(actor, run)
+    if not run.assignments:
+        raise ValidationError("Bitte ordnen Sie zuerst die Blätter zu.")
+    before = run.status
+    run.status, run.progress, run.message = status, 0, ""
+    run.worker, run.heartbeat_at = worker, timezone.now()
+    run.save(update_fields=["status", "progress", "message", "worker", "heartbeat_at"])
+    record(actor, Action.UPDATE, run, changes={"status": [before, status]})
+
+
+def claim(run_id: int, *, commit: bool) -> ImportRun | None:
+    """The queued run, now taken by this process; None if it was reset, finished or taken
+    by another process meanwhile (a task queued twice runs once)."""
+    status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
+    with transaction.atomic():
+        run = (ImportRun.objects.select_for_update().select_related("created_by", "case_manager", "mapping")
+               .filter(pk=run_id, status=status).first())
+        if run is None or (run.worker and not run.is_stale):
+            return None
+        run.worker, run.heartbeat_at = this_process(), timezone.now()
+        run.save(update_fields=["worker", "heartbeat_at"])
+    return run
+
+
+def run_in_this_process(actor: User, run: ImportRun, *, commit: bool) -> ImportRun:
+    """Check (and import) at once, in this process, as the command line does: the run is
+    marked busy with this process first, so that a killed command leaves a run that is seen
+    as interrupted."""
+    status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
+    with transaction.atomic():
+        _mark_busy(actor, run, status, worker=this_process())
+    return run_import(run, commit=commit, progress=heartbeat(run))
+
+
+def heartbeat(run: ImportRun):
+    """The progress callback of a run: its share done, and that its process is alive. Display
+    state, not a change worth an audit entry. Reading and checking is the first 90 %; writing
+    happens in one transaction that others cannot watch."""
+
+    def progress(done, total):
+        ImportRun.objects.filter(pk=run.pk).update(progress=min(90, int(90 * done / max(total, 1))),
+                                                   heartbeat_at=timezone.now())
+
+    return progress
+
+
+INTERRUPTED = "Die Verarbeitung wurde unterbrochen; es wurde nichts übernommen. Bitte starten Sie sie erneut."
+
+
+def reset_interrupted(actor: User | None, run: ImportRun) -> ImportRun:
+    """A run whose process was killed (or has been silent for KIM_STALE_RUN_MINUTES) goes back
+    to where it was before: to "checked" after an interrupted import of a checked file, else
+    to "uploaded".
+    Nothing of it was written, as an import's data and its outcome are one transaction. By the
+    uploader on the page (`actor`) or by the maintenance job (None)."""
+    if actor is not None:
+        _require_importer(actor)
+        if run.created_by_id != actor.pk:
+            raise PermissionDenied
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_stale:
+            raise ValidationError("Dieser Import wird gerade bearbeitet. Bitte warten Sie einen Moment.")
+        before = run.status
+        checked = before == ImportRun.Status.IMPORTING and run.problem_count == 0 and bool(run.summary)
+        run.status = ImportRun.Status.CHECKED if checked else ImportRun.Status.UPLOADED
+        run.progress, run.worker, run.message = 0, "", INTERRUPTED
+        run.save(update_fields=["status", "progress", "worker", "message"])
+        record(actor, Action.UPDATE, run, changes={"status": [before, run.status], "message": [None, run.message]})
+    return run
+
+
+def expire_upload(run: ImportRun) -> ImportRun:
+    """The file of a run not imported after KIM_UPLOAD_RETENTION_DAYS is deleted, with what
+    was read from it (first rows, problems, unknown values); the run stays as a trace."""
+    days = settings.KIM_UPLOAD_RETENTION_DAYS
+    with transaction.atomic():
+        before = run.status
+        run.content, run.problems, run.unknown_values = None, [], []
+        run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
+        run.status, run.worker = ImportRun.Status.EXPIRED, ""
+        run.message = f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
+        run.save(update_fields=["content", "problems", "unknown_values", "sheets", "status", "worker", "message"])
+        record(None, Action.DELETE, run, changes={"status": [before, run.status], "file": [run.filename, None]})
+    return run
+
+
+def expired_uploads():
+    """Runs whose file has been kept longer than KIM_UPLOAD_RETENTION_DAYS without an import
+    (busy ones only once they are interrupted and reset)."""
+    cutoff = timezone.now() - timedelta(days=settings.KIM_UPLOAD_RETENTION_DAYS)
+    return (ImportRun.objects.filter(created_at__lt=cutoff, content__isnull=False)
+            .exclude(status__in=[ImportRun.Status.DONE, ImportRun.Status.CHECKING, ImportRun.Status.IMPORTING]))
 
 
 # ---------------------------------------------------------------- running (task or command line)
@@ -282,11 +374,11 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
     run.summary = plan.summary
     if commit and plan.ok:
         progress(1, 1)
-        with transaction.atomic():
+        with transaction.atomic():  # the data and the run's outcome: both or neither
             run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
             _record_done(run, run.summary)
-        run.content = None  # the file's bytes are not kept once its data is in
-        return _finish(run, ImportRun.Status.DONE)
+            run.content = None  # the file's bytes are not kept once its data is in
+            return _finish(run, ImportRun.Status.DONE)
     if commit:
         return _finish(run, ImportRun.Status.CHECKED, message="Die Datei hat sich als fehlerhaft erwiesen; nichts wurde übernommen.")
     return _finish(run, ImportRun.Status.CHECKED)
@@ -302,6 +394,7 @@ def _finish(run, status, message=""):
     """The outcome of a check or import, stored on the run and audited like any change."""
     before = ImportRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
     run.status, run.progress, run.message, run.finished_at = status, 100, message[:300], timezone.now()
+    run.worker = ""
     run.save()
     record(run.created_by, Action.UPDATE, run, changes={
         "status": [before, status], "problems": [None, run.problem_count], **({"message": [None, run.message]} if message else {})})

@@ -28,6 +28,7 @@ from .services import (
     map_values,
     request_check,
     request_commit,
+    reset_interrupted,
     start_import,
 )
 from .subject_access import participant_record, record_pdf
@@ -145,8 +146,8 @@ def import_run(request, pk):
             return redirect("exchange:import-run", run.pk)
     if request.htmx and request.GET.get("status"):
         response = render(request, "exchange/_import_status.html", {"run": run})
-        if not run.is_busy:
-            response["HX-Refresh"] = "true"  # the finished check changes the whole page
+        if not run.is_busy or run.is_stale:
+            response["HX-Refresh"] = "true"  # the finished (or interrupted) check changes the whole page
         return response
     context = {"run": run, "error": error, "kinds": list(SHEETS), "columns": _column_forms(run)}
     return render(request, "exchange/import_run.html", context, status=422 if error else 200)
@@ -171,6 +172,8 @@ def _import_action(request, run):
         request_check(request.user, run)
     elif action == "commit":
         request_commit(request.user, run)
+    elif action == "reset":
+        reset_interrupted(request.user, run)
     else:
         raise ValidationError(_("Unknown action."))
 
