@@ -25,10 +25,25 @@ from kim.casework.models import Appointment, Case, CaseKind, Consent, Goal, Hous
 from kim.casework.services import MAX_DAYS_AHEAD
 
 from .mapping import Table, fold, load_value_lists, map_rows
+from .models import ImportedRecord
 from .plan import Plan, Record
-from .workbook import SHEETS
+from .workbook import IDENTIFIERS, SHEETS
 
 # ---------------------------------------------------------------- the rules, row by row
+
+
+@dataclass
+class ExistingAppointment:
+    """An appointment on record as the check reads it: plain values, as there may be many."""
+
+    pk: int
+    case_id: int | None
+    kind: str
+    complexity: str
+    duration_minutes: int
+    date: object
+    topics: list
+    support: list
 
 
 @dataclass
@@ -202,7 +217,7 @@ class _Check:
             self._problems(table.sheet, number, participant_rules(values, self.today))
             rows[key] = Record(number, values)
         self._match_participants(rows, table)
-        self._match_consents(rows)
+        self._match_consents(rows, table.sheet)
         self._match_households(rows)
         self.plan.records["Teilnehmende"] = list(rows.values())
         return rows
@@ -228,16 +243,41 @@ class _Check:
                 self.plan.add(table.sheet, row.number, "Kennung", f"Die Kennung „{key}“ gehört bei Ihrem Träger zu "
                               "einer Person, deren Akte Sie nicht sehen. Bitte klären Sie das mit der Leitung.")
 
-    def _match_consents(self, rows):
-        """The existing consent of a matched person given on the file's date, if any."""
-        wanted = {(row.existing.pk, row.values["Einwilligung am"]): row for row in rows.values()
-                  if row.existing is not None and row.values.get("Einwilligung am")}
-        found = {}
-        for chunk in _chunks({person for person, _ in wanted}):
+    def _match_consents(self, rows, sheet):
+        """The consent a person's row gives ("Einwilligung am"): the one that came from a file
+        under the person's Kennung and date, else a new one. A consent entered by hand on that
+        date is not changed by a file; a withdrawal the file gives for it is a problem."""
+        wanted = {}
+        for kennung, row in rows.items():
+            if row.values.get("Einwilligung am"):
+                row.extra["consent_key"] = f"{kennung}|{row.values['Einwilligung am'].isoformat()}"
+                wanted[row.extra["consent_key"]] = row
+        provenance = {}
+        for chunk in _chunks(wanted):
+            for entry in ImportedRecord.objects.filter(provider_id=self.actor.provider_id, sheet="Einwilligungen",
+                                                       key__in=chunk):
+                provenance[entry.key] = entry
+        on_record = {}
+        for chunk in _chunks({row.existing.pk for row in wanted.values() if row.existing is not None}):
             for consent in Consent.objects.visible_to(self.actor).filter(participant_id__in=chunk).order_by("pk"):
-                found.setdefault((consent.participant_id, consent.given_on), consent)
+                on_record.setdefault(consent.pk, consent)
+        by_day = {}
+        for consent in on_record.values():
+            by_day.setdefault((consent.participant_id, consent.given_on), consent)
         for key, row in wanted.items():
-            row.extra["consent"] = found.get(key)
+            entry = provenance.get(key)
+            row.extra["consent_provenance"] = entry
+            row.extra["consent"] = on_record.get(entry.object_id) if entry else None
+            if entry is not None or row.existing is None:
+                continue
+            by_hand = by_day.get((row.existing.pk, row.values["Einwilligung am"]))
+            if by_hand is not None:
+                row.extra["consent_by_hand"] = by_hand
+                withdrawn = row.values.get("Einwilligung widerrufen am")
+                if "Einwilligung widerrufen am" in row.values and withdrawn != by_hand.withdrawn_on:
+                    self.plan.add(sheet, row.number, "Einwilligung widerrufen am", (
+                        f"Die Einwilligung vom {by_hand.given_on:%d.%m.%Y} ist in der Akte erfasst und wird durch "
+                        "eine Datei nicht geändert. Bitte tragen Sie einen Widerruf in der Akte ein."))
 
     def _match_households(self, rows):
         names = {row.values["Haushalt"] for row in rows.values() if row.values.get("Haushalt")}
@@ -357,20 +397,19 @@ class _Check:
                 continue
             self._problems(table.sheet, number, goal_rules(values, case, self.today))
             rows.append(Record(number, values, key=key, extra={"case": case.existing}))
-        self._match_goals(rows)
+        self._match_goals(rows, table.sheet)
         self.plan.records["Ziele"] = rows
 
-    def _match_goals(self, rows):
-        """The same goal: same (existing) case, category, description and date of agreement."""
-        case_ids = {row.extra["case"].pk for row in rows if row.extra["case"] is not None}
-        existing = {}
-        for chunk in _chunks(case_ids):
-            for goal in Goal.objects.visible_to(self.actor).filter(case_id__in=chunk).order_by("pk"):
-                existing.setdefault((goal.case_id, goal.category_id, fold(goal.text), goal.agreed_on), goal)
+    def _match_goals(self, rows, sheet_name):
+        """A goal of the file is one on record only when it came from a file: under its
+        Ziel-Kennung, or (without one) under the same case, category, text and date as then;
+        or when the file names it by its number from the export (Z-42)."""
         for row in rows:
-            if row.extra["case"] is not None and row.values.get("Beschreibung"):
-                row.existing = existing.get((row.extra["case"].pk, row.values["Zielkategorie"],
-                                             fold(row.values["Beschreibung"]), row.values["vereinbart am"]))
+            row.extra["identifier"] = self._identifier(row, "Ziele", (
+                row.values["Fall-Kennung"], row.values.get("Zielkategorie"), fold(row.values.get("Beschreibung") or ""),
+                row.values.get("vereinbart am")))
+        self._identify(rows, "Ziele", sheet_name, lambda ids: {
+            goal.pk: goal for goal in Goal.objects.visible_to(self.actor).filter(pk__in=ids)}, case_of=lambda goal: goal.case_id)
 
     # appointments ----------------------------------------------------------
 
@@ -390,47 +429,92 @@ class _Check:
             complete_appointment(values, case)
             self._problems(table.sheet, number, appointment_rules(values, case, self.today))
             rows.append(Record(number, values, key=key or "", extra={"case": case.existing if case else None}))
-        self._match_appointments(rows)
+        self._match_appointments(rows, table.sheet)
         self.plan.records["Termine"] = rows
 
-    def _match_appointments(self, rows):
-        """The n-th row of a file on a day of a case (and kind) is the n-th such appointment on
-        record; `existing` is (pk, complexity, minutes, topic ids, support ids)."""
-        groups = defaultdict(list)
+    def _match_appointments(self, rows, sheet_name):
+        """An appointment of the file is one on record only when it came from a file: under its
+        Termin-Kennung, or (without one) as the n-th row of the file on the same day of the same
+        case (or without case) and kind; or when the file names it by its number (T-42). An
+        appointment entered by hand is never taken for a row of a file."""
+        ordinal = defaultdict(int)
         for row in rows:
-            case = row.extra["case"]
-            if row.key and case is None:
-                continue  # a case this file creates has no appointments yet
-            groups[(case.pk if case else None, row.values.get("Datum"), row.values["Art"])].append(row)
-        existing = self._existing_appointments(groups)
-        for group_key, group in groups.items():
-            for row, match in zip(group, existing.get(group_key, []), strict=False):
-                row.existing = match
+            if not row.values.get(IDENTIFIERS["Termine"][0]):
+                group = (row.key, row.values.get("Datum"), row.values["Art"])
+                ordinal[group] += 1
+                row.extra["ordinal"] = ordinal[group]
+            row.extra["identifier"] = self._identifier(row, "Termine", (
+                row.key, row.values.get("Datum"), row.values["Art"], row.extra.get("ordinal")))
+        self._identify(rows, "Termine", sheet_name, self._existing_appointments,
+                       case_of=lambda appointment: appointment.case_id)
+        for row in rows:
+            if row.existing is not None and row.existing.kind != row.values["Art"]:
+                self.plan.add(sheet_name, row.number, "Art", "Die Art eines bestehenden Termins kann nicht geändert werden.")
 
-    def _existing_appointments(self, groups) -> dict:
-        """{(case id, date, kind): [(pk, complexity, minutes, topic ids, support ids)]} in order of creation."""
-        case_ids = {case_id for case_id, _, _ in groups if case_id}
-        visible = Appointment.objects.visible_to(self.actor)
-        fields = ("pk", "case_id", "date", "kind", "complexity", "duration_minutes")
-        found = []
-        for chunk in _chunks(case_ids):
-            found += list(visible.filter(case_id__in=chunk).values_list(*fields))
-        dates = {day for case_id, day, _ in groups if case_id is None}
-        for chunk in _chunks(dates):
-            found += list(visible.filter(case__isnull=True, case_manager=self.case_manager, date__in=chunk)
-                          .values_list(*fields))
-        topics, support = defaultdict(list), defaultdict(list)
-        for chunk in _chunks([row[0] for row in found], 2000):
-            for a_id, t_id in Appointment.topics.through.objects.filter(appointment_id__in=chunk).values_list(
-                    "appointment_id", "topic_id"):
-                topics[a_id].append(t_id)
-            for a_id, s_id in Appointment.language_support.through.objects.filter(appointment_id__in=chunk).values_list(
-                    "appointment_id", "languagesupportkind_id"):
-                support[a_id].append(s_id)
-        result = defaultdict(list)
-        for pk, case_id, day, kind, complexity, minutes in sorted(found):
-            result[(case_id, day, kind)].append((pk, complexity, minutes, sorted(topics[pk]), sorted(support[pk])))
-        return result
+    def _existing_appointments(self, ids) -> dict:
+        """{pk: Existing appointment} of the visible ones among `ids`, as plain values."""
+        found = {pk: ExistingAppointment(pk, case_id, kind, complexity, minutes, day, [], []) for
+                 pk, case_id, kind, complexity, minutes, day in Appointment.objects.visible_to(self.actor).filter(
+                     pk__in=ids).values_list("pk", "case_id", "kind", "complexity", "duration_minutes", "date")}
+        for a_id, t_id in Appointment.topics.through.objects.filter(appointment_id__in=list(found)).values_list(
+                "appointment_id", "topic_id"):
+            found[a_id].topics.append(t_id)
+        for a_id, s_id in Appointment.language_support.through.objects.filter(appointment_id__in=list(found)).values_list(
+                "appointment_id", "languagesupportkind_id"):
+            found[a_id].support.append(s_id)
+        return found
+
+    # identifiers -----------------------------------------------------------
+
+    def _identifier(self, row, sheet, content: tuple) -> tuple[str, bool]:
+        """(key, from the file?): the row's identifier, or a key made of what identifies it."""
+        column = IDENTIFIERS[sheet][0]
+        if row.values.get(column):
+            return row.values[column], True
+        return "|".join("" if part is None else str(part) for part in content), False
+
+    def _identify(self, rows, sheet, sheet_name, load, case_of):
+        """Set `existing` of each row to the record it names: one that came from a file under
+        the row's key, or (for a key from the file) the one the export numbered so. `load(ids)`
+        gives {pk: record} of the visible records; `case_of(record)` the case it belongs to."""
+        column, prefix = IDENTIFIERS[sheet]
+        seen = {}
+        for row in rows:
+            key, from_file = row.extra["identifier"]
+            if from_file and key in seen:
+                self.plan.add(sheet_name, row.number, column, f"Die Kennung „{key}“ steht schon in Zeile {seen[key]}.")
+            seen.setdefault(key, row.number)
+        keys = {row.extra["identifier"][0] for row in rows}
+        provenance = {}
+        for chunk in _chunks(keys):
+            for entry in ImportedRecord.objects.filter(provider_id=self.actor.provider_id, sheet=sheet, key__in=chunk):
+                provenance[entry.key] = entry
+        numbers = {}
+        for row in rows:
+            key, from_file = row.extra["identifier"]
+            if from_file and key not in provenance and re.fullmatch(rf"{prefix}-\d{{1,12}}", key):
+                numbers[key] = int(key[len(prefix) + 1:])
+        ids = {entry.object_id for entry in provenance.values()} | set(numbers.values())
+        records = {}
+        for chunk in _chunks(ids):
+            records.update(load(chunk))
+        for row in rows:
+            key, from_file = row.extra["identifier"]
+            entry = provenance.get(key)
+            row.extra["provenance"] = entry
+            row.existing = records.get(entry.object_id if entry else numbers.get(key))
+            if entry is not None and row.existing is None and self._exists(sheet, entry.object_id):
+                self.plan.add(sheet_name, row.number, column, f"Die Kennung „{key}“ gehört bei Ihrem Träger zu einem "
+                              "Datensatz, den Sie nicht sehen. Bitte klären Sie das mit der Leitung.")
+            case = row.extra.get("case")
+            if row.existing is not None and case_of(row.existing) != (case.pk if case else None):
+                self.plan.add(sheet_name, row.number, column, f"„{key}“ gehört zu einem anderen Fall.")
+
+    def _exists(self, sheet, pk) -> bool:
+        """Whether a record behind a key still exists (outside visible_to on purpose: only whether
+        it is there, so that no second record is made under the key of one the actor cannot see)."""
+        model = {"Ziele": Goal, "Termine": Appointment}[sheet]
+        return model.objects.filter(pk=pk).exists()
 
     # summary ---------------------------------------------------------------
 

@@ -33,6 +33,8 @@ HEADER_SEARCH_ROWS = 15
 # Headers seen in case managers' own files, for the suggested column mapping.
 HEADER_SYNONYMS = {
     "Kennung": ["ID", "Nr", "Nummer", "TN-Nr", "Teilnehmer-ID", "Teilnehmernummer", "Klient-Nr", "Kunden-Nr", "Lfd. Nr."],
+    "Termin-Kennung": ["Termin-ID", "Termin-Nr", "Terminnummer"],
+    "Ziel-Kennung": ["Ziel-ID", "Ziel-Nr", "Zielnummer"],
     "Vorname": ["Rufname"],
     "Nachname": ["Name", "Familienname", "Zuname"],
     "Geburtsdatum": ["Geb.-Datum", "Geburtstag", "geb. am", "Geb.Datum", "Geboren"],

@@ -137,3 +137,34 @@ def process_is_gone(worker: str) -> bool:
     except PermissionError:  # alive, of another user
         return False
     return False
+
+
+class ImportedRecord(models.Model):
+    """A record that came from a file, under the file's identifier for it (a Termin-Kennung,
+    say) or, where the file has none, under a key made of the row's content. Only such records
+    are updated by a later file: a record entered by hand is never taken for a row of a file
+    (unless the file names it by the number the export gave it). The export writes the file's
+    identifier back, so that data moved to another district and back keeps its identifiers."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    sheet = models.CharField(max_length=40)  # the part of the standard workbook: "Termine", "Ziele", ...
+    key = models.CharField(max_length=300)
+    from_file = models.BooleanField(default=True)  # False: made of the row's content, the file had no identifier
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        verbose_name = _("imported record")
+        verbose_name_plural = _("imported records")
+        constraints = [models.UniqueConstraint(fields=["provider", "sheet", "key"], name="imported_record_unique_key")]
+        indexes = [models.Index(fields=["provider", "sheet", "object_id"])]
+
+    def __str__(self):
+        return f"{self.sheet} {self.key}"
+
+    @property
+    def audit_label(self):
+        return f"{self.sheet}: {self.key}"[:120]

@@ -39,18 +39,26 @@ SPECS = {
         Column("Verwiesen an", "choice", values="referral_target"),
     ],
     "Ziele": [
-        Column("Fall-Kennung", "key", True, 100), Column("Zielkategorie", "choice", True, values="goal_category"),
+        Column("Ziel-Kennung", "key", max_length=100), Column("Fall-Kennung", "key", True, 100), Column("Zielkategorie", "choice", True, values="goal_category"),
         Column("Beschreibung", required=True, max_length=300), Column("vereinbart am", "date", True),
         Column("Status", "choice", values="goal_status"), Column("Status seit", "date"),
     ],
     "Termine": [
-        Column("Fall-Kennung", "key", max_length=100), Column("Datum", "date", True),
+        Column("Termin-Kennung", "key", max_length=100), Column("Fall-Kennung", "key", max_length=100), Column("Datum", "date", True),
         Column("Art", "choice", values="appointment_kind"), Column("komplex", "choice", values="complexity"),
         Column("Dauer (Minuten)", "number", True), Column("Themen", "list", values="topic"),
         Column("Sprachmittlung", "list", values="language_support"),
     ],
 }
 SHEETS = {kind: [column.header for column in columns] for kind, columns in SPECS.items()}
+
+# The identifier column of a part, and the prefix of the number the export gives a record
+# that has no identifier from a file (T-42: the appointment with id 42).
+IDENTIFIERS = {"Ziele": ("Ziel-Kennung", "Z"), "Termine": ("Termin-Kennung", "T")}
+
+
+def own_number(sheet: str, pk: int) -> str:
+    return f"{IDENTIFIERS[sheet][1]}-{pk}"
 DATE_COLUMNS = {"Geburtsdatum", "Einreisedatum", "Einwilligung am", "Einwilligung widerrufen am", "Beginn", "Ende",
                 "vereinbart am", "Status seit", "Datum"}
 LIST_SEPARATOR = ";"

@@ -13,7 +13,7 @@ from kim.casework.models import Appointment, Case, Consent, Goal, GoalStatus, Ho
 from kim.core import audit
 from kim.core.models import AuditEntry
 
-from .mapping import fold
+from .models import ImportedRecord
 from .plan import Plan
 
 PARTICIPANT_FIELDS = {
@@ -26,8 +26,9 @@ CASE_FIELDS = {
     "Beginn": "opened_on", "Phase": "phase", "Ende": "closed_on", "Abschlussgrund": "closure_reason_id",
     "Verwiesen an": "screening_outcome_id",
 }
-GOAL_FIELDS = {"Status": "status", "Status seit": "status_changed_on"}
-APPOINTMENT_FIELDS = {"komplex": "complexity", "Dauer (Minuten)": "duration_minutes"}
+GOAL_FIELDS = {"Zielkategorie": "category_id", "Beschreibung": "text", "vereinbart am": "agreed_on", "Status": "status",
+               "Status seit": "status_changed_on"}
+APPOINTMENT_FIELDS = {"Datum": "date", "komplex": "complexity", "Dauer (Minuten)": "duration_minutes"}
 TEXT_FIELDS = {"nationalities", "languages", "residence_status", "complexity"}
 BATCH = 2000
 
@@ -42,6 +43,7 @@ def write(plan: Plan, actor, case_manager, label: str) -> dict:
         writer.goals(plan.records.get("Ziele", []), cases)
         writer.appointments(plan.records.get("Termine", []), cases)
         writer.flush_audit()
+        writer.flush_provenance()
     return {kind: dict(counter) for kind, counter in writer.counts.items()}
 
 
@@ -56,6 +58,7 @@ class _Writer:
         self.label = label
         self.households = dict(plan.households)
         self.audit = []
+        self.provenance, self.moved_provenance = [], []
         self.counts = {}
 
     def _count(self, kind, outcome):
@@ -72,6 +75,24 @@ class _Writer:
     def flush_audit(self):
         AuditEntry.objects.bulk_create(self.audit, batch_size=1000)
         self.audit = []
+
+    def _came_from_file(self, sheet, identifier, entry, obj):
+        """Note that `obj` came from the file under `identifier` (key, from the file?); an entry
+        whose record is gone is pointed at the new one."""
+        if entry is not None:
+            entry.object_id = obj.pk
+            self.moved_provenance.append(entry)
+            return
+        key, from_file = identifier
+        self.provenance.append(ImportedRecord(district_id=self.district_id, provider_id=self.provider_id, sheet=sheet,
+                                              key=key, from_file=from_file, object_id=obj.pk))
+        if len(self.provenance) >= BATCH:
+            self.flush_provenance()
+
+    def flush_provenance(self):
+        ImportedRecord.objects.bulk_create(self.provenance, batch_size=1000)
+        ImportedRecord.objects.bulk_update(self.moved_provenance, ["object_id"], batch_size=1000)
+        self.provenance, self.moved_provenance = [], []
 
     def _apply(self, obj, values: dict, mapping: dict) -> dict:
         """Set the mapped columns present in the file onto `obj`; {field: [before, after]} of changes."""
@@ -136,16 +157,19 @@ class _Writer:
     def _consent(self, person, row):
         values = row.values
         given, withdrawn = values.get("Einwilligung am"), values.get("Einwilligung widerrufen am")
-        if not given:
-            return
+        if not given or row.extra.get("consent_by_hand") is not None:
+            return  # none given, or one entered by hand that a file does not change
         consent = row.extra.get("consent")
         if consent is None:
             consent = Consent.objects.create(participant=person, given_on=given, withdrawn_on=withdrawn, note="Import")
+            self._came_from_file("Einwilligungen", (row.extra["consent_key"], False), row.extra.get("consent_provenance"),
+                                 consent)
             self._audit(consent, AuditEntry.Action.IMPORT, {"given_on": [None, given.isoformat()],
                                                            "withdrawn_on": [None, audit.plain(withdrawn)]})
             self._count("Einwilligungen", "neu")
-        elif consent.withdrawn_on is None and withdrawn is not None:
-            self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [None, withdrawn.isoformat()]})
+        elif "Einwilligung widerrufen am" in values and consent.withdrawn_on != withdrawn:
+            self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [audit.plain(consent.withdrawn_on),
+                                                                             audit.plain(withdrawn)]})
             consent.withdrawn_on = withdrawn
             consent.save(update_fields=["withdrawn_on"])
             self._count("Einwilligungen", "geändert")
@@ -194,30 +218,30 @@ class _Writer:
 
     def goals(self, rows, cases):
         new, changed = [], []
-        written = {}  # the same goal twice in a file is one goal
+        written = {}  # the same goal twice in a file (same key) is one goal
         for row in rows:
             values = row.values
             case = cases.get(row.key) or row.extra["case"]
-            key = (case.pk, values["Zielkategorie"], fold(values["Beschreibung"]), values["vereinbart am"])
-            goal = row.existing or written.get(key)
+            identifier = row.extra["identifier"]
+            goal = row.existing or written.get(identifier)
             if "Status" in values and values["Status"] is None:
                 values["Status"] = GoalStatus.OPEN
             if goal is None or "Status seit" in values:
                 values["Status seit"] = values.get("Status seit") or values["vereinbart am"]
             if goal is None:
-                goal = Goal(case_id=case.pk, category_id=values["Zielkategorie"], text=values["Beschreibung"],
-                            agreed_on=values["vereinbart am"])
+                goal = Goal(case_id=case.pk)
                 self._apply(goal, values, GOAL_FIELDS)
-                new.append(goal)
-                written[key] = goal
+                new.append((goal, row))
+                written[identifier] = goal
             else:
                 changes = self._apply(goal, values, GOAL_FIELDS)
-                if changes:
+                if changes and goal.pk:
                     changed.append((goal, changes))
-                else:
+                elif goal.pk:
                     self._count("Ziele", "unverändert")
-        Goal.objects.bulk_create(new, batch_size=1000)
-        for goal in new:
+        Goal.objects.bulk_create([goal for goal, _ in new], batch_size=1000)
+        for goal, row in new:
+            self._came_from_file("Ziele", row.extra["identifier"], row.extra["provenance"], goal)
             self._audit(goal, AuditEntry.Action.IMPORT, {"category": [None, goal.category_id], "text": [None, goal.text],
                                                          "agreed_on": [None, goal.agreed_on.isoformat()],
                                                          "status": [None, goal.status]})
@@ -232,20 +256,21 @@ class _Writer:
 
     def appointments(self, rows, cases):
         """Written in batches, so that memory holds one batch of new records, not all of them;
-        matched ones come from the check as plain tuples."""
+        matched ones come from the check as plain values."""
         pending, changed = [], []
         for row in rows:
             values = row.values
             case = (cases.get(row.key) or row.extra["case"]) if row.key else None
-            topics, support = values.get("Themen") or [], values.get("Sprachmittlung") or []
+            topics, support = sorted(set(values.get("Themen") or [])), sorted(set(values.get("Sprachmittlung") or []))
             if row.existing is not None:
-                pk, complexity, minutes, old_topics, old_support = row.existing
-                appointment = Appointment(pk=pk, complexity=complexity, duration_minutes=minutes)
+                old = row.existing
+                appointment = Appointment(pk=old.pk, date=old.date, complexity=old.complexity,
+                                          duration_minutes=old.duration_minutes)
                 changes = self._apply(appointment, values, APPOINTMENT_FIELDS)
-                if "Themen" in values and sorted(set(topics)) != old_topics:
-                    changes["topics"] = [old_topics, sorted(set(topics))]
-                if "Sprachmittlung" in values and sorted(set(support)) != old_support:
-                    changes["language_support"] = [old_support, sorted(set(support))]
+                if "Themen" in values and topics != old.topics:
+                    changes["topics"] = [old.topics, topics]
+                if "Sprachmittlung" in values and support != old.support:
+                    changes["language_support"] = [old.support, support]
                 if changes:
                     changed.append((appointment, changes, topics, support))
                 else:
@@ -260,7 +285,7 @@ class _Writer:
                 complexity=(values.get("komplex") or "") if counselling else "",
                 other_kind="" if counselling else Appointment.OtherKind.OTHER,
             )
-            pending.append((appointment, topics, support))
+            pending.append((appointment, topics, support, row))
             if len(pending) >= BATCH:
                 self._create_appointments(pending)
                 pending = []
@@ -269,9 +294,9 @@ class _Writer:
             Appointment.objects.bulk_update([a for a, *_ in changed], list(APPOINTMENT_FIELDS.values()), batch_size=1000)
             for appointment, changes, topics, support in changed:
                 if "topics" in changes:
-                    appointment.topics.set(set(topics))
+                    appointment.topics.set(topics)
                 if "language_support" in changes:
-                    appointment.language_support.set(set(support))
+                    appointment.language_support.set(support)
                 self._audit(appointment, AuditEntry.Action.UPDATE, changes, label=f"T-{appointment.pk}")
                 self._count("Termine", "geändert")
 
@@ -280,14 +305,15 @@ class _Writer:
             return
         topic_model = Appointment.topics.through
         support_model = Appointment.language_support.through
-        Appointment.objects.bulk_create([a for a, _, _ in batch])
+        Appointment.objects.bulk_create([a for a, *_ in batch])
         topic_model.objects.bulk_create(
-            [topic_model(appointment_id=a.pk, topic_id=t) for a, topics, _ in batch for t in set(topics)])
+            [topic_model(appointment_id=a.pk, topic_id=t) for a, topics, _, _ in batch for t in topics])
         support_model.objects.bulk_create(
-            [support_model(appointment_id=a.pk, languagesupportkind_id=s) for a, _, support in batch for s in set(support)])
-        for appointment, topics, _support in batch:
+            [support_model(appointment_id=a.pk, languagesupportkind_id=s) for a, _, support, _ in batch for s in support])
+        for appointment, topics, _support, row in batch:
+            self._came_from_file("Termine", row.extra["identifier"], row.extra["provenance"], appointment)
             self._audit(appointment, AuditEntry.Action.IMPORT, {
                 "date": [None, appointment.date.isoformat()], "kind": [None, appointment.kind],
-                "duration_minutes": [None, appointment.duration_minutes], "topics": [None, sorted(set(topics))]},
+                "duration_minutes": [None, appointment.duration_minutes], "topics": [None, topics]},
                 label=f"F-{appointment.case_id:05d}" if appointment.case_id else f"T-{appointment.pk}")
             self._count("Termine", "neu")
