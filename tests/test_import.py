@@ -432,3 +432,91 @@ def test_the_forms_rules_for_cases_people_and_counselling_hold_in_the_import(wor
     assert any(p.startswith("Fälle:3:Verwiesen an: Ein Screening braucht ein Ergebnis") for p in found)
     assert "Teilnehmende:2:Einreisedatum: Die Einreise liegt vor der Geburt." in found
     assert "Termine:4:Themen: Für eine Beratung fehlt das Thema (mindestens eines)." in found
+
+
+# ---------------------------------------------------------------- issue 9, item 13: only records from a file
+
+def other_work(days, minutes=45):
+    return workbook_bytes({"Termine": [APPOINTMENTS[0]] + [
+        [None, f"{day:%d.%m.%Y}", "Sonstiger Termin", None, minutes, None, None] for day in days]})
+
+
+def test_an_import_of_other_work_never_changes_appointments_entered_by_hand(world, town):
+    """Rows of "Sonstiger Termin" on the days of appointments entered in the browser: new
+    appointments, however alike; the hand-entered ones keep what they were."""
+    from kim.casework.services import record_appointment
+
+    days = [date(Y, 3, 3), date(Y, 3, 4), date(Y, 3, 4)]
+    with scope(district=world.district.pk):
+        by_hand = [record_appointment(world.insider, {"kind": "other", "other_kind": "network", "date": day,
+                                                      "duration_minutes": 120}) for day in days]
+        audit_before = AuditEntry.objects.order_by("pk").last().pk
+    run = do_import(world.insider, other_work(days))
+    assert run.status == ImportRun.Status.DONE and run.summary["Termine"] == {"neu": 3}, problems(run)
+    run = do_import(world.insider, other_work(days))  # the same file again: the same three, unchanged
+    assert run.summary["Termine"] == {"unverändert": 3}, run.summary
+    run = do_import(world.insider, other_work(days, minutes=50))  # corrected: the file's three change
+    assert run.summary["Termine"] == {"geändert": 3}, run.summary
+    with scope(district=world.district.pk):
+        for appointment in by_hand:
+            appointment.refresh_from_db()
+            assert (appointment.duration_minutes, appointment.other_kind) == (120, "network")
+        assert not AuditEntry.objects.filter(pk__gt=audit_before, object_type="casework.appointment",
+                                             object_id__in=[str(a.pk) for a in by_hand]).exists()
+        assert sorted(Appointment.objects.filter(case__isnull=True, case_manager=world.insider).values_list(
+            "duration_minutes", flat=True)) == [50, 50, 50, 120, 120, 120]
+
+
+def test_a_goal_entered_by_hand_is_not_taken_for_a_row_with_the_same_content(world, town):
+    goal = world.goal
+    data = workbook_bytes({"Ziele": [GOALS[0], [world.case.number, goal.category.label, goal.text,
+                                                 f"{goal.agreed_on:%d.%m.%Y}", "erreicht", None]]})
+    run = do_import(world.insider, data)
+    assert run.status == ImportRun.Status.DONE and run.summary["Ziele"] == {"neu": 1}, problems(run)
+    with scope(district=world.district.pk):
+        goal.refresh_from_db()
+        assert goal.status == "open"
+        assert sorted(world.case.goals.values_list("status", flat=True)) == ["achieved", "open"]
+    assert do_import(world.insider, data).summary["Ziele"] == {"unverändert": 1}
+
+
+def test_a_consent_entered_by_hand_is_not_withdrawn_by_a_file(world, town):
+    with scope(district=world.district.pk):
+        consent = world.participant.consents.get()
+    row = [world.participant.code, world.participant.first_name, world.participant.last_name,
+           world.participant.birth_date, None, None, None, "Aue-Stadt", None, None, None, consent.given_on,
+           TODAY - timedelta(days=1)]
+    run = do_import(world.insider, workbook_bytes({"Teilnehmende": [PEOPLE[0], row]}), commit=True)
+    assert any("ist in der Akte erfasst und wird durch eine Datei nicht geändert" in p for p in problems(run)), problems(run)
+    with scope(district=world.district.pk):
+        consent.refresh_from_db()
+        assert consent.withdrawn_on is None and world.participant.consents.count() == 1
+    row[-1] = None  # the same consent, not withdrawn: nothing to do, no second consent
+    run = do_import(world.insider, workbook_bytes({"Teilnehmende": [PEOPLE[0], row]}))
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    with scope(district=world.district.pk):
+        assert world.participant.consents.count() == 1
+
+
+def test_records_named_by_the_files_identifier_are_updated_and_an_identifier_twice_is_a_problem(world, town):
+    header = ["Termin-Kennung", *APPOINTMENTS[0]]
+    first = workbook_bytes({"Termine": [header, ["A-1", None, f"03.03.{Y}", "Sonstiger Termin", None, 45, None, None]]})
+    assert do_import(world.insider, first).summary["Termine"] == {"neu": 1}
+    moved = workbook_bytes({"Termine": [header, ["A-1", None, f"05.03.{Y}", "Sonstiger Termin", None, 60, None, None]]})
+    run = do_import(world.insider, moved)
+    assert run.summary["Termine"] == {"geändert": 1}, problems(run)
+    with scope(district=world.district.pk):
+        appointment = Appointment.objects.get(case__isnull=True, case_manager=world.insider)
+        assert (appointment.date, appointment.duration_minutes) == (date(Y, 3, 5), 60)
+    twice = workbook_bytes({"Termine": [header, *[["A-2", None, f"0{d}.03.{Y}", "Sonstiger Termin", None, 45, None, None]
+                                                  for d in (6, 7)]]})
+    assert "Termine:3:Termin-Kennung: Die Kennung „A-2“ steht schon in Zeile 2." in problems(
+        do_import(world.insider, twice, commit=False))
+
+
+def test_a_colleagues_record_under_the_same_identifier_is_neither_found_nor_overwritten(world, town):
+    header = ["Termin-Kennung", *APPOINTMENTS[0]]
+    data = workbook_bytes({"Termine": [header, ["A-1", None, f"03.03.{Y}", "Sonstiger Termin", None, 45, None, None]]})
+    assert do_import(world.colleague, data).status == ImportRun.Status.DONE
+    run = do_import(world.insider, data, commit=False)
+    assert any("gehört bei Ihrem Träger zu einem Datensatz, den Sie nicht sehen" in p for p in problems(run)), problems(run)

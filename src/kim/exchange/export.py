@@ -15,7 +15,16 @@ from kim.casework.models import Appointment, Case, Consent, Goal, Participant
 from kim.core.cells import neutralise
 from kim.core.models import LanguageSupportKind, Topic
 
-from .workbook import APPOINTMENT_KINDS, CASE_KINDS, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, value_lists
+from .models import ImportedRecord
+from .workbook import (
+    APPOINTMENT_KINDS,
+    CASE_KINDS,
+    DATE_COLUMNS,
+    LIST_SEPARATOR,
+    SHEETS,
+    own_number,
+    value_lists,
+)
 
 CHUNK = 2000
 
@@ -53,15 +62,37 @@ def case_rows(user):
                labels["Phase"].get(phase, phase), closed, reason, outcome]
 
 
+def identifiers(user, sheet: str, ids) -> dict:
+    """{record id: identifier} for the export: the file's identifier of a record that came from
+    a file, else the number the export gives it (Z-42), so that a file read back names the same
+    records, in this district or another."""
+    from_file = dict(ImportedRecord.objects.filter(provider_id=user.provider_id, sheet=sheet, from_file=True,
+                                                   object_id__in=ids).values_list("object_id", "key"))
+    return {pk: from_file.get(pk) or own_number(sheet, pk) for pk in ids}
+
+
 def goal_rows(user):
     labels = value_lists()
-    rows = (
+    queryset = (
         Goal.objects.visible_to(user)
-        .values_list("case_id", "category__label", "text", "agreed_on", "status", "status_changed_on")
+        .values_list("pk", "case_id", "category__label", "text", "agreed_on", "status", "status_changed_on")
         .order_by("pk")
     )
-    for case_id, category, text, agreed, status, since in rows.iterator(chunk_size=CHUNK):
-        yield [f"F-{case_id:05d}", category, text, agreed, labels["Status"].get(status, status), since]
+    for chunk in _chunked(queryset):
+        keys = identifiers(user, "Ziele", [row[0] for row in chunk])
+        for pk, case_id, category, text, agreed, status, since in chunk:
+            yield [keys[pk], f"F-{case_id:05d}", category, text, agreed, labels["Status"].get(status, status), since]
+
+
+def _chunked(queryset):
+    """The rows of `queryset` (ordered by pk, pk first) in chunks, by keyset: memory stays flat."""
+    last_pk = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
+        if not chunk:
+            return
+        last_pk = chunk[-1][0]
+        yield chunk
 
 
 def appointment_rows(user):
@@ -73,13 +104,9 @@ def appointment_rows(user):
     queryset = Appointment.objects.visible_to(user).values_list(
         "pk", "case_id", "date", "kind", "complexity", "duration_minutes"
     ).order_by("pk")
-    last_pk = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
-        if not chunk:
-            return
+    for chunk in _chunked(queryset):
         ids = [row[0] for row in chunk]
-        last_pk = ids[-1]
+        keys = identifiers(user, "Termine", ids)
         chunk_topics, chunk_support = {}, {}
         for appointment_id, topic_id in topic_links.filter(appointment_id__in=ids).values_list("appointment_id", "topic_id"):
             chunk_topics.setdefault(appointment_id, []).append(topics.get(topic_id, ""))
@@ -89,7 +116,7 @@ def appointment_rows(user):
             chunk_support.setdefault(appointment_id, []).append(support.get(kind_id, ""))
         for pk, case_id, day, kind, complexity, minutes in chunk:
             yield [
-                f"F-{case_id:05d}" if case_id else "", day, APPOINTMENT_KINDS.get(kind, kind),
+                keys[pk], f"F-{case_id:05d}" if case_id else "", day, APPOINTMENT_KINDS.get(kind, kind),
                 {"complex": "ja", "one_off": "nein"}.get(complexity, ""), minutes,
                 LIST_SEPARATOR.join(sorted(chunk_topics.get(pk, []))), LIST_SEPARATOR.join(sorted(chunk_support.get(pk, []))),
             ]

@@ -3,6 +3,10 @@ its checks and its outcome. The uploaded file is personal data of the provider: 
 visible to the person who started it and to the provider's lead, and the file's bytes are
 dropped when the run is finished."""
 
+import os
+import socket
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -56,6 +60,7 @@ class ImportRun(models.Model):
         IMPORTING = "importing", _("being imported")
         DONE = "done", _("imported")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("deleted without import")
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
@@ -80,6 +85,10 @@ class ImportRun(models.Model):
     message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who works on a busy run ("host:process id") and when it last said so: a run whose process
+    # is gone, or silent for KIM_STALE_RUN_MINUTES, was interrupted and can be reset.
+    worker = models.CharField(max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(district="district", _manager_class=models.Manager.from_queryset(ImportRunQuerySet))
 
@@ -97,5 +106,65 @@ class ImportRun(models.Model):
         return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
 
     @property
+    def is_stale(self):
+        """Busy, but its process is gone (killed worker or command) or has been silent too long."""
+        if not self.is_busy:
+            return False
+        if self.worker and process_is_gone(self.worker):
+            return True
+        silent_since = self.heartbeat_at or self.created_at
+        return silent_since < timezone.now() - timedelta(minutes=settings.KIM_STALE_RUN_MINUTES)
+
+    @property
     def can_commit(self):
         return self.status == self.Status.CHECKED and self.problem_count == 0 and bool(self.summary)
+
+
+def this_process() -> str:
+    """How a run names the process that works on it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_is_gone(worker: str) -> bool:
+    """Whether the process named "host:pid" has ended; unknown (False) for another host."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, of another user
+        return False
+    return False
+
+
+class ImportedRecord(models.Model):
+    """A record that came from a file, under the file's identifier for it (a Termin-Kennung,
+    say) or, where the file has none, under a key made of the row's content. Only such records
+    are updated by a later file: a record entered by hand is never taken for a row of a file
+    (unless the file names it by the number the export gave it). The export writes the file's
+    identifier back, so that data moved to another district and back keeps its identifiers."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    sheet = models.CharField(max_length=40)  # the part of the standard workbook: "Termine", "Ziele", ...
+    key = models.CharField(max_length=300)
+    from_file = models.BooleanField(default=True)  # False: made of the row's content, the file had no identifier
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        verbose_name = _("imported record")
+        verbose_name_plural = _("imported records")
+        constraints = [models.UniqueConstraint(fields=["provider", "sheet", "key"], name="imported_record_unique_key")]
+        indexes = [models.Index(fields=["provider", "sheet", "object_id"])]
+
+    def __str__(self):
+        return f"{self.sheet} {self.key}"
+
+    @property
+    def audit_label(self):
+        return f"{self.sheet}: {self.key}"[:120]

@@ -1,29 +1,56 @@
 """Reading uploaded tables safely: xlsx, xls, ods and csv, whatever the file's name claims.
 
-A file is identified by its content, not its name. Before any parser sees it, the limits
-are checked: upload size, the unpacked size of every zip member (counted while actually
-unpacking, since a zip bomb lies in its headers), macros, encryption. Every refusal is a
-`FileRefused` with a German message for the person who uploaded the file; nothing else
-leaves this module as an error. The spreadsheet formats are parsed by calamine (Rust),
-CSV by the standard library."""
+The first step of the import (read → map → check → write). Two doors, and both parse the
+file in a child process whose memory and CPU time are bounded (`kim.core.sandbox`), so that
+no file can abort the web or worker process that received it:
+
+- `survey(data, filename)`: the format, the sheets (name, visibility, extent, first rows)
+  and warnings, for suggesting which sheet and column holds what;
+- `read_sheets(data, filename, names)`: every row of the sheets that are to be imported.
+
+Before a parser sees a file, its limits are checked: the upload size, the unpacked size of
+every zip member (counted while actually unpacking, since a zip bomb lies in its headers),
+macros, encryption, and the extent of every sheet, read from the sheet's XML with a
+streaming XML parser: a parser reserves memory for the whole rectangle from A1 to the last
+cell with a value, so one far cell in a small file would ask for hundreds of gigabytes.
+No sheet may reach beyond `MAX_ROWS` or `MAX_COLUMNS`, and all sheets together may not hold
+more than `MAX_CELLS` cells (rows × columns). Only the sheets that are read are loaded, one
+at a time. Whatever still goes wrong inside the parser (a shared string repeated a million
+times, say) ends at the child's memory limit `READ_MEMORY_MB`.
+
+Every refusal is a `FileRefused` with a German message for the person who uploaded the file;
+nothing else leaves this module as an error. This module does not use Django: it runs in
+the child as it is."""
 
 import codecs
 import csv
 import io
-import math
+import logging
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from xml.parsers import expat
 
-import python_calamine as calamine
+from kim.core.sandbox import BoundedWorkFailed, run_bounded
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 MAX_UNPACKED_BYTES = 150 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2000
+MAX_SHEETS = 100
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
+MAX_CELLS = 4_000_000  # rows × columns, over all sheets of the file
 MAX_CELL_CHARS = 5000
+MAX_TEXT_CHARS = 50_000_000  # text in all cells that are read, after cutting each to MAX_CELL_CHARS
+HEAD_ROWS = 25  # first rows of each sheet kept for suggesting header row and columns
+HEAD_CELL_CHARS = 200
+SURVEYED_SHEETS = 12  # visible sheets whose first rows are read for suggestions
+READ_MEMORY_MB = 1024  # the child that parses; see README, "Data in and out"
+READ_CPU_SECONDS = 120
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,16 +66,14 @@ class SheetInfo:
     name: str
     visible: bool = True
     rows: int = 0
-    merged: list = field(default_factory=list)  # [(first_row, last_row)] zero-based, of merged ranges
+    columns: int = 0
+    head: list = field(default_factory=list)  # first rows as text (or None), for suggestions and preview
 
 
 @dataclass
-class Book:
-    """An opened upload: its format, its sheets, and a way to read one sheet's rows."""
-
+class Survey:
     format: str
     sheets: list[SheetInfo]
-    _reader: object = None
     warnings: list[str] = field(default_factory=list)
 
     def sheet(self, name: str) -> SheetInfo:
@@ -57,18 +82,123 @@ class Book:
                 return sheet
         raise FileRefused(f"Die Datei hat kein Blatt „{name}“.")
 
-    def rows(self, name: str) -> list[list]:
-        """All rows of the sheet, cells as str, int, float, bool, date or None."""
-        self.sheet(name)
-        return self._reader(name)
+
+@dataclass
+class SheetRows:
+    """All rows of one sheet (cells as str, int, float, bool, date or None) and the row
+    ranges of its merged cells [(first, last)], zero-based."""
+
+    rows: list
+    merged: list = field(default_factory=list)
 
 
-def open_upload(data: bytes, filename: str) -> Book:
+# ---------------------------------------------------------------- the doors (parent side)
+
+def survey(data: bytes, filename: str, heads_of: list[str] | None = None) -> Survey:
+    """Format, sheets with their extent and first rows, and warnings; refuses a file it
+    cannot read safely (FileRefused). The first rows are read of the first visible sheets,
+    or of the sheets named in `heads_of`."""
+    _check_upload(data)
+    plain = _bounded("survey_in_child", data, filename, heads_of)
+    return Survey(format=plain["format"], warnings=plain["warnings"],
+                  sheets=[SheetInfo(**sheet) for sheet in plain["sheets"]])
+
+
+def read_sheets(data: bytes, filename: str, names: list[str]) -> dict[str, SheetRows]:
+    """Every row of the named sheets (and nothing of the others)."""
+    _check_upload(data)
+    plain = _bounded("read_in_child", data, filename, list(names))
+    return {name: SheetRows(rows=sheet["rows"], merged=sheet["merged"]) for name, sheet in plain.items()}
+
+
+def _bounded(function: str, *args):
+    try:
+        return run_bounded(f"kim.exchange.readers:{function}", *args, memory_mb=READ_MEMORY_MB,
+                           cpu_seconds=READ_CPU_SECONDS, expected=(FileRefused,))
+    except BoundedWorkFailed as failure:
+        log.warning("reading an upload stopped: %s", failure)
+        if failure.reason == "memory":
+            raise FileRefused(
+                f"Die Datei braucht beim Lesen mehr als {_german(READ_MEMORY_MB)} MB Arbeitsspeicher und wird nicht geöffnet. "
+                "Bitte teilen Sie sie auf, z. B. nach Jahren, oder speichern Sie sie neu als .xlsx."
+            ) from None
+        if failure.reason == "time":
+            raise FileRefused("Das Lesen der Datei dauert zu lange und wurde abgebrochen. "
+                              "Bitte teilen Sie sie auf, z. B. nach Jahren.") from None
+        raise FileRefused("Die Datei kann nicht gelesen werden. Bitte öffnen und speichern Sie sie "
+                          "erneut als .xlsx.") from None
+
+
+def _check_upload(data: bytes):
     if len(data) > MAX_UPLOAD_BYTES:
         raise FileRefused(f"Die Datei ist größer als {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. "
                           "Bitte teilen Sie sie auf, z. B. nach Jahren.")
     if not data.strip():
         raise FileRefused("Die Datei ist leer.")
+
+
+# ---------------------------------------------------------------- the work (child side)
+
+def survey_in_child(data: bytes, filename: str, heads_of: list[str] | None = None) -> dict:
+    book = _open(data, filename)
+    sheets, surveyed = [], 0
+    for sheet in book.sheets:
+        head = []
+        if sheet.name in heads_of if heads_of is not None else sheet.visible and surveyed < SURVEYED_SHEETS:
+            surveyed += 1
+            head = [[header_text(cell) for cell in row] for row in book.load(sheet.name, HEAD_ROWS).rows]
+        sheets.append({"name": sheet.name, "visible": sheet.visible, "rows": sheet.rows,
+                       "columns": sheet.columns, "head": head})
+    return {"format": book.format, "warnings": book.warnings, "sheets": sheets}
+
+
+def read_in_child(data: bytes, filename: str, names: list[str]) -> dict:
+    book = _open(data, filename)
+    result, text = {}, 0
+    for name in dict.fromkeys(names):
+        book.sheet(name)
+        sheet = book.load(name)
+        text += sum(len(cell) for row in sheet.rows for cell in row if isinstance(cell, str))
+        if text > MAX_TEXT_CHARS:
+            raise FileRefused("Die Blätter enthalten zusammen mehr Text, als auf einmal übernommen wird "
+                              f"({_german(MAX_TEXT_CHARS)} Zeichen). Bitte teilen Sie die Datei auf.")
+        result[name] = {"rows": sheet.rows, "merged": sheet.merged}
+    return result
+
+
+def header_text(value) -> str | None:
+    """A cell as the first rows of a sheet keep it: text, dates as 31.12.2023."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)[:HEAD_CELL_CHARS]
+
+
+@dataclass
+class _Book:
+    """An opened upload inside the child: its sheets, and a way to load one."""
+
+    format: str
+    sheets: list[SheetInfo]
+    loader: object
+    warnings: list[str] = field(default_factory=list)
+
+    def sheet(self, name):
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise FileRefused(f"Die Datei hat kein Blatt „{name}“.")
+
+    def load(self, name, first_rows: int | None = None) -> SheetRows:
+        """The sheet's rows (only the first ones, if given)."""
+        return self.loader(name, first_rows)
+
+
+def _open(data: bytes, filename: str) -> _Book:
+    _check_upload(data)
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data.startswith(ZIP_MAGIC):
         return _open_zip_spreadsheet(data)
@@ -86,7 +216,7 @@ def open_upload(data: bytes, filename: str) -> Book:
 
 # ---------------------------------------------------------------- zip formats (xlsx, ods)
 
-def _open_zip_spreadsheet(data: bytes) -> Book:
+def _open_zip_spreadsheet(data: bytes) -> _Book:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -99,22 +229,25 @@ def _open_zip_spreadsheet(data: bytes) -> Book:
         raise FileRefused("Die Arbeitsmappe enthält Makros. Bitte speichern Sie sie ohne Makros als .xlsx "
                           "(Datei → Speichern unter → Excel-Arbeitsmappe).")
     _check_unpacked_size(archive, members)
+    warnings = []
     if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
-        fmt = "ods"
-        _check_ods_extent(archive)
+        fmt, extents = "ods", _ods_extents(archive)
     elif "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         fmt = "xlsx"
-        _check_xlsx_extent(archive, members)
+        extents, formulas = _xlsx_extents(archive, names)
+        if formulas:
+            warnings.append(
+                "Die Tabelle enthält Formeln. Übernommen wird der zuletzt in der Datei gespeicherte Wert; "
+                "eine Formel, die nie berechnet wurde, ergibt eine leere Zelle."
+            )
     elif "mimetype" in names or "[Content_Types].xml" in names:
         raise FileRefused("Die Datei ist ein Office-Dokument, aber keine Tabelle (z. B. ein Text oder eine Präsentation).")
     else:
         raise FileRefused("Die Datei ist ein ZIP-Archiv, keine Tabelle. Bitte laden Sie die Tabelle selbst hoch.")
-    book = _open_calamine(data, fmt)
-    if fmt == "xlsx" and _has_formulas(archive, members):
-        book.warnings.append(
-            "Die Tabelle enthält Formeln. Übernommen wird der zuletzt in der Datei gespeicherte Wert; "
-            "eine Formel, die nie berechnet wurde, ergibt eine leere Zelle."
-        )
+    if len(extents) > MAX_SHEETS:
+        raise FileRefused(f"Die Datei hat mehr als {MAX_SHEETS} Blätter. Bitte löschen Sie nicht benötigte Blätter.")
+    book = _open_calamine(data, fmt, extents)
+    book.warnings += warnings
     return book
 
 
@@ -137,118 +270,259 @@ def _check_unpacked_size(archive, members):
         raise FileRefused("Die Datei ist beschädigt oder verschlüsselt und kann nicht gelesen werden.") from None
 
 
-# A parser reserves memory for the whole rectangle from A1 to the last used cell: one cell
-# at XFD1048576 in a 5 KB file would ask for hundreds of GB. So the extent of every sheet is
-# read from its XML first, and a sheet reaching too far is refused before any parser sees it.
-# Only cells with a value count (as for the parser); a styled empty cell reserves nothing.
-CELL_REFERENCE = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>'
-    rb'(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)?<(?:\w+:)?(?:v|is)\b'
-)
+# ---------------------------------------------------------------- extents, read with an XML parser
+
+@dataclass
+class Extent:
+    """How far a sheet reaches: the last row and column holding a value (1-based)."""
+
+    rows: int = 0
+    columns: int = 0
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
+def _local(name: str) -> str:
+    """The local part of an element or attribute name, whatever its prefix. Names are matched
+    by their local part only, as the parser reads them."""
+    return name.rsplit(":", 1)[-1]
 
 
-def _refuse_extent(rows: int, columns: int):
-    _check_row_count(rows)
-    if columns > MAX_COLUMNS:
-        raise FileRefused(f"Ein Blatt reicht bis Spalte {columns}; höchstens {MAX_COLUMNS} Spalten werden gelesen. "
-                          "Bitte löschen Sie leere Spalten am rechten Rand oder kopieren Sie die Tabelle in eine neue Datei.")
+def _parse_xml(stream, start=None, end=None, text=None):
+    """Stream `stream` through expat, calling `start(name, attributes)`, `end(name)` and
+    `text(data)`. No tree is built (a sheet may hold millions of cells). A document type
+    declaration is refused: spreadsheets have none, and without one there are no entities to
+    expand (billion laughs) and no external files to fetch."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse_doctype(*_args):
+        raise FileRefused("Die Tabelle enthält eine Dokumenttyp-Deklaration und wird nicht geöffnet.")
+
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_doctype
+    if start:
+        parser.StartElementHandler = start
+    if end:
+        parser.EndElementHandler = end
+    if text:
+        parser.CharacterDataHandler = text
+    try:
+        parser.ParseFile(stream)
+    except expat.ExpatError:
+        raise FileRefused("Die Tabelle ist beschädigt (ungültiges XML).") from None
 
 
-def _check_xlsx_extent(archive, members):
-    for member in members:
-        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
-            continue
-        rows = columns = 0
-        tail = b""
-        with archive.open(member) as stream:
-            while chunk := stream.read(1024 * 1024):
-                text = tail + chunk
-                for letters, number in CELL_REFERENCE.findall(text):
-                    rows = max(rows, int(number))
-                    columns = max(columns, _column_number(letters))
-                tail = text[-300:]
-        _refuse_extent(rows, columns)
+def _attribute(attributes: dict, name: str):
+    """An attribute by its local name (a crafted file may give it a prefix)."""
+    value = attributes.get(name)
+    if value is None:
+        suffix = ":" + name
+        for key in attributes:
+            if key.endswith(suffix):
+                return attributes[key]
+    return value
 
 
-def _check_ods_extent(archive):
+CELL_REFERENCE = re.compile(r"\s*([A-Za-z]{1,7})\s*([0-9]{1,12})\s*")
+
+
+def _cell_reference(value: str) -> tuple[int, int]:
+    """(row, column) of a reference such as XFD1048576, also in lower case or with spaces."""
+    match = CELL_REFERENCE.fullmatch(value)
+    if match is None:
+        raise FileRefused(f"Die Tabelle ist beschädigt (ungültiger Zellbezug „{value[:20]}“).")
+    column = 0
+    for letter in match.group(1).upper():
+        column = column * 26 + ord(letter) - 64
+    return int(match.group(2)), column
+
+
+def _number(value: str | None, default: int, what: str) -> int:
+    if value is None:
+        return default
+    if not value.strip().isdigit():
+        raise FileRefused(f"Die Tabelle ist beschädigt (ungültige {what}).")
+    return int(value)
+
+
+class _ExtentCount:
+    """The extents of a file's sheets while they are read, refused as soon as one sheet reaches
+    too far or all of them together hold too many cells."""
+
+    def __init__(self):
+        self.extents: dict[str, Extent] = {}
+        self.cells_before = 0
+        self.current = Extent()
+        self.name = ""
+
+    def sheet(self, name: str):
+        self.cells_before += self.current.rows * self.current.columns
+        self.current = self.extents[name] = Extent()
+        self.name = name
+
+    def include(self, row: int, column: int):
+        extent = self.current
+        if row <= extent.rows and column <= extent.columns:
+            return
+        extent.rows, extent.columns = max(extent.rows, row), max(extent.columns, column)
+        _refuse_extent(self.name, extent)
+        _check_cells(self.cells_before + extent.rows * extent.columns)
+
+
+def _worksheet_parts(archive, names) -> dict[str, str]:
+    """{zip member: sheet name} of every worksheet the workbook lists, and every member under
+    xl/worksheets/ (named by its file if the workbook does not list it): a parser might read
+    any of them."""
+    parts = {name: posixpath.basename(name) for name in names
+             if name.startswith("xl/worksheets/") and name.endswith(".xml")}
+    targets, listed = {}, []
+
+    def relation(name, attributes):
+        if _local(name) == "Relationship":
+            target = attributes.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            targets[attributes.get("Id")] = path
+
+    def sheet(name, attributes):
+        if _local(name) == "sheet":
+            listed.append((_attribute(attributes, "id"), attributes.get("name", "")))
+
+    for part, handler in (("xl/_rels/workbook.xml.rels", relation), ("xl/workbook.xml", sheet)):
+        if part in names:
+            with archive.open(part) as stream:
+                _parse_xml(stream, start=handler)
+    for relation_id, sheet_name in listed:
+        if targets.get(relation_id) in names:
+            parts[targets[relation_id]] = sheet_name
+    return parts
+
+
+def _xlsx_extents(archive, names) -> tuple[dict[str, Extent], bool]:
+    """The extent of every worksheet, and whether any cell holds a formula.
+
+    Cells are read as an XML parser sees them, so that quoting, line breaks, namespace
+    prefixes or the order of attributes change nothing. A cell counts when it holds a value
+    (<v>, an inline string <is>, or a formula <f>); a cell with formatting only reserves
+    nothing. Where a row or cell has no reference, its position counts, as for the parser;
+    where both exist, the farther one."""
+    count = _ExtentCount()
+    local_names = {}  # the handler runs for every element of millions: names are split once
+    row = column = 0
+    cell = None
+    formulas = False
+
+    def start(name, attributes):
+        nonlocal row, column, cell, formulas
+        tag = local_names.get(name) or local_names.setdefault(name, _local(name))
+        if tag == "c":
+            reference = _attribute(attributes, "r") if attributes else None
+            cell_row, cell_column = _cell_reference(reference) if reference is not None else (0, 0)
+            column = max(column + 1, cell_column)
+            cell = (max(row, cell_row), column)
+        elif tag == "v" or tag == "is" or tag == "f":
+            if cell is not None and (cell[0] > count.current.rows or cell[1] > count.current.columns):
+                count.include(*cell)
+            formulas = formulas or tag == "f"
+        elif tag == "row":
+            row = max(row + 1, _number(_attribute(attributes, "r"), 0, "Zeilennummer"))
+            column, cell = 0, None
+
+    for part, sheet_name in _worksheet_parts(archive, names).items():
+        count.sheet(sheet_name)
+        row = column = 0
+        cell = None
+        with archive.open(part) as stream:
+            _parse_xml(stream, start=start)
+    return count.extents, formulas
+
+
+def _ods_extents(archive) -> dict[str, Extent]:
     """Rows and columns in ODS may be repeated (number-rows-repeated); the extent is where the
     last cell with a value ends, counting the repetitions before it."""
-    from xml.etree.ElementTree import iterparse  # content.xml is size-checked already
+    count = _ExtentCount()
+    state = {"rows": 0, "repeat": 1, "column": 0, "in_cell": False}
 
-    table, office = "urn:oasis:names:tc:opendocument:xmlns:table:1.0", "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-    rows_repeated, columns_repeated = f"{{{table}}}number-rows-repeated", f"{{{table}}}number-columns-repeated"
-    value_type = f"{{{office}}}value-type"
+    def start(name, attributes):
+        tag = _local(name)
+        if tag in ("table-cell", "covered-table-cell"):
+            state["column"] += _number(_attribute(attributes, "number-columns-repeated"), 1, "Wiederholungsangabe")
+            state["in_cell"] = True
+            if _attribute(attributes, "value-type"):
+                count.include(state["rows"] + state["repeat"], state["column"])
+        elif tag == "table-row":
+            state["repeat"] = _number(_attribute(attributes, "number-rows-repeated"), 1, "Wiederholungsangabe")
+            state["column"] = 0
+        elif tag == "table":
+            count.sheet(_attribute(attributes, "name") or "")
+            state.update(rows=0, repeat=1, column=0)
+
+    def end(name):
+        tag = _local(name)
+        if tag in ("table-cell", "covered-table-cell"):
+            state["in_cell"] = False
+        elif tag == "table-row":
+            state["rows"] += state["repeat"]
+
+    def text(data):
+        if state["in_cell"] and data.strip():  # text without a value type still counts
+            count.include(state["rows"] + state["repeat"], state["column"])
+
     try:
-        with archive.open("content.xml") as stream:
-            row_count = max_row = max_column = 0
-            for event, element in iterparse(stream, events=("start", "end")):
-                tag = element.tag.rsplit("}", 1)[-1]
-                if event == "start" and tag == "table":
-                    row_count = 0
-                elif event == "end" and tag == "table-row":
-                    repeat = int(element.get(rows_repeated, "1"))
-                    column = 0
-                    for cell in element:
-                        span = int(cell.get(columns_repeated, "1"))
-                        column += span
-                        if cell.get(value_type) or "".join(cell.itertext()).strip():
-                            max_column = max(max_column, column)
-                            max_row = max(max_row, row_count + repeat)
-                    row_count += repeat
-                    element.clear()
-                    _refuse_extent(max_row, max_column)
-    except (ValueError, SyntaxError):
-        raise FileRefused("Die Tabelle ist beschädigt (ungültiges XML).") from None
+        stream = archive.open("content.xml")
     except KeyError:
         raise FileRefused("Die ODS-Datei enthält keine Tabelle (content.xml fehlt).") from None
+    with stream:
+        _parse_xml(stream, start=start, end=end, text=text)
+    return count.extents
 
 
-def _has_formulas(archive, members) -> bool:
-    for member in members:
-        if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
-            tail = b""
-            with archive.open(member) as stream:
-                while chunk := stream.read(1024 * 1024):
-                    if b"<f>" in tail + chunk or b"<f " in tail + chunk:
-                        return True
-                    tail = chunk[-4:]
-    return False
+def _refuse_extent(sheet_name: str, extent: Extent):
+    where = f"Das Blatt „{sheet_name}“" if sheet_name else "Ein Blatt"
+    if extent.rows > MAX_ROWS + 50:
+        raise FileRefused(f"{where} reicht mindestens bis Zeile {_german(extent.rows)}; höchstens {_german(MAX_ROWS)} "
+                          "Zeilen werden auf einmal übernommen. Bitte teilen Sie die Datei auf, z. B. nach Jahren, "
+                          "oder löschen Sie leere Zeilen am unteren Rand.")
+    if extent.columns > MAX_COLUMNS:
+        raise FileRefused(f"{where} reicht mindestens bis Spalte {_german(extent.columns)}; höchstens {MAX_COLUMNS} "
+                          "Spalten werden gelesen. Bitte löschen Sie leere Spalten am rechten Rand oder kopieren Sie "
+                          "die Tabelle in eine neue Datei.")
+
+
+def _check_cells(cells: int):
+    if cells > MAX_CELLS:
+        raise FileRefused(
+            f"Die Blätter der Datei umfassen zusammen mehr als {_german(MAX_CELLS)} Zellen (Zeilen × Spalten bis "
+            "zur letzten gefüllten Zelle), mehr als auf einmal gelesen werden. Bitte löschen Sie nicht benötigte "
+            "Blätter und leere Bereiche, oder teilen Sie die Datei auf."
+        )
 
 
 # ---------------------------------------------------------------- OLE (xls, encrypted xlsx)
 
-def _open_ole(data: bytes) -> Book:
+def _open_ole(data: bytes) -> _Book:
     # Excel stores a password-protected .xlsx as an OLE container with an encrypted package.
     if "EncryptedPackage".encode("utf-16-le") in data:
         raise FileRefused("Die Arbeitsmappe ist mit einem Kennwort geschützt. Bitte entfernen Sie den "
                           "Kennwortschutz (Datei → Informationen → Arbeitsmappe schützen) und laden Sie sie erneut hoch.")
     if "_VBA_PROJECT".encode("utf-16-le") in data:
         raise FileRefused("Die Arbeitsmappe enthält Makros. Bitte speichern Sie sie ohne Makros als .xlsx.")
-    return _open_calamine(data, "xls")
+    # An xls sheet cannot reach beyond 65,536 × 256 cells; its extent is known once loaded.
+    return _open_calamine(data, "xls", extents=None)
 
 
 # ---------------------------------------------------------------- calamine
 
-def _open_calamine(data: bytes, fmt: str) -> Book:
+def _open_calamine(data: bytes, fmt: str, extents: dict[str, Extent] | None) -> _Book:
+    import python_calamine as calamine  # in the child only
+
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets, loaded = [], {}
+        sheets = []
         for meta in workbook.sheets_metadata:
             if str(meta.typ).rsplit(".", 1)[-1].lower() != "worksheet":
                 continue
-            sheet = loaded[meta.name] = workbook.get_sheet_by_name(meta.name)
-            merged = [(start[0], end[0]) for start, end in (sheet.merged_cell_ranges or [])]
-            sheets.append(SheetInfo(
-                name=meta.name, visible=str(meta.visible).rsplit(".", 1)[-1].lower() == "visible",
-                rows=sheet.height, merged=merged,
-            ))
+            extent = (extents or {}).get(meta.name, Extent())
+            sheets.append(SheetInfo(name=meta.name, visible=str(meta.visible).rsplit(".", 1)[-1].lower() == "visible",
+                                    rows=extent.rows, columns=extent.columns))
     except calamine.PasswordError:
         raise FileRefused("Die Arbeitsmappe ist mit einem Kennwort geschützt. Bitte entfernen Sie den "
                           "Kennwortschutz und laden Sie sie erneut hoch.") from None
@@ -257,37 +531,69 @@ def _open_calamine(data: bytes, fmt: str) -> Book:
                           "Bitte öffnen und speichern Sie sie erneut als .xlsx.") from None
     if not sheets:
         raise FileRefused("Die Datei enthält kein Tabellenblatt.")
+    if len(sheets) > MAX_SHEETS:
+        raise FileRefused(f"Die Datei hat mehr als {MAX_SHEETS} Blätter. Bitte löschen Sie nicht benötigte Blätter.")
+    loaded_cells = {}
 
-    def read(name):
-        info = next(s for s in sheets if s.name == name)
-        _check_row_count(info.rows)
+    def load(name, first_rows=None) -> SheetRows:
         try:
-            rows = loaded[name].to_python(skip_empty_area=False)
+            sheet = workbook.get_sheet_by_name(name)
+            if extents is None:  # xls: the extent is known now; refuse before converting
+                loaded_cells[name] = sheet.height * sheet.width
+                _refuse_extent(name, Extent(sheet.height, sheet.width))
+                _check_cells(sum(loaded_cells.values()))
+            merged = [(start[0], end[0]) for start, end in (sheet.merged_cell_ranges or [])]
+            info = next(info for info in sheets if info.name == name)
+            info.rows = info.rows or sheet.height  # xls: known now
+            # From A1 (not from the first filled cell), so that row numbers are the file's.
+            rows = sheet.to_python(skip_empty_area=False, nrows=first_rows)
         except calamine.CalamineError as exc:
             raise FileRefused(f"Das Blatt „{name}“ kann nicht gelesen werden ({_short(exc)}).") from None
-        return [_clean_row(row) for row in rows]
+        except BaseException as exc:
+            # The binding turns a Python object it could not allocate into a panic, which is
+            # no Exception; at the memory limit it means just that.
+            if type(exc).__name__ == "PanicException":
+                raise MemoryError from None
+            raise
+        del sheet  # the parser's copy, before the cleaned one is made row by row
+        clean = _Cleaner()
+        for index, row in enumerate(rows):
+            rows[index] = clean(row)
+        _check_row_count(name, len(rows))
+        return SheetRows(rows=rows, merged=merged)
 
-    return Book(format=fmt, sheets=sheets, _reader=read)
+    return _Book(format=fmt, sheets=sheets, loader=load)
 
 
 def _short(exc) -> str:
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 
 
-def _check_row_count(rows: int):
+def _check_row_count(name: str, rows: int):
     if rows > MAX_ROWS + 50:
-        raise FileRefused(f"Das Blatt hat {_german(rows)} Zeilen; höchstens {_german(MAX_ROWS)} werden auf einmal "
-                          "übernommen. Bitte teilen Sie die Datei auf, z. B. nach Jahren.")
+        raise FileRefused(f"Das Blatt „{name}“ hat {_german(rows)} Zeilen; höchstens {_german(MAX_ROWS)} werden auf "
+                          "einmal übernommen. Bitte teilen Sie die Datei auf, z. B. nach Jahren.")
 
 
 def _german(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def _clean_row(row) -> list:
-    if len(row) > MAX_COLUMNS:
-        row = row[:MAX_COLUMNS]
-    return [_clean_cell(value) for value in row]
+class _Cleaner:
+    """Cells as the import reads them: text stripped and cut, dates without time, whole
+    numbers as int, trailing empty cells dropped. Equal texts and dates become one object, so
+    that the result is sent once and held once by the importing process (a file repeats its
+    labels and dates thousands of times)."""
+
+    def __init__(self):
+        self.shared = {}
+
+    def __call__(self, row) -> list:
+        cells = [_clean_cell(value) for value in row[:MAX_COLUMNS]]
+        while cells and cells[-1] is None:
+            cells.pop()
+        shared = self.shared
+        return [shared.setdefault(cell, cell) if isinstance(cell, (str, date)) else cell for cell in cells]
 
 
 def _clean_cell(value):
@@ -305,7 +611,10 @@ def _clean_cell(value):
 
 # ---------------------------------------------------------------- CSV
 
-def _open_csv(data: bytes) -> Book:
+CSV_NAME = "CSV"
+
+
+def _open_csv(data: bytes) -> _Book:
     text = _decode(data)
     sample = text[:20000]
     first_line = sample.splitlines()[0] if sample.splitlines() else ""
@@ -313,18 +622,24 @@ def _open_csv(data: bytes) -> Book:
     if first_line.count(delimiter) == 0 and len(sample.splitlines()) > 1:
         delimiter = ";"
 
-    def read(name):
-        rows = []
+    def load(name, first_rows=None) -> SheetRows:
+        rows, cells, clean = [], 0, _Cleaner()
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             for row in reader:
-                _check_row_count(len(rows) + 1)
-                rows.append(_clean_row(row))
+                if first_rows is not None and len(rows) >= first_rows:
+                    break
+                _check_row_count(CSV_NAME, len(rows) + 1)
+                cells += max(len(row), 1)
+                if cells > MAX_CELLS:
+                    _check_cells(cells)
+                rows.append(clean(row))
         except csv.Error as exc:
             raise FileRefused(f"Die CSV-Datei ist fehlerhaft in Zeile {reader.line_num}: {exc}.") from None
-        return rows
+        return SheetRows(rows=rows)
 
-    return Book(format="csv", sheets=[SheetInfo(name="CSV", rows=text.count("\n") + 1)], _reader=read)
+    sheet = SheetInfo(name=CSV_NAME, rows=text.count("\n") + 1)
+    return _Book(format="csv", sheets=[sheet], loader=load)
 
 
 def _decode(data: bytes) -> str:
@@ -349,56 +664,3 @@ def _strict(data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         raise FileRefused(f"Die Datei ist nicht gültig als {encoding.upper()} kodiert.") from None
-
-
-# ---------------------------------------------------------------- values
-
-EXCEL_EPOCH = date(1899, 12, 30)
-PLAUSIBLE_YEARS = (1900, 2100)
-
-
-def parse_date(value) -> date:
-    """A date from a date cell, an Excel serial number, or German, ISO or short German text.
-    Raises ValueError with a German message."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("kein Datum")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit() and len(value) <= 5):
-        serial = int(float(value))
-        if 1 <= serial <= 73050:  # 1900-01-01 to 2099-12-31
-            return EXCEL_EPOCH + timedelta(days=serial)
-        raise ValueError(f"„{value}“ ist kein Datum")
-    text = str(value).strip()
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"):
-        try:
-            parsed = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if not PLAUSIBLE_YEARS[0] <= parsed.year <= PLAUSIBLE_YEARS[1]:
-            raise ValueError(f"„{text}“ liegt außerhalb von 1900 bis 2100")
-        return parsed
-    raise ValueError(f"„{text}“ ist kein Datum (erwartet z. B. 31.12.2023)")
-
-
-def parse_number(value) -> float:
-    """A number from a numeric cell or text with a German decimal comma ("1.234,5")."""
-    if isinstance(value, bool):
-        raise ValueError("keine Zahl")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ValueError(f"„{value}“ ist keine Zahl")
-        return value
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        number = float(text)
-    except (ValueError, OverflowError):
-        raise ValueError(f"„{value}“ ist keine Zahl") from None
-    if not math.isfinite(number):
-        raise ValueError(f"„{value}“ ist keine Zahl")
-    return number

@@ -5,7 +5,10 @@ The web pages queue the check and the import as background tasks; the command li
 the same functions directly."""
 
 import logging
+from dataclasses import asdict
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,9 +16,8 @@ from django.utils import timezone
 from kim.core.audit import Action, record
 from kim.core.models import Role, User
 
-from .importer import (
-    SPECS,
-    Importer,
+from . import checks, readers, writer
+from .mapping import (
     Table,
     find_header_row,
     fold,
@@ -25,9 +27,9 @@ from .importer import (
     suggest_columns,
     suggest_sheet,
 )
-from .models import ImportMapping, ImportRun
-from .readers import FileRefused, open_upload
-from .workbook import SHEETS
+from .models import ImportMapping, ImportRun, this_process
+from .readers import FileRefused
+from .workbook import SHEETS, SPECS
 
 log = logging.getLogger(__name__)
 KINDS = list(SHEETS)
@@ -46,26 +48,27 @@ def importable_case_managers(actor: User):
     return User.objects.filter(pk=actor.pk)
 
 
-@transaction.atomic
 def start_import(actor: User, *, filename: str, data: bytes, case_manager: User | None = None,
                  mapping_name: str = "Standard") -> ImportRun:
-    """Open the upload (raises FileRefused with a German message), suggest sheets and columns."""
+    """Open the upload (raises FileRefused with a German message), suggest sheets and columns.
+    The file is read before the transaction: on SQLite a transaction holds the write lock
+    from its start, and reading a large file takes seconds that others would wait."""
     _require_importer(actor)
     case_manager = case_manager or actor
     if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
         raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
-    book = open_upload(data, filename)
-    mapping = _mapping(actor, mapping_name)
-    run = ImportRun.objects.create(
-        district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
-        mapping=mapping, filename=filename[:200], format=book.format, content=data,
-        sheets=[{"name": s.name, "visible": s.visible, "rows": s.rows} for s in book.sheets],
-        warnings=list(book.warnings),
-    )
-    run.assignments = suggest_assignments(book, mapping)
-    run.save(update_fields=["assignments"])
-    record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
-                                               "case_manager": [None, case_manager.pk]})
+    found = readers.survey(data, filename)
+    with transaction.atomic():
+        mapping = _mapping(actor, mapping_name)
+        run = ImportRun(
+            district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
+            mapping=mapping, filename=filename[:200], format=found.format, content=data,
+            sheets=[asdict(sheet) for sheet in found.sheets], warnings=list(found.warnings),
+        )
+        run.assignments = suggest_assignments(run, mapping)
+        run.save()
+        record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
+                                                   "case_manager": [None, case_manager.pk]})
     return run
 
 
@@ -78,14 +81,15 @@ def _mapping(actor, name) -> ImportMapping:
     return mapping
 
 
-def suggest_assignments(book, mapping) -> dict:
-    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like."""
-    visible = [s.name for s in book.sheets if s.visible]
-    first_rows = {name: book.rows(name)[:20] for name in visible} if len(visible) <= 12 else {}
-    if book.format == "csv":
-        rows = first_rows.get("CSV", [])
+def suggest_assignments(run, mapping) -> dict:
+    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like,
+    from the first rows the survey of the file kept."""
+    first_rows = {sheet["name"]: sheet["head"] for sheet in run.sheets if sheet["head"]}
+    visible = [sheet["name"] for sheet in run.sheets if sheet["visible"]]
+    if run.format == "csv":
+        rows = first_rows.get(readers.CSV_NAME, [])
         kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
-        candidates = {kind: "CSV"}
+        candidates = {kind: readers.CSV_NAME}
     else:
         candidates = {kind: suggest_sheet(visible, kind, first_rows) for kind in KINDS}
     assignments, used = {}, set()
@@ -93,29 +97,35 @@ def suggest_assignments(book, mapping) -> dict:
         if sheet is None or sheet in used:  # a sheet stands for one part only
             continue
         used.add(sheet)
-        assignments[kind] = _assignment(book, kind, sheet, mapping.columns.get(kind))
+        assignments[kind] = _assignment(first_rows.get(sheet, []), kind, sheet, mapping.columns.get(kind))
     return assignments
 
 
-def _assignment(book, kind, sheet, saved_columns) -> dict:
+def _assignment(head, kind, sheet, saved_columns) -> dict:
     """Where the header row of `sheet` is, and which of its columns hold the standard ones."""
-    rows = book.rows(sheet)[:20]
-    header_row = find_header_row(rows, kind)
+    header_row = find_header_row(head, kind)
     return {"sheet": sheet, "header_row": header_row,
-            "columns": suggest_columns(headers_of(rows, header_row), kind, saved_columns)}
+            "columns": suggest_columns(headers_of(head, header_row), kind, saved_columns)}
 
 
-def read_book(run: ImportRun):
+def head_of(run: ImportRun, sheet: str) -> list:
+    """The first rows of a sheet of the run's file; read now for a sheet the upload did not survey."""
+    entry = next(entry for entry in run.sheets if entry["name"] == sheet)
+    if not entry["head"]:
+        found = readers.survey(_content(run), run.filename, heads_of=[sheet])
+        entry["head"] = found.sheet(sheet).head
+    return entry["head"]
+
+
+def _content(run: ImportRun) -> bytes:
     if run.content is None:
         raise FileRefused("Die Datei dieses Imports ist nicht mehr gespeichert. Bitte laden Sie sie erneut hoch.")
-    return open_upload(bytes(run.content), run.filename)
+    return bytes(run.content)
 
 
-@transaction.atomic
 def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> ImportRun:
     """{kind: sheet name or ""}: which sheet holds which part of the workbook."""
     _require_owner(actor, run)
-    book = read_book(run)
     names = {s["name"] for s in run.sheets}
     chosen = {kind: sheet for kind, sheet in sheets.items() if kind in SHEETS and sheet}
     if not chosen:
@@ -125,30 +135,35 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
     if len(set(chosen.values())) < len(chosen):
         raise ValidationError("Ein Blatt kann nur für einen Teil der Standardmappe stehen.")
     assignments = {}
-    for kind, sheet in chosen.items():
+    for kind, sheet in chosen.items():  # may read the file: before the transaction
         current = run.assignments.get(kind, {})
         if current.get("sheet") == sheet:  # keep the columns already chosen for this sheet
             assignments[kind] = current
         else:
-            assignments[kind] = _assignment(book, kind, sheet, run.mapping.columns.get(kind))
-    before = {k: v["sheet"] for k, v in run.assignments.items()}
-    run.assignments = assignments
-    run.status, run.problems, run.problem_count, run.summary, run.unknown_values = ImportRun.Status.UPLOADED, [], 0, {}, []
-    run.save()
-    record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
+            assignments[kind] = _assignment(head_of(run, sheet), kind, sheet, run.mapping.columns.get(kind))
+    with transaction.atomic():
+        before = {k: v["sheet"] for k, v in run.assignments.items()}
+        run.assignments = assignments
+        run.status, run.problems, run.problem_count = ImportRun.Status.UPLOADED, [], 0
+        run.summary, run.unknown_values = {}, []
+        run.save()
+        record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
     return run
 
 
-@transaction.atomic
 def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str]) -> ImportRun:
     """{standard column: file header or ""} for one sheet; saved in the provider's mapping."""
     _require_owner(actor, run)
     if kind not in run.assignments:
         raise ValidationError("Diesem Teil ist kein Blatt zugeordnet.")
-    book = read_book(run)
     assignment = run.assignments[kind]
-    rows = book.rows(assignment["sheet"])[:40]
-    headers = set(headers_of(rows, assignment["header_row"])) - {""}
+    head = head_of(run, assignment["sheet"])  # may read the file: before the transaction
+    with transaction.atomic():
+        return _save_columns(actor, run, kind, assignment, head, columns)
+
+
+def _save_columns(actor, run, kind, assignment, head, columns) -> ImportRun:
+    headers = set(headers_of(head, assignment["header_row"])) - {""}
     chosen = {column: header for column, header in columns.items() if column in SHEETS[kind] and header}
     if any(header not in headers for header in chosen.values()):
         raise ValidationError("Diese Spalte gibt es im Blatt nicht.")
@@ -158,7 +173,7 @@ def map_columns(actor: User, run: ImportRun, kind: str, columns: dict[str, str])
     before = assignment.get("columns", {})
     run.assignments = {**run.assignments, kind: {**assignment, "columns": chosen}}
     run.status, run.summary = ImportRun.Status.UPLOADED, {}
-    run.save(update_fields=["assignments", "status", "summary"])
+    run.save(update_fields=["assignments", "sheets", "status", "summary"])
     mapping = run.mapping
     mapping.columns = {**mapping.columns, kind: chosen}
     mapping.updated_at = timezone.now()
@@ -214,13 +229,7 @@ def request_commit(actor: User, run: ImportRun) -> ImportRun:
 
 
 def _queue(actor, run, status):
-    _require_owner(actor, run)
-    if not run.assignments:
-        raise ValidationError("Bitte ordnen Sie zuerst die Blätter zu.")
-    before = run.status
-    run.status, run.progress, run.message = status, 0, ""
-    run.save(update_fields=["status", "progress", "message"])
-    record(actor, Action.UPDATE, run, changes={"status": [before, status]})
+    _mark_busy(actor, run, status, worker="")
     from .tasks import check_import, commit_import
 
     task = check_import if status == ImportRun.Status.CHECKING else commit_import
@@ -228,40 +237,134 @@ def _queue(actor, run, status):
     return run
 
 
+def _mark_busy(actor, run, status, worker):
+    _require_owner(actor, run)
+    if not run.assignments:
+        raise ValidationError("Bitte ordnen Sie zuerst die Blätter zu.")
+    before = run.status
+    run.status, run.progress, run.message = status, 0, ""
+    run.worker, run.heartbeat_at = worker, timezone.now()
+    run.save(update_fields=["status", "progress", "message", "worker", "heartbeat_at"])
+    record(actor, Action.UPDATE, run, changes={"status": [before, status]})
+
+
+def claim(run_id: int, *, commit: bool) -> ImportRun | None:
+    """The queued run, now taken by this process; None if it was reset, finished or taken
+    by another process meanwhile (a task queued twice runs once)."""
+    status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
+    with transaction.atomic():
+        run = (ImportRun.objects.select_for_update().select_related("created_by", "case_manager", "mapping")
+               .filter(pk=run_id, status=status).first())
+        if run is None or (run.worker and not run.is_stale):
+            return None
+        run.worker, run.heartbeat_at = this_process(), timezone.now()
+        run.save(update_fields=["worker", "heartbeat_at"])
+    return run
+
+
+def run_in_this_process(actor: User, run: ImportRun, *, commit: bool) -> ImportRun:
+    """Check (and import) at once, in this process, as the command line does: the run is
+    marked busy with this process first, so that a killed command leaves a run that is seen
+    as interrupted."""
+    status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
+    with transaction.atomic():
+        _mark_busy(actor, run, status, worker=this_process())
+    return run_import(run, commit=commit, progress=heartbeat(run))
+
+
+def heartbeat(run: ImportRun):
+    """The progress callback of a run: its share done, and that its process is alive. Display
+    state, not a change worth an audit entry. Reading and checking is the first 90 %; writing
+    happens in one transaction that others cannot watch."""
+
+    def progress(done, total):
+        ImportRun.objects.filter(pk=run.pk).update(progress=min(90, int(90 * done / max(total, 1))),
+                                                   heartbeat_at=timezone.now())
+
+    return progress
+
+
+INTERRUPTED = "Die Verarbeitung wurde unterbrochen; es wurde nichts übernommen. Bitte starten Sie sie erneut."
+
+
+def reset_interrupted(actor: User | None, run: ImportRun) -> ImportRun:
+    """A run whose process was killed (or has been silent for KIM_STALE_RUN_MINUTES) goes back
+    to where it was before: to "checked" after an interrupted import of a checked file, else
+    to "uploaded".
+    Nothing of it was written, as an import's data and its outcome are one transaction. By the
+    uploader on the page (`actor`) or by the maintenance job (None)."""
+    if actor is not None:
+        _require_importer(actor)
+        if run.created_by_id != actor.pk:
+            raise PermissionDenied
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_stale:
+            raise ValidationError("Dieser Import wird gerade bearbeitet. Bitte warten Sie einen Moment.")
+        before = run.status
+        checked = before == ImportRun.Status.IMPORTING and run.problem_count == 0 and bool(run.summary)
+        run.status = ImportRun.Status.CHECKED if checked else ImportRun.Status.UPLOADED
+        run.progress, run.worker, run.message = 0, "", INTERRUPTED
+        run.save(update_fields=["status", "progress", "worker", "message"])
+        record(actor, Action.UPDATE, run, changes={"status": [before, run.status], "message": [None, run.message]})
+    return run
+
+
+def expire_upload(run: ImportRun) -> ImportRun:
+    """The file of a run not imported after KIM_UPLOAD_RETENTION_DAYS is deleted, with what
+    was read from it (first rows, problems, unknown values); the run stays as a trace."""
+    days = settings.KIM_UPLOAD_RETENTION_DAYS
+    with transaction.atomic():
+        before = run.status
+        run.content, run.problems, run.unknown_values = None, [], []
+        run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
+        run.status, run.worker = ImportRun.Status.EXPIRED, ""
+        run.message = f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
+        run.save(update_fields=["content", "problems", "unknown_values", "sheets", "status", "worker", "message"])
+        record(None, Action.DELETE, run, changes={"status": [before, run.status], "file": [run.filename, None]})
+    return run
+
+
+def expired_uploads():
+    """Runs whose file has been kept longer than KIM_UPLOAD_RETENTION_DAYS without an import
+    (busy ones only once they are interrupted and reset)."""
+    cutoff = timezone.now() - timedelta(days=settings.KIM_UPLOAD_RETENTION_DAYS)
+    return (ImportRun.objects.filter(created_at__lt=cutoff, content__isnull=False)
+            .exclude(status__in=[ImportRun.Status.DONE, ImportRun.Status.CHECKING, ImportRun.Status.IMPORTING]))
+
+
 # ---------------------------------------------------------------- running (task or command line)
 
-def tables_for(run: ImportRun, book) -> dict[str, Table]:
+def tables_for(run: ImportRun) -> dict[str, Table]:
+    """The assigned sheets of the run's file, read in full (and no other sheet)."""
+    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()])
     tables = {}
     for kind, assignment in run.assignments.items():
-        sheet = book.sheet(assignment["sheet"])
-        rows = book.rows(sheet.name)
+        sheet = sheets[assignment["sheet"]]
         header_row = assignment["header_row"]
-        headers = headers_of(rows, header_row)
+        headers = headers_of(sheet.rows, header_row)
         index = {}
         for position, header in enumerate(headers):
             index.setdefault(header, position)
         columns = {column: index[header] for column, header in assignment["columns"].items() if header in index}
-        tables[kind] = Table(kind=kind, sheet=sheet.name, rows=rows, header_row=header_row, columns=columns,
-                             merged=sheet.merged)
+        tables[kind] = Table(kind=kind, sheet=assignment["sheet"], rows=sheet.rows, header_row=header_row,
+                             columns=columns, merged=sheet.merged)
     return tables
 
 
 def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
-    """Check (and, with `commit`, import) the run's file. Stores problems or the outcome on
-    the run; never raises for a problem of the file."""
-    actor = run.created_by
-    importer = Importer(actor, run.case_manager, run.mapping.values, progress=progress)
+    """Check (and, with `commit`, import) the run's file: read → map → check → write. Stores
+    problems or the outcome on the run; never raises for a problem of the file."""
+    progress = progress or (lambda done, total: None)
     try:
-        tables = tables_for(run, read_book(run))
-        missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
-                   for kind, a in run.assignments.items()}
-        if commit:
-            plan = importer.commit(tables, label=f"Import {run.pk}", missing=missing,
-                                   on_written=lambda summary: _record_done(run, summary))
-        else:
-            plan = importer.check(tables, missing=missing)
+        tables = tables_for(run)
     except FileRefused as exc:
         return _finish(run, ImportRun.Status.FAILED, message=str(exc))
+    missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
+               for kind, a in run.assignments.items()}
+    plan = checks.check(run.created_by, run.case_manager, tables, saved_values=run.mapping.values, missing=missing,
+                        progress=progress)
+    del tables  # the plan holds what is written
     run.problems = [p.as_dict() for p in plan.problems]
     run.problem_count = plan.problem_count
     run.unknown_values = [
@@ -270,8 +373,12 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
     ]
     run.summary = plan.summary
     if commit and plan.ok:
-        run.content = None  # the file's bytes are not kept once its data is in
-        return _finish(run, ImportRun.Status.DONE)
+        progress(1, 1)
+        with transaction.atomic():  # the data and the run's outcome: both or neither
+            run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
+            _record_done(run, run.summary)
+            run.content = None  # the file's bytes are not kept once its data is in
+            return _finish(run, ImportRun.Status.DONE)
     if commit:
         return _finish(run, ImportRun.Status.CHECKED, message="Die Datei hat sich als fehlerhaft erwiesen; nichts wurde übernommen.")
     return _finish(run, ImportRun.Status.CHECKED)
@@ -287,6 +394,7 @@ def _finish(run, status, message=""):
     """The outcome of a check or import, stored on the run and audited like any change."""
     before = ImportRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
     run.status, run.progress, run.message, run.finished_at = status, 100, message[:300], timezone.now()
+    run.worker = ""
     run.save()
     record(run.created_by, Action.UPDATE, run, changes={
         "status": [before, status], "problems": [None, run.problem_count], **({"message": [None, run.message]} if message else {})})

@@ -18,6 +18,8 @@ ROWS_WITH_DROPDOWNS = 5000
 HELP = {
     "Kennung": "Ihre Kennung der Person (z. B. aus der bisherigen Excel-Datei); verbindet Fälle mit Personen.",
     "Fall-Kennung": "Ihre Kennung des Falls; Ziele und Termine verweisen darauf.",
+    "Ziel-Kennung": "Ihre Kennung des Ziels (freiwillig); damit ändert eine spätere Datei dieses Ziel.",
+    "Termin-Kennung": "Ihre Kennung des Termins (freiwillig); damit ändert eine spätere Datei diesen Termin.",
     "Teilnehmende-Kennung": "Kennung der Person aus dem Blatt „Teilnehmende“.",
     "Themen": "Mehrere Themen mit Semikolon trennen, z. B. „Wohnen; Gesundheit“.",
     "Sprachmittlung": "Mehrere Angaben mit Semikolon trennen.",

@@ -2,8 +2,6 @@
 
 import json
 import tempfile
-from datetime import date
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -20,7 +18,7 @@ from kim.core.forms import KernForm
 from kim.core.models import User
 
 from .export import export_csv_zip, export_json, export_xlsx
-from .importer import SPECS, headers_of, load_value_lists
+from .mapping import headers_of, load_value_lists
 from .models import ImportMapping, ImportRun
 from .readers import MAX_UPLOAD_BYTES, FileRefused
 from .services import (
@@ -28,14 +26,14 @@ from .services import (
     importable_case_managers,
     map_columns,
     map_values,
-    read_book,
     request_check,
     request_commit,
+    reset_interrupted,
     start_import,
 )
 from .subject_access import participant_record, record_pdf
 from .template import template_bytes
-from .workbook import SHEETS
+from .workbook import SHEETS, SPECS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
@@ -148,8 +146,8 @@ def import_run(request, pk):
             return redirect("exchange:import-run", run.pk)
     if request.htmx and request.GET.get("status"):
         response = render(request, "exchange/_import_status.html", {"run": run})
-        if not run.is_busy:
-            response["HX-Refresh"] = "true"  # the finished check changes the whole page
+        if not run.is_busy or run.is_stale:
+            response["HX-Refresh"] = "true"  # the finished (or interrupted) check changes the whole page
         return response
     context = {"run": run, "error": error, "kinds": list(SHEETS), "columns": _column_forms(run)}
     return render(request, "exchange/import_run.html", context, status=422 if error else 200)
@@ -174,22 +172,22 @@ def _import_action(request, run):
         request_check(request.user, run)
     elif action == "commit":
         request_commit(request.user, run)
+    elif action == "reset":
+        reset_interrupted(request.user, run)
     else:
         raise ValidationError(_("Unknown action."))
 
 
 def _column_forms(run):
-    """Per mapped sheet: the standard columns with the file's headers to choose from, and a preview."""
+    """Per mapped sheet: the standard columns with the file's headers to choose from, and a
+    preview, from the first rows kept at upload (the file is not read again for a page)."""
     if run.content is None or run.status == ImportRun.Status.DONE or run.is_busy:
         return []
-    try:
-        book = read_book(run)
-    except FileRefused:
-        return []
+    heads = {sheet["name"]: sheet["head"] for sheet in run.sheets}
     forms_ = []
     value_lists = load_value_lists()
     for kind, assignment in run.assignments.items():
-        rows = book.rows(assignment["sheet"])[:40]
+        rows = heads.get(assignment["sheet"]) or []
         header_row = assignment["header_row"]
         all_headers = headers_of(rows, header_row)
         headers = [h for h in all_headers if h]
@@ -213,6 +211,4 @@ def _preview_cell(row, headers, header):
         return ""
     position = headers.index(header)
     value = row[position] if position < len(row) else None
-    if isinstance(value, date):
-        return f"{value:%d.%m.%Y}"
-    return "" if value is None else str(value)
+    return "" if value is None else value

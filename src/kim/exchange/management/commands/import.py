@@ -9,7 +9,7 @@ from django_scopes import scope, scopes_disabled
 
 from kim.core.models import District, Provider, Role, User
 from kim.exchange.readers import MAX_UPLOAD_BYTES, FileRefused
-from kim.exchange.services import run_import, start_import
+from kim.exchange.services import run_in_this_process, start_import
 from kim.exchange.workbook import SHEETS
 
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 raise CommandError(" ".join(exc.messages)) from None
             self._choose_sheets(run, options["sheet"])
             self._report_mapping(run)
-            run = run_import(run, commit=not options["dry_run"])
+            run = run_in_this_process(run.created_by, run, commit=not options["dry_run"])
             return self._report(run, options["dry_run"])
 
     def _people(self, provider, username):

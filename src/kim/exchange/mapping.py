@@ -1,0 +1,357 @@
+"""Mapping a file onto the standard workbook, the second step of the import (read → map →
+check → write): which sheet and which column of the file holds which part and column of the
+workbook (suggested from the headers, saved per provider), and what each cell means: dates,
+numbers, and values of the district's lists (catalogues and fixed choices), with the value
+mappings a provider saved. Problems of single cells go into the plan; nothing is looked up
+in the records here."""
+
+import difflib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from kim.casework.models import CaseKind, GoalStatus, Participant, Phase
+from kim.core.models import (
+    ClosureReason,
+    GoalCategory,
+    LanguageSupportKind,
+    Municipality,
+    ReferralSource,
+    ReferralTarget,
+    TargetGroup,
+    Topic,
+)
+
+from .plan import Plan
+from .readers import header_text
+from .workbook import APPOINTMENT_KINDS, CASE_KINDS, SHEETS, SPECS, Column, german_labels
+
+HEADER_SEARCH_ROWS = 15
+
+# Headers seen in case managers' own files, for the suggested column mapping.
+HEADER_SYNONYMS = {
+    "Kennung": ["ID", "Nr", "Nummer", "TN-Nr", "Teilnehmer-ID", "Teilnehmernummer", "Klient-Nr", "Kunden-Nr", "Lfd. Nr."],
+    "Termin-Kennung": ["Termin-ID", "Termin-Nr", "Terminnummer"],
+    "Ziel-Kennung": ["Ziel-ID", "Ziel-Nr", "Zielnummer"],
+    "Vorname": ["Rufname"],
+    "Nachname": ["Name", "Familienname", "Zuname"],
+    "Geburtsdatum": ["Geb.-Datum", "Geburtstag", "geb. am", "Geb.Datum", "Geboren"],
+    "Staatsangehörigkeit": ["Nationalität", "Staatsang.", "Herkunftsland"],
+    "Sprachen": ["Sprache", "Muttersprache", "Sprachkenntnisse"],
+    "Kommune": ["Wohnort", "Stadt", "Gemeinde", "Ort", "Kommune/Stadt"],
+    "Aufenthaltsstatus": ["Aufenthaltstitel", "Status Aufenthalt"],
+    "Einwilligung am": ["Einwilligung", "Datenschutzerklärung", "DSGVO-Einwilligung", "Einverständnis"],
+    "Fall-Kennung": ["Fallnummer", "Fall-Nr", "Fall ID", "Aktenzeichen", "Fall"],
+    "Teilnehmende-Kennung": ["Teilnehmer-Kennung", "TN-Kennung", "Teilnehmer-Nr", "Klient", "Person"],
+    "Art": ["Fallart", "Beratungsart", "Terminart", "Typ"],
+    "Zielgruppe": ["Personengruppe"],
+    "Zugangsweg": ["Zugang", "Zuweisung durch", "Vermittelt von"],
+    "Beginn": ["Fallbeginn", "Start", "Aufnahme", "Beginn am", "Aufnahmedatum"],
+    "Ende": ["Fallende", "Abschluss am", "beendet am", "Abschlussdatum"],
+    "Abschlussgrund": ["Grund des Abschlusses", "Beendigungsgrund"],
+    "Verwiesen an": ["Verweisung an", "Weitervermittlung"],
+    "Zielkategorie": ["Ziel-Kategorie", "Lebensbereich"],
+    "Beschreibung": ["Ziel", "Zielbeschreibung"],
+    "vereinbart am": ["Vereinbarung", "Zielvereinbarung am"],
+    "Status seit": ["Stand"],
+    "Datum": ["Termin", "Termindatum", "Beratungsdatum", "Datum des Termins"],
+    "komplex": ["Komplexität", "Case Management", "komplexe Beratung"],
+    "Dauer (Minuten)": ["Dauer", "Minuten", "Zeit (min)", "Dauer in Minuten"],
+    "Themen": ["Thema", "Beratungsthemen", "Inhalte", "Beratungsinhalt"],
+    "Sprachmittlung": ["Dolmetscher", "Sprachmittler", "Dolmetschung"],
+}
+SHEET_SYNONYMS = {
+    "Teilnehmende": ["Teilnehmer", "Personen", "Klienten", "Stammdaten"],
+    "Fälle": ["Faelle", "Fall", "Fallübersicht"],
+    "Ziele": ["Zielvereinbarung", "Zielvereinbarungen"],
+    "Termine": ["Beratungen", "Kontakte", "Termin", "Zeiterfassung"],
+}
+
+
+def simplify(text) -> str:
+    """Lower case, umlauts folded, punctuation and spaces removed: for comparing headers."""
+    text = unicodedata.normalize("NFKD", str(text).casefold().replace("ß", "ss"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def fold(value) -> str:
+    """How values are matched against labels: case-insensitive, spaces collapsed."""
+    return " ".join(str(value).split()).casefold()
+
+
+# ---------------------------------------------------------------- value lists
+
+@dataclass
+class ValueList:
+    """One list of allowed values: {folded label or alias: stored value}, and the labels."""
+
+    name: str
+    by_text: dict
+    labels: list
+
+    def resolve(self, text, saved: dict):
+        key = fold(text)
+        if key in self.by_text:
+            return self.by_text[key]
+        target = saved.get(key)
+        if target is not None and fold(target) in self.by_text:
+            return self.by_text[fold(target)]
+        return None
+
+    def suggest(self, text) -> str | None:
+        folded = {fold(label): label for label in self.labels}
+        close = difflib.get_close_matches(fold(text), list(folded), n=1, cutoff=0.6)
+        if close:
+            return folded[close[0]]
+        # "Dldung" against "Duldung/Gestattung": compare with the parts of compound labels.
+        parts = {fold(part): label for label in self.labels for part in re.split(r"[/(),;]", label) if part.strip()}
+        close = difflib.get_close_matches(fold(text), list(parts), n=1, cutoff=0.7)
+        return parts[close[0]] if close else None
+
+
+ALIASES = {
+    "gender": {"w": "f", "weiblich": "f", "frau": "f", "männlich": "m", "mann": "m", "divers": "d",
+               "keine angabe": "x", "k.a.": "x", "m": "m", "d": "d"},
+    "complexity": {"ja": "complex", "nein": "one_off", "x": "complex", "1": "complex", "0": "one_off",
+                   "komplex": "complex", "einmalig": "one_off", "true": "complex", "false": "one_off"},
+    "appointment_kind": {"beratung": "counselling", "einzelberatung": "counselling", "sonstiger termin": "other",
+                         "sonstiges": "other", "sonstige arbeit": "other"},
+    "case_kind": {"cm": "case_management", "fallmanagement": "case_management"},
+}
+
+
+def _catalogue(model, field_name="label"):
+    rows = model.objects.filter(active=True).values_list("pk", field_name)
+    return {fold(label): pk for pk, label in rows}, [label for _, label in rows]
+
+
+def load_value_lists() -> dict[str, ValueList]:
+    """The district's catalogues (active entries) and the fixed lists, by name."""
+    lists = {}
+    fixed = {
+        "gender": german_labels(Participant.Gender.choices),
+        "residence_status": german_labels(Participant.ResidenceStatus.choices),
+        "case_kind": {**german_labels(CaseKind.choices), **CASE_KINDS},
+        "phase": german_labels(Phase.choices),
+        "goal_status": german_labels(GoalStatus.choices),
+        "appointment_kind": dict(APPOINTMENT_KINDS),
+        "complexity": {"complex": "ja", "one_off": "nein"},
+    }
+    for name, choices in fixed.items():
+        by_text = {fold(label): value for value, label in choices.items()}
+        by_text.update({fold(value): value for value in choices})
+        by_text.update(ALIASES.get(name, {}))
+        labels = list(dict.fromkeys(choices.values()))
+        # Case kinds have two German names (the workbook's and the form's); both are accepted.
+        lists[name] = ValueList(name, by_text, labels)
+    catalogues = {
+        "municipality": (Municipality, "name"), "target_group": (TargetGroup, "label"),
+        "referral_source": (ReferralSource, "label"), "closure_reason": (ClosureReason, "label"),
+        "referral_target": (ReferralTarget, "label"), "goal_category": (GoalCategory, "label"),
+        "topic": (Topic, "label"), "language_support": (LanguageSupportKind, "label"),
+    }
+    for name, (model, field_name) in catalogues.items():
+        by_text, labels = _catalogue(model, field_name)
+        lists[name] = ValueList(name, by_text, labels)
+    return lists
+
+
+# ---------------------------------------------------------------- sheets, header rows and columns
+
+def header_score(cells, kind) -> int:
+    wanted = {simplify(h) for h in SHEETS[kind]} | {simplify(s) for h in SHEETS[kind] for s in HEADER_SYNONYMS.get(h, [])}
+    return sum(1 for cell in cells if cell is not None and simplify(cell) in wanted)
+
+
+def find_header_row(rows, kind) -> int:
+    """The row among the first few that looks most like a header row (titles and notes
+    above the table are common in hand-made files)."""
+    best, best_score = 0, -1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row, kind)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def headers_of(rows, header_row) -> list[str]:
+    """The header row's cells as text, the same for the first rows kept at upload and the sheet read in full."""
+    if header_row >= len(rows):
+        return []
+    return [header_text(cell) or "" for cell in rows[header_row]]
+
+
+def suggest_columns(headers: list[str], kind: str, saved: dict | None = None) -> dict[str, str]:
+    """{standard column: file header}: the saved mapping first, then exact and similar names."""
+    saved = saved or {}
+    available = [h for h in headers if h]
+    result = {}
+    for column, header in saved.items():
+        if column in SHEETS[kind] and header in available:
+            result[column] = header
+    candidates = []
+    for column in SHEETS[kind]:
+        if column in result:
+            continue
+        names = [column, *HEADER_SYNONYMS.get(column, [])]
+        for header in available:
+            score = max(difflib.SequenceMatcher(None, simplify(name), simplify(header)).ratio() for name in names)
+            if score >= 0.8:
+                candidates.append((score, column, header))
+    taken = set(result.values())
+    for _score, column, header in sorted(candidates, reverse=True):
+        if column not in result and header not in taken:
+            result[column] = header
+            taken.add(header)
+    return result
+
+
+def suggest_sheet(sheet_names: list[str], kind: str, first_rows: dict[str, list]) -> str | None:
+    names = [kind, *SHEET_SYNONYMS[kind]]
+    for sheet in sheet_names:
+        if any(simplify(sheet) == simplify(name) for name in names):
+            return sheet
+    scored = [(header_score(row, kind), sheet) for sheet in sheet_names
+              for row in first_rows.get(sheet, [])[:HEADER_SEARCH_ROWS]]
+    scored = [item for item in scored if item[0] >= 3]
+    return max(scored)[1] if scored else None
+
+
+# ---------------------------------------------------------------- cells
+
+@dataclass
+class Table:
+    """One mapped sheet: its rows, the header row, and {standard column: index}."""
+
+    kind: str
+    sheet: str
+    rows: list
+    header_row: int
+    columns: dict
+    merged: list = field(default_factory=list)
+
+
+def map_rows(table: Table, lists: dict, saved_values: dict, plan: Plan):
+    """(row number, {column: value}) for each non-empty data row of `table`; problems of
+    single cells (not a date, unknown value, missing required value) go into `plan`."""
+    specs = {column.header: column for column in SPECS[table.kind]}
+    merged_rows = {r for first, last in table.merged if last > table.header_row for r in range(first, last + 1)}
+    for index in range(table.header_row + 1, len(table.rows)):
+        raw = table.rows[index]
+        if all(cell is None for cell in raw):
+            continue
+        number = index + 1
+        if index in merged_rows:
+            plan.add(table.sheet, number, "", "Die Zeile enthält verbundene Zellen. Bitte heben Sie den "
+                                              "Zellverbund auf und füllen Sie jede Zelle einzeln.")
+            continue
+        values = {}
+        for header, position in table.columns.items():
+            cell = raw[position] if position < len(raw) else None
+            values[header] = _value(specs[header], cell, lists, saved_values, plan, (table.sheet, number))
+            if specs[header].required and cell is None:
+                plan.add(table.sheet, number, header, "Pflichtangabe fehlt.")
+        yield number, values
+
+
+def _value(spec: Column, cell, lists, saved_values, plan, where):
+    if cell is None:
+        return [] if spec.kind == "list" else None
+    try:
+        if spec.kind == "date":
+            return parse_date(cell)
+        if spec.kind == "number":
+            value = parse_number(cell)
+            if value != int(value):
+                raise ValueError(f"„{cell}“ ist keine ganze Zahl")
+            return int(value)
+        if spec.kind == "choice":
+            return _choice(spec, cell, lists, saved_values, plan, where)
+        if spec.kind == "list":
+            parts = [part.strip() for part in re.split(r"[;\n]", str(cell)) if part.strip()]
+            values = [_choice(spec, part, lists, saved_values, plan, where) for part in parts]
+            return [value for value in values if value is not None]
+    except ValueError as exc:
+        plan.add(*where, spec.header, f"{exc}.")
+        return None
+    text = _unneutralise(str(cell) if not isinstance(cell, float) else f"{cell:g}")
+    if spec.kind == "key" and isinstance(cell, float) and cell.is_integer():
+        text = str(int(cell))
+    if spec.max_length and len(text) > spec.max_length:
+        plan.add(*where, spec.header, f"Der Text ist länger als {spec.max_length} Zeichen.")
+        return None
+    return text
+
+
+def _choice(spec: Column, cell, lists, saved_values, plan, where):
+    value_list = lists[spec.values]
+    text = str(cell).strip()
+    resolved = value_list.resolve(text, saved_values.get(spec.values, {}))
+    if resolved is None:
+        suggestion = value_list.suggest(text)
+        hint = f" – meinten Sie „{suggestion}“?" if suggestion else ""
+        plan.add(*where, spec.header, f"Unbekannter Wert „{text}“{hint}")
+        plan.note_unknown(spec.values, text, spec.header, suggestion)
+    return resolved
+
+
+def _unneutralise(text: str) -> str:
+    """Our own export writes '=… for a text beginning with a formula sign; read it back as it was."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
+
+EXCEL_EPOCH = date(1899, 12, 30)
+PLAUSIBLE_YEARS = (1900, 2100)
+
+
+def parse_date(value) -> date:
+    """A date from a date cell, an Excel serial number, or German, ISO or short German text.
+    Raises ValueError with a German message."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("kein Datum")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit() and len(value) <= 5):
+        serial = int(float(value))
+        if 1 <= serial <= 73050:  # 1900-01-01 to 2099-12-31
+            return EXCEL_EPOCH + timedelta(days=serial)
+        raise ValueError(f"„{value}“ ist kein Datum")
+    text = str(value).strip()
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"):
+        try:
+            parsed = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if not PLAUSIBLE_YEARS[0] <= parsed.year <= PLAUSIBLE_YEARS[1]:
+            raise ValueError(f"„{text}“ liegt außerhalb von 1900 bis 2100")
+        return parsed
+    raise ValueError(f"„{text}“ ist kein Datum (erwartet z. B. 31.12.2023)")
+
+
+def parse_number(value) -> float:
+    """A number from a numeric cell or text with a German decimal comma ("1.234,5")."""
+    if isinstance(value, bool):
+        raise ValueError("keine Zahl")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"„{value}“ ist keine Zahl")
+        return value
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
+        raise ValueError(f"„{value}“ ist keine Zahl") from None
+    if not math.isfinite(number):
+        raise ValueError(f"„{value}“ ist keine Zahl")
+    return number
