@@ -114,3 +114,4 @@ def test_subject_access_is_refused_outside_the_scope(client, world, persona):
     client.force_login(world.personas()[persona])
     status = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).status_code
     assert status in (403, 404)
+

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from kim.casework.models import Appointment, Assessment, Case, Consent, Goal, PlanAction, Referral
 from kim.core.models import AuditEntry
 
-from .workbook import CASE_KINDS, value_lists
+from .workbook import CASE_KINDS, fixed_lists
 
 
 def _date(value):
@@ -17,7 +17,9 @@ def _date(value):
 
 
 def participant_record(user, participant) -> dict:
-    labels = value_lists()
+    fixed = fixed_lists()
+    labels = {"Geschlecht": fixed["gender"], "Aufenthaltsstatus": fixed["residence_status"],
+              "Phase": fixed["phase"], "Status": fixed["goal_status"]}
     cases = Case.objects.visible_to(user).filter(participant=participant).select_related(
         "target_group", "referral_source", "municipality", "closure_reason", "screening_outcome", "case_manager"
     ).order_by("opened_on", "pk")

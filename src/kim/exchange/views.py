@@ -2,6 +2,7 @@
 
 import json
 import tempfile
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -185,7 +186,7 @@ def _column_forms(run):
         return []
     heads = {sheet["name"]: sheet["head"] for sheet in run.sheets}
     forms_ = []
-    value_lists = load_value_lists()
+    value_lists = load_value_lists(run.created_by)
     for kind, assignment in run.assignments.items():
         rows = heads.get(assignment["sheet"]) or []
         header_row = assignment["header_row"]
