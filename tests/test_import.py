@@ -561,3 +561,15 @@ def test_a_case_manager_may_name_only_themselves_a_lead_their_providers_staff(wo
     with scope(district=world.district.pk):
         assert Case.objects.get(external_id="C7").case_manager == world.colleague
 
+
+def test_the_list_of_imports_says_who_uploaded_a_file_not_until_when(client, world, town):
+    """Issue 9, item 23: the column after "Hochgeladen" read "bis" (msgid "by" of a due date)."""
+    import re
+
+    from django.urls import reverse
+
+    with scope(district=world.district.pk):
+        start_import(world.insider, filename="a.xlsx", data=standard_file())
+    client.force_login(world.insider)
+    page = client.get(reverse("exchange:imports")).content.decode()
+    assert re.search(r">Hochgeladen</th><th[^>]*>von</th>", page), page

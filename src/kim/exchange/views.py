@@ -1,6 +1,5 @@
 """Data out: the standard workbook template, a provider's full export, data-subject access."""
 
-import json
 import tempfile
 
 from django import forms
@@ -32,7 +31,7 @@ from .services import (
     reset_interrupted,
     start_import,
 )
-from .subject_access import participant_record, record_pdf
+from .subject_access import as_json, participant_record, record_pdf
 from .template import template_bytes
 from .workbook import SHEETS, SPECS
 
@@ -78,7 +77,7 @@ def subject_access(request, pk, fmt):
     data = participant_record(request.user, participant)
     record(request.user, Action.READ, participant, changes={"subject_access": [None, fmt]})
     if fmt == "json":
-        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+        response = HttpResponse(as_json(data), content_type="application/json")
     elif fmt == "pdf":
         response = HttpResponse(record_pdf(data), content_type="application/pdf")
     else:
