@@ -60,16 +60,24 @@ class CaseFacts:
     existing: object = None  # the existing case, or None for a case that this file creates
 
 
-@dataclass
+@dataclass(slots=True)
 class ExistingAppointment:
     """An appointment on record as the check reads it: plain values, as there may be many."""
 
     pk: int
     case_id: int | None
     kind: str
-    fields: dict  # of APPOINTMENT_FIELDS
+    fields: tuple  # the values of APPOINTMENT_FIELDS
     topics: list
     support: list
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Under which entry of exchange.ImportedRecord, and as which record, a key came from a file."""
+
+    pk: int
+    object_id: int
 
 
 APPOINTMENT_FIELDS = ("date", "complexity", "duration_minutes", "other_kind", "place", "thematic_offer_id",
@@ -655,7 +663,7 @@ class _Check:
 
     def _existing_appointments(self, ids) -> dict:
         """{pk: ExistingAppointment} of the visible ones among `ids`, as plain values."""
-        found = {pk: ExistingAppointment(pk, case_id, kind, dict(zip(APPOINTMENT_FIELDS, rest, strict=True)), [], [])
+        found = {pk: ExistingAppointment(pk, case_id, kind, tuple(rest), [], [])
                  for pk, case_id, kind, *rest in Appointment.objects.visible_to(self.actor).filter(pk__in=ids)
                  .values_list("pk", "case_id", "kind", *APPOINTMENT_FIELDS)}
         for a_id, t_id in Appointment.topics.through.objects.filter(appointment_id__in=list(found)).values_list(
@@ -717,11 +725,12 @@ class _Check:
                 self.plan.add(*where, f"„{key}“ gehört {other_owner}.")
 
     def _provenance(self, sheet, keys) -> dict:
-        """{key: ImportedRecord} of the actor's provider."""
+        """{key: Provenance} of the actor's provider (plain values: a file may name 100,000)."""
         found = {}
         for chunk in _chunks(keys):
-            for entry in ImportedRecord.objects.filter(provider_id=self.actor.provider_id, sheet=sheet, key__in=chunk):
-                found[entry.key] = entry
+            for pk, key, object_id in ImportedRecord.objects.filter(
+                    provider_id=self.actor.provider_id, sheet=sheet, key__in=chunk).values_list("pk", "key", "object_id"):
+                found[key] = Provenance(pk, object_id)
         return found
 
     def _lookup(self, sheet, keys) -> dict:

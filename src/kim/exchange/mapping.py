@@ -291,10 +291,12 @@ def map_rows(table: Table, lists: dict, saved_values: dict, plan: Plan):
     """(row number, {column: value}) for each non-empty data row of `table`; problems of
     single cells (not a date, unknown value, missing required value) go into `plan`."""
     specs = {column.header: column for column in SPECS[table.kind]}
+    columns = [(header, position, specs[header]) for header, position in table.columns.items()]
     merged_rows = {r for first, last in table.merged if last > table.header_row for r in range(first, last + 1)}
+    known = {}  # {(value list, text): value}: a file repeats its values thousands of times
     for index in range(table.header_row + 1, len(table.rows)):
         raw = table.rows[index]
-        if all(cell is None for cell in raw):
+        if not any(cell is not None for cell in raw):
             continue
         number = index + 1
         if index in merged_rows:
@@ -302,17 +304,19 @@ def map_rows(table: Table, lists: dict, saved_values: dict, plan: Plan):
                                               "Zellverbund auf und füllen Sie jede Zelle einzeln.")
             continue
         values = {}
-        for header, position in table.columns.items():
-            cell = raw[position] if position < len(raw) else None
-            values[header] = _value(specs[header], cell, lists, saved_values, plan, (table.sheet, number))
-            if specs[header].required and cell is None:
-                plan.add(table.sheet, number, header, "Pflichtangabe fehlt.")
+        width = len(raw)
+        for header, position, spec in columns:
+            cell = raw[position] if position < width else None
+            if cell is None:
+                values[header] = [] if spec.kind == "list" else None
+                if spec.required:
+                    plan.add(table.sheet, number, header, "Pflichtangabe fehlt.")
+                continue
+            values[header] = _value(spec, cell, lists, saved_values, plan, (table.sheet, number), known)
         yield number, values
 
 
-def _value(spec: Column, cell, lists, saved_values, plan, where):
-    if cell is None:
-        return [] if spec.kind == "list" else None
+def _value(spec: Column, cell, lists, saved_values, plan, where, known):
     try:
         if spec.kind == "date":
             return parse_date(cell)
@@ -322,10 +326,10 @@ def _value(spec: Column, cell, lists, saved_values, plan, where):
                 raise ValueError(f"„{cell}“ ist keine ganze Zahl")
             return int(value)
         if spec.kind == "choice":
-            return _choice(spec, cell, lists, saved_values, plan, where)
+            return _choice(spec, cell, lists, saved_values, plan, where, known)
         if spec.kind == "list":
             parts = [part.strip() for part in re.split(r"[;\n]", str(cell)) if part.strip()]
-            values = [_choice(spec, part, lists, saved_values, plan, where) for part in parts]
+            values = [_choice(spec, part, lists, saved_values, plan, where, known) for part in parts]
             return [value for value in values if value is not None]
     except ValueError as exc:
         plan.add(*where, spec.header, f"{exc}.")
@@ -345,15 +349,19 @@ def _value(spec: Column, cell, lists, saved_values, plan, where):
     return text
 
 
-def _choice(spec: Column, cell, lists, saved_values, plan, where):
-    value_list = lists[spec.values]
+def _choice(spec: Column, cell, lists, saved_values, plan, where, known):
     text = str(cell).strip()
+    if (spec.values, text) in known:
+        return known[(spec.values, text)]
+    value_list = lists[spec.values]
     resolved = value_list.resolve(text, saved_values.get(spec.values, {}))
-    if resolved is None:
+    if resolved is None:  # every row with an unknown value is listed
         suggestion = value_list.suggest(text)
         hint = f" – meinten Sie „{suggestion}“?" if suggestion else ""
         plan.add(*where, spec.header, f"Unbekannter Wert „{text}“{hint}")
         plan.note_unknown(spec.values, text, spec.header, suggestion)
+    else:
+        known[(spec.values, text)] = resolved
     return resolved
 
 

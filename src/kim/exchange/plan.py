@@ -25,7 +25,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """A record read from one row: its values, where it came from, and what it matched.
 

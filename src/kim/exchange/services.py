@@ -325,7 +325,8 @@ def expired_uploads():
 
 def tables_for(run: ImportRun) -> dict[str, Table]:
     """The assigned sheets of the run's file, read in full (and no other sheet)."""
-    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()])
+    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()],
+                                 surveyed=True)
     tables = {}
     for kind, assignment in run.assignments.items():
         sheet = sheets[assignment["sheet"]]

@@ -27,6 +27,7 @@ from kim.casework.models import (
 from kim.core import audit
 from kim.core.models import AuditEntry
 
+from .checks import APPOINTMENT_FIELDS as EXISTING_APPOINTMENT_FIELDS
 from .models import ImportedRecord
 from .plan import Plan
 
@@ -118,8 +119,7 @@ class _Writer:
         record is gone is pointed at the new one."""
         entry = row.extra.get("provenance")
         if entry is not None:
-            entry.object_id = obj.pk
-            self.moved_provenance.append(entry)
+            self.moved_provenance.append(ImportedRecord(pk=entry.pk, object_id=obj.pk))
             return
         key, from_file = row.extra["identifier"]
         self.provenance.append(ImportedRecord(district_id=self.district_id, provider_id=self.provider_id, sheet=sheet,
@@ -364,7 +364,8 @@ class _Writer:
             topics, support = sorted(set(values.get("Themen") or [])), sorted(set(values.get("Sprachmittlung") or []))
             if row.existing is not None:
                 old = row.existing
-                appointment = Appointment(pk=old.pk, kind=old.kind, case_id=old.case_id, **old.fields)
+                appointment = Appointment(pk=old.pk, kind=old.kind, case_id=old.case_id,
+                                          **dict(zip(EXISTING_APPOINTMENT_FIELDS, old.fields, strict=True)))
                 changes = self._apply(appointment, values, APPOINTMENT_FIELDS)
                 if "Themen" in values and topics != old.topics:
                     changes["topics"] = [old.topics, topics]
