@@ -115,3 +115,32 @@ def test_subject_access_is_refused_outside_the_scope(client, world, persona):
     client.force_login(world.personas()[persona])
     status = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).status_code
     assert status in (403, 404)
+
+
+def test_the_subject_access_pdf_speaks_to_the_participant_in_german_dates_local_times_and_labels(client, world):
+    """Issue 9, item 23: the PDF showed ISO dates, UTC timestamps and needs as numbers."""
+    from datetime import datetime, timezone
+
+    from django.utils import timezone as django_timezone
+
+    from kim.casework.models import Assessment, AssessmentItem
+    from kim.core.models import LifeDomain
+
+    with scopes_disabled():
+        assessment = Assessment.objects.create(case=world.case, assessed_on=world.case.opened_on, author=world.insider)
+        AssessmentItem.objects.create(assessment=assessment, life_domain=LifeDomain.objects.filter(
+            district=world.district).first(), need=3)
+        late = AuditEntry.objects.create(actor=world.insider, action=AuditEntry.Action.READ, district=world.district,
+                                         object_type="casework.participant", object_id=str(world.participant.pk),
+                                         at=datetime(2025, 7, 1, 22, 30, tzinfo=timezone.utc))
+    client.force_login(world.insider)
+    pdf = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "pdf"])).content
+    text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    birth = world.participant.birth_date
+    assert f"{birth:%d.%m.%Y}" in text and birth.isoformat() not in text
+    assert "hoher Bedarf" in text
+    assert f"{django_timezone.localtime(late.at):%d.%m.%Y, %H:%M} Uhr" in text and "02.07.2025, 00:30 Uhr" in text  # 22:30 UTC is past midnight in Berlin
+    assert "2025-07-01T22:30" not in text
+    record = json.loads(client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).content)
+    assert record["Geburtsdatum"] == birth.isoformat()  # for machines: ISO
+    assert record["Fälle"][0]["Assessments"][0]["Lebensbereiche"][0]["Bedarf"] == "hoher Bedarf"

@@ -520,3 +520,56 @@ def test_a_colleagues_record_under_the_same_identifier_is_neither_found_nor_over
     assert do_import(world.colleague, data).status == ImportRun.Status.DONE
     run = do_import(world.insider, data, commit=False)
     assert any("gehört bei Ihrem Träger zu einem Datensatz, den Sie nicht sehen" in p for p in problems(run)), problems(run)
+
+
+# ---------------------------------------------------------------- issue 9, item 20: the whole workbook
+
+def test_the_other_parts_of_the_workbook_are_checked_row_by_row(world, town):
+    case, opened = world.case.number, world.case.opened_on
+    person = dict.fromkeys(SHEETS_["Teilnehmende"])
+    person.update({"Kennung": world.participant.code, "Vorname": "Zarifa", "Nachname": "Qasimova", "Kommune": "Aue-Stadt",
+                   "Geburtsdatum": world.participant.birth_date, "E-Mail": "keine-adresse"})
+    person = list(person.values())
+    data = workbook_bytes({
+        "Teilnehmende": [SHEETS_["Teilnehmende"], person],
+        "Assessments": [SHEETS_["Assessments"], ["A1", case, None, opened - timedelta(days=3), None, "früh", None],
+                        ["A2", case, "Re-Assessment", opened + timedelta(days=9), "A9", None, "Niemand Bekanntes"]],
+        "Lebensbereiche": [SHEETS_["Lebensbereiche"], ["A2", "Wohnen", "hoher Bedarf", None, None, None],
+                           ["A2", "Wohnen", "2", None, None, None], ["A7", "Gesundheit", None, None, None, None]],
+        "Maßnahmen": [SHEETS_["Maßnahmen"], ["M1", case, "Z-999999", "Antrag stellen", "Teilnehmende", None, None]],
+        "Verweise": [SHEETS_["Verweise"], [None, case, "Jobcenter", opened - timedelta(days=1), None]],
+    })
+    found = problems(do_import(world.insider, data, commit=False))
+    assert "Teilnehmende:2:E-Mail: „keine-adresse“ ist keine gültige E-Mail-Adresse." in found, found
+    assert "Assessments:2:Datum: Das Assessment liegt vor dem Beginn des Falls." in found
+    assert any(p.startswith("Assessments:3:vorheriges Assessment: Kein Assessment „A9“ dieses Falls") for p in found)
+    assert any(p.startswith("Assessments:3:verfasst von: Unbekannter Wert „Niemand Bekanntes“") for p in found)
+    assert "Lebensbereiche:3:Lebensbereich: Dieser Lebensbereich steht für das Assessment schon in Zeile 2." in found
+    assert any(p.startswith("Lebensbereiche:4:Assessment-Kennung: Kein Assessment mit der Kennung „A7“") for p in found)
+    assert any(p.startswith("Maßnahmen:2:Ziel-Kennung: Kein Ziel „Z-999999“ dieses Falls") for p in found)
+    assert "Verweise:2:Datum: Der Verweis liegt vor dem Beginn des Falls." in found
+    assert len(found) == 8, found
+
+
+def test_a_case_manager_may_name_only_themselves_a_lead_their_providers_staff(world, town):
+    rows = [SHEETS_["Fälle"], ["C7", world.participant.code, "Kurzberatung", None, None, None, f"{Y}-02-01", None, None,
+                               None, None, world.colleague.username]]
+    found = problems(do_import(world.insider, workbook_bytes({"Fälle": rows}), commit=False))
+    assert any(p.startswith("Fälle:2:Case Manager*in: Unbekannter Wert „colleague“") for p in found), found
+    run = do_import(world.lead, workbook_bytes({"Fälle": rows}))
+    assert run.status == ImportRun.Status.DONE, problems(run)
+    with scope(district=world.district.pk):
+        assert Case.objects.get(external_id="C7").case_manager == world.colleague
+
+
+def test_the_list_of_imports_says_who_uploaded_a_file_not_until_when(client, world, town):
+    """Issue 9, item 23: the column after "Hochgeladen" read "bis" (msgid "by" of a due date)."""
+    import re
+
+    from django.urls import reverse
+
+    with scope(district=world.district.pk):
+        start_import(world.insider, filename="a.xlsx", data=standard_file())
+    client.force_login(world.insider)
+    page = client.get(reverse("exchange:imports")).content.decode()
+    assert re.search(r">Hochgeladen</th><th[^>]*>von</th>", page), page

@@ -9,11 +9,12 @@ Each takes the row's values and what is known about the records it refers to, an
 be called from them.
 
 Then every record is matched with the existing one it updates, looked up through
-`visible_to(actor)` only, so that the writer only writes. Identifiers: a person is found by
-the file's Kennung (stored as `external_id`) or by the participant code; a case by
-Fall-Kennung (`external_id`) or its number F-00042. Goals are the same goal when case,
-category, description and agreement date agree; appointments when case, date and kind agree,
-counted in file order for several on the same day."""
+`visible_to(actor)` only, so that the writer only writes. A file updates only records it
+names: a person by the file's Kennung (kept as `external_id`) or the participant code; a case
+by the Fall-Kennung (`external_id`) or its number F-00042; every other record by the file's
+identifier it came under (exchange.ImportedRecord) or the number the export gave it (T-42).
+A row without an identifier is the same record as the same row of an earlier file (a key
+made of its content); a record entered by hand is never taken for a row of a file."""
 
 import re
 from collections import defaultdict
@@ -21,7 +22,20 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from kim.casework.models import Appointment, Case, CaseKind, Consent, Goal, Household, Participant, Phase
+from kim.casework.models import (
+    Appointment,
+    Assessment,
+    AssessmentItem,
+    Case,
+    CaseKind,
+    Consent,
+    Goal,
+    Household,
+    Participant,
+    Phase,
+    PlanAction,
+    Referral,
+)
 from kim.casework.services import MAX_DAYS_AHEAD
 
 from .mapping import Table, fold, load_value_lists, map_rows
@@ -29,21 +43,11 @@ from .models import ImportedRecord
 from .plan import Plan, Record
 from .workbook import IDENTIFIERS, SHEETS
 
-# ---------------------------------------------------------------- the rules, row by row
+NOT_VISIBLE = "Die Kennung „{key}“ gehört bei Ihrem Träger zu einem Datensatz, den Sie nicht sehen. " \
+              "Bitte klären Sie das mit der Leitung."
 
 
-@dataclass
-class ExistingAppointment:
-    """An appointment on record as the check reads it: plain values, as there may be many."""
-
-    pk: int
-    case_id: int | None
-    kind: str
-    complexity: str
-    duration_minutes: int
-    date: object
-    topics: list
-    support: list
+# ---------------------------------------------------------------- what the rules know
 
 
 @dataclass
@@ -55,6 +59,32 @@ class CaseFacts:
     consent_active: object  # (date) -> bool: does the person's consent hold on that day?
     existing: object = None  # the existing case, or None for a case that this file creates
 
+
+@dataclass(slots=True)
+class ExistingAppointment:
+    """An appointment on record as the check reads it: plain values, as there may be many."""
+
+    pk: int
+    case_id: int | None
+    kind: str
+    fields: tuple  # the values of APPOINTMENT_FIELDS
+    topics: list
+    support: list
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Under which entry of exchange.ImportedRecord, and as which record, a key came from a file."""
+
+    pk: int
+    object_id: int
+
+
+APPOINTMENT_FIELDS = ("date", "complexity", "duration_minutes", "other_kind", "place", "thematic_offer_id",
+                      "session_format", "audience", "note", "case_manager_id")
+
+
+# ---------------------------------------------------------------- the rules, row by row
 
 def participant_rules(values, today):
     given, withdrawn = values.get("Einwilligung am"), values.get("Einwilligung widerrufen am")
@@ -72,6 +102,14 @@ def participant_rules(values, today):
         yield "Einreisedatum", "Die Einreise liegt vor der Geburt."
 
 
+def consent_rules(values, today):
+    given, withdrawn = values.get("erteilt am"), values.get("widerrufen am")
+    if given and given > today:
+        yield "erteilt am", "Das Datum liegt in der Zukunft."
+    if given and withdrawn and withdrawn < given:
+        yield "widerrufen am", "Der Widerruf liegt vor der Einwilligung."
+
+
 def case_rules(values, today, consent_active):
     """`consent_active`: (date) -> bool for the case's person, None if the person is unknown."""
     opened, closed = values.get("Beginn"), values.get("Ende")
@@ -85,7 +123,7 @@ def case_rules(values, today, consent_active):
         yield "Ende", "Das Ende liegt vor dem Beginn."
     if closed and closed > today:
         yield "Ende", "Das Ende liegt in der Zukunft."
-    if values.get("Phase") and values.get("Art") != CaseKind.CASE_MANAGEMENT and values["Phase"] != Phase.CLOSED:
+    if values.get("Art") != CaseKind.CASE_MANAGEMENT and values.get("Phase") not in (None, Phase.INTAKE, Phase.CLOSED):
         yield "Phase", "Phasen gibt es nur im Case Management."
     if values.get("Art") == CaseKind.SCREENING and not values.get("Verwiesen an"):
         yield "Verwiesen an", "Ein Screening braucht ein Ergebnis (eine Verweisung oder „kein Bedarf“)."
@@ -109,6 +147,14 @@ def existing_case_rules(key, values, case, person):
                        "Bitte legen Sie einen neuen Fall an.")
 
 
+def dated_record_rules(column, day, case: CaseFacts, before_opening: str):
+    """The rules of `record_assessment` and `add_referral` for a record of a case on a day."""
+    if day and case.opened_on and day < case.opened_on:
+        yield column, before_opening
+    if day and case.kind == CaseKind.CASE_MANAGEMENT and not case.consent_active(day):
+        yield column, "Zu diesem Datum gilt keine Einwilligung der Person (Case Management)."
+
+
 def goal_rules(values, case: CaseFacts, today):
     agreed, since = values.get("vereinbart am"), values.get("Status seit")
     if agreed and case.opened_on and agreed < case.opened_on:
@@ -124,14 +170,19 @@ def goal_rules(values, case: CaseFacts, today):
 
 
 def complete_appointment(values, case: CaseFacts | None):
-    """Defaults of a hand-made file: counselling when there is a case, complexity from the kind of case."""
+    """Defaults of a hand-made file: counselling when there is a case, complexity from the kind
+    of case, "other" as the kind of other work."""
     if not values.get("Art"):
         values["Art"] = Appointment.Kind.COUNSELLING if case else Appointment.Kind.OTHER
     if values["Art"] == Appointment.Kind.OTHER:
         values["komplex"] = ""
-    if values["Art"] == Appointment.Kind.COUNSELLING and not values.get("komplex") and case:
-        values["komplex"] = (Appointment.Complexity.COMPLEX if case.kind == CaseKind.CASE_MANAGEMENT
-                             else Appointment.Complexity.ONE_OFF)
+        if not values.get("Art der Tätigkeit"):
+            values["Art der Tätigkeit"] = Appointment.OtherKind.OTHER
+    else:
+        values["Art der Tätigkeit"] = ""
+        if not values.get("komplex") and case:
+            values["komplex"] = (Appointment.Complexity.COMPLEX if case.kind == CaseKind.CASE_MANAGEMENT
+                                 else Appointment.Complexity.ONE_OFF)
 
 
 def appointment_rules(values, case: CaseFacts | None, today):
@@ -147,10 +198,8 @@ def appointment_rules(values, case: CaseFacts | None, today):
         return
     if (day - today).days > MAX_DAYS_AHEAD:
         yield "Datum", "Das Datum liegt mehr als ein Jahr in der Zukunft."
-    if case is not None and case.opened_on and day < case.opened_on:
-        yield "Datum", "Der Termin liegt vor dem Beginn des Falls."
-    if case is not None and case.kind == CaseKind.CASE_MANAGEMENT and not case.consent_active(day):
-        yield "Datum", "Zu diesem Datum gilt keine Einwilligung der Person (Case Management)."
+    if case is not None:
+        yield from dated_record_rules("Datum", day, case, "Der Termin liegt vor dem Beginn des Falls.")
 
 
 # ---------------------------------------------------------------- the check
@@ -168,6 +217,10 @@ def check(actor, case_manager, tables: dict[str, Table], *, saved_values: dict |
     return plan
 
 
+MODELS = {"Haushalte": Household, "Einwilligungen": Consent, "Assessments": Assessment, "Ziele": Goal,
+          "Maßnahmen": PlanAction, "Verweise": Referral, "Termine": Appointment}
+
+
 class _Check:
     def __init__(self, actor, case_manager, saved_values, progress, plan: Plan):
         self.actor = actor
@@ -175,16 +228,23 @@ class _Check:
         self.saved_values = saved_values or {}
         self.progress = progress or (lambda done, total: None)
         self.plan = plan
-        self.lists = load_value_lists()
+        self.lists = load_value_lists(actor)
         self.today = timezone.localdate()
         self._cases, self._persons = {}, {}  # existing records named by this file, by identifier
         self._consents = {}  # {person id: consents on record}
+        self._file_consents = defaultdict(list)  # {Kennung: [(given, withdrawn, processing)]} of this file
 
     def run(self, tables: dict[str, Table]):
+        self.plan.sheet_names = {kind: table.sheet for kind, table in tables.items()}
         self._done, self._total = 0, sum(max(len(t.rows) - t.header_row - 1, 0) for t in tables.values()) or 1
-        participants = self._participants(tables.get("Teilnehmende"))
-        cases = self._case_rows(tables.get("Fälle"), participants)
-        self._goals(tables.get("Ziele"), cases)
+        people = self._participants(tables.get("Teilnehmende"))
+        self._consent_rows(tables.get("Einwilligungen"), tables.get("Teilnehmende"), people)
+        cases = self._case_rows(tables.get("Fälle"), people)
+        assessments = self._assessments(tables.get("Assessments"), cases)
+        self._items(tables.get("Lebensbereiche"), assessments)
+        goals = self._goals(tables.get("Ziele"), cases)
+        self._actions(tables.get("Maßnahmen"), cases, goals)
+        self._referrals(tables.get("Verweise"), cases)
         self._appointments(tables.get("Termine"), cases)
         self.plan.summary = self._summary()
 
@@ -199,6 +259,19 @@ class _Check:
     def _problems(self, sheet, number, problems):
         for column, message in problems:
             self.plan.add(sheet, number, column, message)
+
+    def _case_rows_of(self, table, cases, what):
+        """(row number, values, CaseFacts) of the rows of `table` that name a known case."""
+        for number, values in self._rows(table):
+            key = values.get("Fall-Kennung")
+            if not key:
+                continue
+            case = self._case_facts(key, cases)
+            if case is None:
+                self.plan.add(table.sheet, number, "Fall-Kennung",
+                              f"{what} für einen unbekannten Fall „{key}“ – weder im Blatt „Fälle“ noch bei Ihnen.")
+                continue
+            yield number, values, case
 
     # participants ----------------------------------------------------------
 
@@ -216,9 +289,10 @@ class _Check:
                 continue
             self._problems(table.sheet, number, participant_rules(values, self.today))
             rows[key] = Record(number, values)
+            if values.get("Einwilligung am"):
+                self._file_consents[key].append((values["Einwilligung am"], values.get("Einwilligung widerrufen am"), True))
         self._match_participants(rows, table)
-        self._match_consents(rows, table.sheet)
-        self._match_households(rows)
+        self._match_households(rows, table.sheet)
         self.plan.records["Teilnehmende"] = list(rows.values())
         return rows
 
@@ -243,49 +317,26 @@ class _Check:
                 self.plan.add(table.sheet, row.number, "Kennung", f"Die Kennung „{key}“ gehört bei Ihrem Träger zu "
                               "einer Person, deren Akte Sie nicht sehen. Bitte klären Sie das mit der Leitung.")
 
-    def _match_consents(self, rows, sheet):
-        """The consent a person's row gives ("Einwilligung am"): the one that came from a file
-        under the person's Kennung and date, else a new one. A consent entered by hand on that
-        date is not changed by a file; a withdrawal the file gives for it is a problem."""
-        wanted = {}
-        for kennung, row in rows.items():
-            if row.values.get("Einwilligung am"):
-                row.extra["consent_key"] = f"{kennung}|{row.values['Einwilligung am'].isoformat()}"
-                wanted[row.extra["consent_key"]] = row
-        provenance = {}
-        for chunk in _chunks(wanted):
-            for entry in ImportedRecord.objects.filter(provider_id=self.actor.provider_id, sheet="Einwilligungen",
-                                                       key__in=chunk):
-                provenance[entry.key] = entry
-        on_record = {}
-        for chunk in _chunks({row.existing.pk for row in wanted.values() if row.existing is not None}):
-            for consent in Consent.objects.visible_to(self.actor).filter(participant_id__in=chunk).order_by("pk"):
-                on_record.setdefault(consent.pk, consent)
-        by_day = {}
-        for consent in on_record.values():
-            by_day.setdefault((consent.participant_id, consent.given_on), consent)
-        for key, row in wanted.items():
-            entry = provenance.get(key)
-            row.extra["consent_provenance"] = entry
-            row.extra["consent"] = on_record.get(entry.object_id) if entry else None
-            if entry is not None or row.existing is None:
-                continue
-            by_hand = by_day.get((row.existing.pk, row.values["Einwilligung am"]))
-            if by_hand is not None:
-                row.extra["consent_by_hand"] = by_hand
-                withdrawn = row.values.get("Einwilligung widerrufen am")
-                if "Einwilligung widerrufen am" in row.values and withdrawn != by_hand.withdrawn_on:
-                    self.plan.add(sheet, row.number, "Einwilligung widerrufen am", (
-                        f"Die Einwilligung vom {by_hand.given_on:%d.%m.%Y} ist in der Akte erfasst und wird durch "
-                        "eine Datei nicht geändert. Bitte tragen Sie einen Widerruf in der Akte ein."))
-
-    def _match_households(self, rows):
-        names = {row.values["Haushalt"] for row in rows.values() if row.values.get("Haushalt")}
-        found = {}
+    def _match_households(self, rows, sheet_name):
+        """A household by its Haushalt-Kennung (the file's, or the export's H-12), else by its name."""
+        keyed = {row.values["Haushalt-Kennung"] for row in rows.values() if row.values.get("Haushalt-Kennung")}
+        found = self._lookup("Haushalte", keyed)
+        names = {row.values["Haushalt"] for row in rows.values()
+                 if row.values.get("Haushalt") and not row.values.get("Haushalt-Kennung")}
+        by_name = {}
         for chunk in _chunks(names):
             for household in Household.objects.visible_to(self.actor).filter(name__in=chunk).order_by("pk"):
-                found.setdefault(household.name, household)
-        self.plan.households = {name: found.get(name) for name in names}
+                by_name.setdefault(household.name, household)
+        for row in rows.values():
+            key, name = row.values.get("Haushalt-Kennung"), row.values.get("Haushalt")
+            if key:
+                row.extra["household"] = ("key", key)
+                self.plan.households[("key", key)] = found.get(key)
+                if not name and found.get(key) is None:
+                    self.plan.add(sheet_name, row.number, "Haushalt", "Für einen neuen Haushalt fehlt sein Name.")
+            elif name:
+                row.extra["household"] = ("name", name)
+                self.plan.households[("name", name)] = by_name.get(name)
 
     def _person(self, key, participants) -> tuple:
         """(Record of this file or None, existing Participant or None) for a Kennung."""
@@ -296,14 +347,12 @@ class _Check:
             self._persons[key] = existing_participant(self.actor, key)
         return None, self._persons[key]
 
-    def _consent_active(self, person_row, person):
-        """(date) -> bool: whether the person's consent, in the file or recorded, holds on a day."""
+    def _consent_active(self, person_key, person):
+        """(date) -> bool: whether a consent of the person, in this file or on record, holds on a day."""
 
         def active(on) -> bool:
-            if person_row is not None and person_row.values.get("Einwilligung am"):
-                given = person_row.values["Einwilligung am"]
-                withdrawn = person_row.values.get("Einwilligung widerrufen am")
-                if given <= on and (withdrawn is None or withdrawn > on):
+            for given, withdrawn, processing in self._file_consents.get(person_key, ()):
+                if processing is not False and given <= on and (withdrawn is None or withdrawn > on):
                     return True
             if person is None:
                 return False
@@ -312,6 +361,64 @@ class _Check:
             return any(consent.is_active(on) for consent in self._consents[person.pk])
 
         return active
+
+    # consents --------------------------------------------------------------
+
+    def _consent_rows(self, table, people_table, people):
+        """The consents of the sheet "Einwilligungen", and those given in a person's row
+        ("Einwilligung am") that the sheet does not list."""
+        rows = []
+        if table is not None:
+            for number, values in self._rows(table):
+                key = values.get("Teilnehmende-Kennung")
+                if not key or not values.get("erteilt am"):
+                    continue
+                person_row, person = self._person(key, people)
+                if person_row is None and person is None:
+                    self.plan.add(table.sheet, number, "Teilnehmende-Kennung",
+                                  f"Keine Person mit der Kennung „{key}“ – weder im Blatt „Teilnehmende“ noch bei Ihnen.")
+                    continue
+                self._problems(table.sheet, number, consent_rules(values, self.today))
+                self._file_consents[key].append((values["erteilt am"], values.get("widerrufen am"),
+                                                 values.get("Verarbeitung")))
+                rows.append(Record(number, values, key=key, extra={"owner": person.pk if person else None,
+                                                                   "person": person, "sheet": table.sheet}))
+        listed = {(row.key, row.values["erteilt am"]) for row in rows}
+        for key, person_row in people.items():
+            given = person_row.values.get("Einwilligung am")
+            if given and (key, given) not in listed:
+                values = {"Teilnehmende-Kennung": key, "erteilt am": given}
+                if "Einwilligung widerrufen am" in person_row.values:
+                    values["widerrufen am"] = person_row.values["Einwilligung widerrufen am"]
+                rows.append(Record(person_row.number, values, key=key, extra={
+                    "owner": person_row.existing.pk if person_row.existing else None, "person": person_row.existing,
+                    "sheet": people_table.sheet, "column": "Einwilligung widerrufen am"}))
+        for row in rows:
+            row.extra["identifier"] = self._identifier(row, "Einwilligungen", (row.key, row.values["erteilt am"].isoformat()))
+        self._identify(rows, "Einwilligungen", lambda ids: {
+            consent.pk: consent for consent in Consent.objects.visible_to(self.actor).filter(pk__in=ids)},
+            owner_of=lambda consent: consent.participant_id, other_owner="zu einer anderen Person")
+        self._leave_hand_entered_consents(rows)
+        self.plan.records["Einwilligungen"] = rows
+
+    def _leave_hand_entered_consents(self, rows):
+        """A row without identifier whose person has a consent entered by hand on that day
+        names that consent; a file does not change it, and where it would, that is a problem."""
+        unnamed = [row for row in rows if row.existing is None and not row.extra["identifier"][1] and row.extra["owner"]]
+        by_day = {}
+        for chunk in _chunks({row.extra["owner"] for row in unnamed}):
+            for consent in Consent.objects.visible_to(self.actor).filter(participant_id__in=chunk).order_by("pk"):
+                by_day.setdefault((consent.participant_id, consent.given_on), consent)
+        for row in unnamed:
+            by_hand = by_day.get((row.extra["owner"], row.values["erteilt am"]))
+            if by_hand is None:
+                continue
+            row.extra["by_hand"] = by_hand
+            column = row.extra.get("column", "widerrufen am")
+            if "widerrufen am" in row.values and row.values["widerrufen am"] != by_hand.withdrawn_on:
+                self.plan.add(row.extra["sheet"], row.number, column, (
+                    f"Die Einwilligung vom {by_hand.given_on:%d.%m.%Y} ist in der Akte erfasst und wird durch eine "
+                    "Datei nicht geändert. Bitte tragen Sie einen Widerruf in der Akte ein."))
 
     # cases -----------------------------------------------------------------
 
@@ -334,7 +441,7 @@ class _Check:
             if person_key:
                 person_row, person = self._person(person_key, participants)
                 row.key = (person_row, person)
-                row.extra["consent_active"] = self._consent_active(person_row, person)
+                row.extra["consent_active"] = self._consent_active(person_key, person)
                 if person_row is None and person is None:
                     self.plan.add(table.sheet, number, "Teilnehmende-Kennung",
                                   f"Keine Person mit der Kennung „{person_key}“ – weder im Blatt „Teilnehmende“ noch bei Ihnen.")
@@ -371,7 +478,6 @@ class _Check:
         """What the rules need of the case a row names, from the file (which wins) or the records."""
         row = cases.get(key)
         if row is not None:
-            person_row, person = row.key or (None, None)
             return CaseFacts(row.values.get("Beginn"), row.values.get("Art"),
                              row.extra.get("consent_active") or self._consent_active(None, None), row.existing)
         if key not in self._cases:
@@ -380,36 +486,143 @@ class _Check:
                                                   self._consent_active(None, case.participant), case)
         return self._cases[key]
 
-    # goals -----------------------------------------------------------------
+    def _child(self, number, values, key, case: CaseFacts) -> Record:
+        """A record of a case: `owner` the existing case (None for one this file creates)."""
+        return Record(number, values, key=key, extra={"case": case.existing,
+                                                      "owner": case.existing.pk if case.existing else None})
 
-    def _goals(self, table, cases):
+    # assessments -----------------------------------------------------------
+
+    def _assessments(self, table, cases) -> dict:
+        """{Assessment-Kennung: Record} of the file's assessments that have one."""
+        if table is None:
+            return {}
+        rows = []
+        for number, values, case in self._case_rows_of(table, cases, "Assessment"):
+            if not values.get("Art"):
+                values["Art"] = Assessment.Kind.INITIAL
+            self._problems(table.sheet, number, dated_record_rules(
+                "Datum", values.get("Datum"), case, "Das Assessment liegt vor dem Beginn des Falls."))
+            rows.append(self._child(number, values, values["Fall-Kennung"], case))
+        for row in rows:
+            row.extra["identifier"] = self._identifier(row, "Assessments", (row.key, row.values.get("Datum"),
+                                                                           row.values.get("Art")))
+        self._identify(rows, "Assessments", lambda ids: {
+            assessment.pk: assessment for assessment in Assessment.objects.visible_to(self.actor).filter(pk__in=ids)},
+            owner_of=lambda assessment: assessment.case_id)
+        named = {row.extra["identifier"][0]: row for row in rows if row.extra["identifier"][1]}
+        found = self._lookup("Assessments", {row.values["vorheriges Assessment"] for row in rows
+                                             if row.values.get("vorheriges Assessment")} - set(named))
+        for row in rows:
+            previous = row.values.get("vorheriges Assessment")
+            if not previous:
+                continue
+            if previous in named and named[previous].key == row.key:
+                row.extra["previous_row"] = named[previous]
+            elif previous in found and row.extra["owner"] == found[previous].case_id:
+                row.extra["previous"] = found[previous]
+            else:
+                self.plan.add(table.sheet, row.number, "vorheriges Assessment",
+                              f"Kein Assessment „{previous}“ dieses Falls – weder im Blatt „Assessments“ noch bei Ihnen.")
+        self.plan.records["Assessments"] = rows
+        return named
+
+    def _items(self, table, assessments):
+        """The life domains of assessments: of this file's (by Assessment-Kennung) or on record."""
+        if table is None:
+            return
+        rows, seen = [], {}
+        parsed = list(self._rows(table))
+        found = self._lookup("Assessments", {values["Assessment-Kennung"] for _, values in parsed
+                                             if values.get("Assessment-Kennung")} - set(assessments))
+        for number, values in parsed:
+            key, domain = values.get("Assessment-Kennung"), values.get("Lebensbereich")
+            if not key or domain is None:
+                continue
+            if key not in assessments and key not in found:
+                self.plan.add(table.sheet, number, "Assessment-Kennung",
+                              f"Kein Assessment mit der Kennung „{key}“ – weder im Blatt „Assessments“ noch bei Ihnen.")
+                continue
+            if (key, domain) in seen:
+                self.plan.add(table.sheet, number, "Lebensbereich",
+                              f"Dieser Lebensbereich steht für das Assessment schon in Zeile {seen[(key, domain)]}.")
+                continue
+            seen[(key, domain)] = number
+            assessment_row = assessments.get(key)
+            existing = assessment_row.existing if assessment_row else found[key]
+            rows.append(Record(number, values, key=key, extra={"assessment_row": assessment_row, "assessment": existing}))
+        by_domain = {}
+        for chunk in _chunks({row.extra["assessment"].pk for row in rows if row.extra["assessment"]}):
+            for item in AssessmentItem.objects.visible_to(self.actor).filter(assessment_id__in=chunk):
+                by_domain[(item.assessment_id, item.life_domain_id)] = item
+        for row in rows:
+            if row.extra["assessment"] is not None:
+                row.existing = by_domain.get((row.extra["assessment"].pk, row.values["Lebensbereich"]))
+        self.plan.records["Lebensbereiche"] = rows
+
+    # goals and actions -----------------------------------------------------
+
+    def _goals(self, table, cases) -> dict:
+        """{Ziel-Kennung: Record} of the file's goals that have one."""
+        if table is None:
+            return {}
+        rows = []
+        for number, values, case in self._case_rows_of(table, cases, "Ziel"):
+            self._problems(table.sheet, number, goal_rules(values, case, self.today))
+            rows.append(self._child(number, values, values["Fall-Kennung"], case))
+        for row in rows:
+            # Without identifier: the same goal as one of an earlier file with the same case,
+            # category, text and date (and one goal, if a file lists it twice).
+            row.extra["identifier"] = self._identifier(row, "Ziele", (
+                row.key, row.values.get("Zielkategorie"), fold(row.values.get("Beschreibung") or ""),
+                row.values.get("vereinbart am")))
+        self._identify(rows, "Ziele", lambda ids: {
+            goal.pk: goal for goal in Goal.objects.visible_to(self.actor).filter(pk__in=ids)},
+            owner_of=lambda goal: goal.case_id, repeated_is_one=True)
+        self.plan.records["Ziele"] = rows
+        return {row.extra["identifier"][0]: row for row in rows if row.extra["identifier"][1]}
+
+    def _actions(self, table, cases, goals):
         if table is None:
             return
         rows = []
-        for number, values in self._rows(table):
-            key = values.get("Fall-Kennung")
-            if not key:
-                continue
-            case = self._case_facts(key, cases)
-            if case is None:
-                self.plan.add(table.sheet, number, "Fall-Kennung",
-                              f"Kein Fall mit der Kennung „{key}“ – weder im Blatt „Fälle“ noch bei Ihnen.")
-                continue
-            self._problems(table.sheet, number, goal_rules(values, case, self.today))
-            rows.append(Record(number, values, key=key, extra={"case": case.existing}))
-        self._match_goals(rows, table.sheet)
-        self.plan.records["Ziele"] = rows
-
-    def _match_goals(self, rows, sheet_name):
-        """A goal of the file is one on record only when it came from a file: under its
-        Ziel-Kennung, or (without one) under the same case, category, text and date as then;
-        or when the file names it by its number from the export (Z-42)."""
+        for number, values, case in self._case_rows_of(table, cases, "Maßnahme"):
+            rows.append(self._child(number, values, values["Fall-Kennung"], case))
+        found = self._lookup("Ziele", {row.values["Ziel-Kennung"] for row in rows if row.values.get("Ziel-Kennung")}
+                             - set(goals))
         for row in rows:
-            row.extra["identifier"] = self._identifier(row, "Ziele", (
-                row.values["Fall-Kennung"], row.values.get("Zielkategorie"), fold(row.values.get("Beschreibung") or ""),
-                row.values.get("vereinbart am")))
-        self._identify(rows, "Ziele", sheet_name, lambda ids: {
-            goal.pk: goal for goal in Goal.objects.visible_to(self.actor).filter(pk__in=ids)}, case_of=lambda goal: goal.case_id)
+            goal_key = row.values.get("Ziel-Kennung")
+            if goal_key in goals and goals[goal_key].key == row.key:
+                row.extra["goal_row"] = goals[goal_key]
+            elif goal_key in found and found[goal_key].case_id == row.extra["owner"]:
+                row.extra["goal"] = found[goal_key]
+            elif goal_key:
+                self.plan.add(table.sheet, row.number, "Ziel-Kennung",
+                              f"Kein Ziel „{goal_key}“ dieses Falls – weder im Blatt „Ziele“ noch bei Ihnen.")
+            row.extra["identifier"] = self._identifier(row, "Maßnahmen", (
+                row.key, fold(row.values.get("Was") or ""), row.values.get("bis")))
+        self._identify(rows, "Maßnahmen", lambda ids: {
+            action.pk: action for action in PlanAction.objects.visible_to(self.actor).filter(pk__in=ids)},
+            owner_of=lambda action: action.case_id)
+        self.plan.records["Maßnahmen"] = rows
+
+    # referrals -------------------------------------------------------------
+
+    def _referrals(self, table, cases):
+        if table is None:
+            return
+        rows = []
+        for number, values, case in self._case_rows_of(table, cases, "Verweis"):
+            self._problems(table.sheet, number, dated_record_rules(
+                "Datum", values.get("Datum"), case, "Der Verweis liegt vor dem Beginn des Falls."))
+            rows.append(self._child(number, values, values["Fall-Kennung"], case))
+        for row in rows:
+            row.extra["identifier"] = self._identifier(row, "Verweise", (
+                row.key, row.values.get("Verwiesen an"), row.values.get("Datum")))
+        self._identify(rows, "Verweise", lambda ids: {
+            referral.pk: referral for referral in Referral.objects.visible_to(self.actor).filter(pk__in=ids)},
+            owner_of=lambda referral: referral.case_id)
+        self.plan.records["Verweise"] = rows
 
     # appointments ----------------------------------------------------------
 
@@ -428,40 +641,40 @@ class _Check:
                     continue
             complete_appointment(values, case)
             self._problems(table.sheet, number, appointment_rules(values, case, self.today))
-            rows.append(Record(number, values, key=key or "", extra={"case": case.existing if case else None}))
+            existing_case = case.existing if case else None
+            rows.append(Record(number, values, key=key or "", extra={
+                "case": existing_case, "owner": existing_case.pk if existing_case else None}))
         self._match_appointments(rows, table.sheet)
         self.plan.records["Termine"] = rows
 
     def _match_appointments(self, rows, sheet_name):
-        """An appointment of the file is one on record only when it came from a file: under its
-        Termin-Kennung, or (without one) as the n-th row of the file on the same day of the same
-        case (or without case) and kind; or when the file names it by its number (T-42). An
-        appointment entered by hand is never taken for a row of a file."""
+        """Without Termin-Kennung, an appointment of the file is the n-th row of the file on
+        the same day of the same case (or without case) and kind, as in an earlier file."""
         ordinal = defaultdict(int)
         for row in rows:
-            if not row.values.get(IDENTIFIERS["Termine"][0]):
-                group = (row.key, row.values.get("Datum"), row.values["Art"])
-                ordinal[group] += 1
-                row.extra["ordinal"] = ordinal[group]
+            ordinal[(row.key, row.values.get("Datum"), row.values["Art"])] += 1
             row.extra["identifier"] = self._identifier(row, "Termine", (
-                row.key, row.values.get("Datum"), row.values["Art"], row.extra.get("ordinal")))
-        self._identify(rows, "Termine", sheet_name, self._existing_appointments,
-                       case_of=lambda appointment: appointment.case_id)
+                row.key, row.values.get("Datum"), row.values["Art"],
+                ordinal[(row.key, row.values.get("Datum"), row.values["Art"])]))
+        self._identify(rows, "Termine", self._existing_appointments, owner_of=lambda appointment: appointment.case_id)
         for row in rows:
             if row.existing is not None and row.existing.kind != row.values["Art"]:
                 self.plan.add(sheet_name, row.number, "Art", "Die Art eines bestehenden Termins kann nicht geändert werden.")
 
     def _existing_appointments(self, ids) -> dict:
-        """{pk: Existing appointment} of the visible ones among `ids`, as plain values."""
-        found = {pk: ExistingAppointment(pk, case_id, kind, complexity, minutes, day, [], []) for
-                 pk, case_id, kind, complexity, minutes, day in Appointment.objects.visible_to(self.actor).filter(
-                     pk__in=ids).values_list("pk", "case_id", "kind", "complexity", "duration_minutes", "date")}
+        """{pk: ExistingAppointment} of the visible ones among `ids`, as plain values."""
+        found = {pk: ExistingAppointment(pk, case_id, kind, tuple(rest), [], [])
+                 for pk, case_id, kind, *rest in Appointment.objects.visible_to(self.actor).filter(pk__in=ids)
+                 .values_list("pk", "case_id", "kind", *APPOINTMENT_FIELDS)}
         for a_id, t_id in Appointment.topics.through.objects.filter(appointment_id__in=list(found)).values_list(
                 "appointment_id", "topic_id"):
             found[a_id].topics.append(t_id)
         for a_id, s_id in Appointment.language_support.through.objects.filter(appointment_id__in=list(found)).values_list(
                 "appointment_id", "languagesupportkind_id"):
             found[a_id].support.append(s_id)
+        for appointment in found.values():
+            appointment.topics.sort()
+            appointment.support.sort()
         return found
 
     # identifiers -----------------------------------------------------------
@@ -473,48 +686,69 @@ class _Check:
             return row.values[column], True
         return "|".join("" if part is None else str(part) for part in content), False
 
-    def _identify(self, rows, sheet, sheet_name, load, case_of):
+    def _identify(self, rows, sheet, load, owner_of, other_owner="zu einem anderen Fall", repeated_is_one=False):
         """Set `existing` of each row to the record it names: one that came from a file under
         the row's key, or (for a key from the file) the one the export numbered so. `load(ids)`
-        gives {pk: record} of the visible records; `case_of(record)` the case it belongs to."""
+        gives {pk: record} of the visible records; `owner_of(record)` the id of the case (or
+        person) it belongs to, which must be the row's (`extra["owner"]`)."""
         column, prefix = IDENTIFIERS[sheet]
         seen = {}
         for row in rows:
             key, from_file = row.extra["identifier"]
-            if from_file and key in seen:
-                self.plan.add(sheet_name, row.number, column, f"Die Kennung „{key}“ steht schon in Zeile {seen[key]}.")
+            if key in seen and from_file:
+                self.plan.add(row.extra.get("sheet", self._sheet_name(sheet)), row.number, column,
+                              f"Die Kennung „{key}“ steht schon in Zeile {seen[key]}.")
+            elif key in seen and not repeated_is_one:
+                self.plan.add(row.extra.get("sheet", self._sheet_name(sheet)), row.number, "",
+                              f"Die Zeile wiederholt Zeile {seen[key]}.")
             seen.setdefault(key, row.number)
-        keys = {row.extra["identifier"][0] for row in rows}
-        provenance = {}
-        for chunk in _chunks(keys):
-            for entry in ImportedRecord.objects.filter(provider_id=self.actor.provider_id, sheet=sheet, key__in=chunk):
-                provenance[entry.key] = entry
+        provenance = self._provenance(sheet, {row.extra["identifier"][0] for row in rows})
         numbers = {}
         for row in rows:
             key, from_file = row.extra["identifier"]
             if from_file and key not in provenance and re.fullmatch(rf"{prefix}-\d{{1,12}}", key):
                 numbers[key] = int(key[len(prefix) + 1:])
-        ids = {entry.object_id for entry in provenance.values()} | set(numbers.values())
         records = {}
-        for chunk in _chunks(ids):
+        for chunk in _chunks({entry.object_id for entry in provenance.values()} | set(numbers.values())):
             records.update(load(chunk))
         for row in rows:
-            key, from_file = row.extra["identifier"]
+            key, _from_file = row.extra["identifier"]
             entry = provenance.get(key)
             row.extra["provenance"] = entry
             row.existing = records.get(entry.object_id if entry else numbers.get(key))
-            if entry is not None and row.existing is None and self._exists(sheet, entry.object_id):
-                self.plan.add(sheet_name, row.number, column, f"Die Kennung „{key}“ gehört bei Ihrem Träger zu einem "
-                              "Datensatz, den Sie nicht sehen. Bitte klären Sie das mit der Leitung.")
-            case = row.extra.get("case")
-            if row.existing is not None and case_of(row.existing) != (case.pk if case else None):
-                self.plan.add(sheet_name, row.number, column, f"„{key}“ gehört zu einem anderen Fall.")
+            where = (row.extra.get("sheet", self._sheet_name(sheet)), row.number, column)
+            if entry is not None and row.existing is None and MODELS[sheet].objects.filter(pk=entry.object_id).exists():
+                # Outside visible_to on purpose: only whether the record is there, so that no
+                # second one is made under the key of one the actor cannot see.
+                self.plan.add(*where, NOT_VISIBLE.format(key=key))
+            if row.existing is not None and owner_of(row.existing) != row.extra.get("owner"):
+                self.plan.add(*where, f"„{key}“ gehört {other_owner}.")
 
-    def _exists(self, sheet, pk) -> bool:
-        """Whether a record behind a key still exists (outside visible_to on purpose: only whether
-        it is there, so that no second record is made under the key of one the actor cannot see)."""
-        model = {"Ziele": Goal, "Termine": Appointment}[sheet]
-        return model.objects.filter(pk=pk).exists()
+    def _provenance(self, sheet, keys) -> dict:
+        """{key: Provenance} of the actor's provider (plain values: a file may name 100,000)."""
+        found = {}
+        for chunk in _chunks(keys):
+            for pk, key, object_id in ImportedRecord.objects.filter(
+                    provider_id=self.actor.provider_id, sheet=sheet, key__in=chunk).values_list("pk", "key", "object_id"):
+                found[key] = Provenance(pk, object_id)
+        return found
+
+    def _lookup(self, sheet, keys) -> dict:
+        """{key: visible record} that identifiers of a file name in another part (a goal for an
+        action, an assessment for its life domains): the file's identifier or the export's number."""
+        prefix = IDENTIFIERS[sheet][1]
+        provenance = self._provenance(sheet, keys)
+        wanted = {key: entry.object_id for key, entry in provenance.items()}
+        for key in set(keys) - set(provenance):
+            if re.fullmatch(rf"{prefix}-\d{{1,12}}", key):
+                wanted[key] = int(key[len(prefix) + 1:])
+        visible = {}
+        for chunk in _chunks(set(wanted.values())):
+            visible.update({record.pk: record for record in MODELS[sheet].objects.visible_to(self.actor).filter(pk__in=chunk)})
+        return {key: visible[pk] for key, pk in wanted.items() if pk in visible}
+
+    def _sheet_name(self, sheet):
+        return self.plan.sheet_names.get(sheet, sheet)
 
     # summary ---------------------------------------------------------------
 

@@ -7,59 +7,55 @@ import io
 import json
 import tempfile
 import zipfile
+from collections import Counter
 from datetime import date
 
 from django.db.models import OuterRef, Subquery
 
-from kim.casework.models import Appointment, Case, Consent, Goal, Participant
-from kim.core.cells import neutralise
-from kim.core.models import LanguageSupportKind, Topic
-
-from .models import ImportedRecord
-from .workbook import (
-    APPOINTMENT_KINDS,
-    CASE_KINDS,
-    DATE_COLUMNS,
-    LIST_SEPARATOR,
-    SHEETS,
-    own_number,
-    value_lists,
+from kim.casework.models import (
+    Appointment,
+    Assessment,
+    AssessmentItem,
+    Case,
+    Consent,
+    Goal,
+    Participant,
+    PlanAction,
+    Referral,
 )
+from kim.core.cells import neutralise
+from kim.core.models import User
+
+from .mapping import fold, staff_name
+from .models import ImportedRecord
+from .workbook import CATALOGUES, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, fixed_lists, own_number
 
 CHUNK = 2000
 
 
-def participant_rows(user):
-    latest = Consent.objects.filter(participant=OuterRef("pk")).order_by("-given_on", "-pk")
-    labels = value_lists()
-    rows = (
-        Participant.objects.visible_to(user)
-        .annotate(consent_on=Subquery(latest.values("given_on")[:1]), withdrawn_on=Subquery(latest.values("withdrawn_on")[:1]))
-        .values_list("code", "first_name", "last_name", "birth_date", "gender", "nationalities", "languages",
-                     "municipality__name", "household__name", "entry_date", "residence_status", "consent_on",
-                     "withdrawn_on")
-        .order_by("pk")
-    )
-    for row in rows.iterator(chunk_size=CHUNK):
-        row = list(row)
-        row[4] = labels["Geschlecht"].get(row[4], "")
-        row[10] = labels["Aufenthaltsstatus"].get(row[10], "")
-        yield row
+class _Names:
+    """How the export names what rows refer to: a person and a case by the file's identifier
+    they came under (else code and case number), staff by name, catalogue entries by label."""
 
+    def __init__(self, user):
+        self.user = user
+        self.lists = fixed_lists()
+        people = Participant.objects.visible_to(user).values_list("pk", "external_id", "code")
+        self.people = {pk: external or code for pk, external, code in people.iterator(chunk_size=CHUNK)}
+        cases = Case.objects.visible_to(user).values_list("pk", "external_id")
+        self.cases = {pk: external or f"F-{pk:05d}" for pk, external in cases.iterator(chunk_size=CHUNK)}
+        staff = list(User.objects.filter(provider_id=user.provider_id))
+        names = Counter(fold(staff_name(member)) for member in staff)
+        self.staff = {member.pk: staff_name(member) if names[fold(staff_name(member))] == 1 else member.username
+                      for member in staff}
+        self.labels = {name: dict(model.objects.values_list("pk", field)) for name, (model, field) in CATALOGUES.items()}
 
-def case_rows(user):
-    labels = value_lists()
-    rows = (
-        Case.objects.visible_to(user)
-        .values_list("pk", "participant__code", "kind", "target_group__label", "referral_source__label",
-                     "municipality__name", "opened_on", "phase", "closed_on", "closure_reason__label",
-                     "screening_outcome__label")
-        .order_by("pk")
-    )
-    for pk, code, kind, *rest in rows.iterator(chunk_size=CHUNK):
-        target, source, town, opened, phase, closed, reason, outcome = rest
-        yield [f"F-{pk:05d}", code or "", CASE_KINDS.get(kind, kind), target, source, town, opened,
-               labels["Phase"].get(phase, phase), closed, reason, outcome]
+    def label(self, list_name, value):
+        if value is None or value == "":
+            return None
+        if list_name in CATALOGUES:
+            return self.labels[list_name].get(value)
+        return self.lists[list_name].get(value, value)
 
 
 def identifiers(user, sheet: str, ids) -> dict:
@@ -71,58 +67,147 @@ def identifiers(user, sheet: str, ids) -> dict:
     return {pk: from_file.get(pk) or own_number(sheet, pk) for pk in ids}
 
 
-def goal_rows(user):
-    labels = value_lists()
-    queryset = (
-        Goal.objects.visible_to(user)
-        .values_list("pk", "case_id", "category__label", "text", "agreed_on", "status", "status_changed_on")
-        .order_by("pk")
-    )
-    for chunk in _chunked(queryset):
-        keys = identifiers(user, "Ziele", [row[0] for row in chunk])
-        for pk, case_id, category, text, agreed, status, since in chunk:
-            yield [keys[pk], f"F-{case_id:05d}", category, text, agreed, labels["Status"].get(status, status), since]
-
-
 def _chunked(queryset):
     """The rows of `queryset` (ordered by pk, pk first) in chunks, by keyset: memory stays flat."""
     last_pk = 0
     while True:
-        chunk = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
+        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:CHUNK])
         if not chunk:
             return
         last_pk = chunk[-1][0]
         yield chunk
 
 
-def appointment_rows(user):
-    """Appointments in chunks; their topics and language support joined per chunk."""
-    topics = dict(Topic.objects.values_list("pk", "label"))
-    support = dict(LanguageSupportKind.objects.values_list("pk", "label"))
-    topic_links = Appointment.topics.through.objects
-    support_links = Appointment.language_support.through.objects
-    queryset = Appointment.objects.visible_to(user).values_list(
-        "pk", "case_id", "date", "kind", "complexity", "duration_minutes"
-    ).order_by("pk")
+def _m2m_labels(through, owner, target, ids, labels) -> dict:
+    """{owner id: "label; label"} of a many-to-many relation, sorted."""
+    found = {}
+    for owner_id, target_id in through.objects.filter(**{f"{owner}__in": ids}).values_list(owner, target):
+        found.setdefault(owner_id, []).append(labels.get(target_id, ""))
+    return {owner_id: LIST_SEPARATOR.join(sorted(values)) for owner_id, values in found.items()}
+
+
+def participant_rows(names: _Names):
+    latest = Consent.objects.filter(participant=OuterRef("pk")).order_by("-given_on", "-pk")
+    queryset = (
+        Participant.objects.visible_to(names.user)
+        .annotate(consent_on=Subquery(latest.values("given_on")[:1]), withdrawn_on=Subquery(latest.values("withdrawn_on")[:1]))
+        .values_list("pk", "first_name", "last_name", "birth_date", "gender", "nationalities", "languages",
+                     "municipality__name", "household__name", "household_id", "entry_date", "residence_status",
+                     "phone", "email", "address", "responsible_id", "consent_on", "withdrawn_on")
+    )
+    for chunk in _chunked(queryset):
+        households = identifiers(names.user, "Haushalte", {row[9] for row in chunk if row[9]})
+        for (pk, first, last, birth, gender, nationalities, languages, town, household, household_id, entry, status,
+             phone, email, address, responsible, consent_on, withdrawn_on) in chunk:
+            yield [names.people[pk], first, last, birth, names.label("gender", gender), nationalities, languages, town,
+                   household, households.get(household_id), entry, names.label("residence_status", status), phone,
+                   email, address, names.staff.get(responsible), consent_on, withdrawn_on]
+
+
+def consent_rows(names: _Names):
+    queryset = Consent.objects.visible_to(names.user).values_list(
+        "pk", "participant_id", "given_on", "covers_processing", "withdrawn_on", "note")
     for chunk in _chunked(queryset):
         ids = [row[0] for row in chunk]
-        keys = identifiers(user, "Termine", ids)
-        chunk_topics, chunk_support = {}, {}
-        for appointment_id, topic_id in topic_links.filter(appointment_id__in=ids).values_list("appointment_id", "topic_id"):
-            chunk_topics.setdefault(appointment_id, []).append(topics.get(topic_id, ""))
-        for appointment_id, kind_id in support_links.filter(appointment_id__in=ids).values_list(
-            "appointment_id", "languagesupportkind_id"
-        ):
-            chunk_support.setdefault(appointment_id, []).append(support.get(kind_id, ""))
-        for pk, case_id, day, kind, complexity, minutes in chunk:
-            yield [
-                keys[pk], f"F-{case_id:05d}" if case_id else "", day, APPOINTMENT_KINDS.get(kind, kind),
-                {"complex": "ja", "one_off": "nein"}.get(complexity, ""), minutes,
-                LIST_SEPARATOR.join(sorted(chunk_topics.get(pk, []))), LIST_SEPARATOR.join(sorted(chunk_support.get(pk, []))),
-            ]
+        keys = identifiers(names.user, "Einwilligungen", ids)
+        released = _m2m_labels(Consent.released_to.through, "consent_id", "referraltarget_id", ids,
+                               names.labels["referral_target"])
+        for pk, person, given, processing, withdrawn, note in chunk:
+            yield [keys[pk], names.people[person], given, names.label("yes_no", processing), withdrawn,
+                   released.get(pk, ""), note]
 
 
-ROWS = {"Teilnehmende": participant_rows, "Fälle": case_rows, "Ziele": goal_rows, "Termine": appointment_rows}
+def case_rows(names: _Names):
+    queryset = Case.objects.visible_to(names.user).values_list(
+        "pk", "participant_id", "kind", "target_group_id", "referral_source_id", "municipality__name", "opened_on",
+        "phase", "closed_on", "closure_reason_id", "screening_outcome_id", "case_manager_id")
+    for chunk in _chunked(queryset):
+        for pk, person, kind, target, source, town, opened, phase, closed, reason, outcome, manager in chunk:
+            yield [names.cases[pk], names.people.get(person, ""), names.label("case_kind", kind),
+                   names.label("target_group", target), names.label("referral_source", source), town, opened,
+                   names.label("phase", phase), closed, names.label("closure_reason", reason),
+                   names.label("referral_target", outcome), names.staff.get(manager)]
+
+
+def assessment_rows(names: _Names):
+    queryset = Assessment.objects.visible_to(names.user).values_list(
+        "pk", "case_id", "kind", "assessed_on", "previous_id", "summary", "author_id")
+    for chunk in _chunked(queryset):
+        keys = identifiers(names.user, "Assessments", {row[0] for row in chunk} | {row[4] for row in chunk if row[4]})
+        for pk, case, kind, day, previous, summary, author in chunk:
+            yield [keys[pk], names.cases[case], names.label("assessment_kind", kind), day, keys.get(previous), summary,
+                   names.staff.get(author)]
+
+
+def item_rows(names: _Names):
+    queryset = AssessmentItem.objects.visible_to(names.user).values_list(
+        "pk", "assessment_id", "life_domain_id", "need", "situation", "resources", "wishes")
+    for chunk in _chunked(queryset):
+        keys = identifiers(names.user, "Assessments", {row[1] for row in chunk})
+        for _pk, assessment, domain, need, situation, resources, wishes in chunk:
+            yield [keys[assessment], names.label("life_domain", domain), names.label("need", need), situation,
+                   resources, wishes]
+
+
+def goal_rows(names: _Names):
+    queryset = Goal.objects.visible_to(names.user).values_list(
+        "pk", "case_id", "category_id", "text", "agreed_on", "due_on", "status", "status_changed_on")
+    for chunk in _chunked(queryset):
+        keys = identifiers(names.user, "Ziele", [row[0] for row in chunk])
+        for pk, case, category, text, agreed, due, status, since in chunk:
+            yield [keys[pk], names.cases[case], names.label("goal_category", category), text, agreed, due,
+                   names.label("goal_status", status), since]
+
+
+def action_rows(names: _Names):
+    queryset = PlanAction.objects.visible_to(names.user).values_list(
+        "pk", "case_id", "goal_id", "description", "responsible", "due_on", "done_on")
+    for chunk in _chunked(queryset):
+        keys = identifiers(names.user, "Maßnahmen", [row[0] for row in chunk])
+        goals = identifiers(names.user, "Ziele", {row[2] for row in chunk if row[2]})
+        for pk, case, goal, description, responsible, due, done in chunk:
+            yield [keys[pk], names.cases[case], goals.get(goal), description, responsible, due, done]
+
+
+def referral_rows(names: _Names):
+    queryset = Referral.objects.visible_to(names.user).values_list("pk", "case_id", "target_id", "referred_on", "note")
+    for chunk in _chunked(queryset):
+        keys = identifiers(names.user, "Verweise", [row[0] for row in chunk])
+        for pk, case, target, day, note in chunk:
+            yield [keys[pk], names.cases[case], names.label("referral_target", target), day, note]
+
+
+def appointment_rows(names: _Names):
+    """Appointments in chunks; their topics and language support joined per chunk."""
+    queryset = Appointment.objects.visible_to(names.user).values_list(
+        "pk", "case_id", "date", "kind", "complexity", "duration_minutes", "other_kind", "place", "thematic_offer_id",
+        "session_format", "audience", "note", "case_manager_id")
+    for chunk in _chunked(queryset):
+        ids = [row[0] for row in chunk]
+        keys = identifiers(names.user, "Termine", ids)
+        topics = _m2m_labels(Appointment.topics.through, "appointment_id", "topic_id", ids, names.labels["topic"])
+        support = _m2m_labels(Appointment.language_support.through, "appointment_id", "languagesupportkind_id", ids,
+                              names.labels["language_support"])
+        for (pk, case, day, kind, complexity, minutes, other_kind, place, offer, session_format, audience, note,
+             manager) in chunk:
+            yield [keys[pk], names.cases.get(case, "") if case else "", day, names.label("appointment_kind", kind),
+                   names.label("complexity", complexity), minutes, topics.get(pk, ""), support.get(pk, ""),
+                   names.label("other_kind", other_kind), names.label("place", place),
+                   names.label("thematic_offer", offer), names.label("session_format", session_format),
+                   names.label("audience", audience), note, names.staff.get(manager)]
+
+
+ROWS = {"Teilnehmende": participant_rows, "Einwilligungen": consent_rows, "Fälle": case_rows,
+        "Assessments": assessment_rows, "Lebensbereiche": item_rows, "Ziele": goal_rows, "Maßnahmen": action_rows,
+        "Verweise": referral_rows, "Termine": appointment_rows}
+assert list(ROWS) == list(SHEETS)
+
+
+def sheet_rows(user):
+    """(sheet, its rows) of everything of the user's provider that the user may see."""
+    names = _Names(user)
+    for sheet_name, rows in ROWS.items():
+        yield sheet_name, rows(names)
 
 
 def export_xlsx(user, target) -> dict:
@@ -133,7 +218,8 @@ def export_xlsx(user, target) -> dict:
 
     workbook = Workbook(write_only=True)
     counts = {}
-    for sheet_name, headers in SHEETS.items():
+    for sheet_name, rows in sheet_rows(user):
+        headers = SHEETS[sheet_name]
         sheet = workbook.create_sheet(sheet_name)
         sheet.freeze_panes = "A2"
         header_cells = []
@@ -144,7 +230,7 @@ def export_xlsx(user, target) -> dict:
         sheet.append(header_cells)
         dates = [header in DATE_COLUMNS for header in headers]
         count = 0
-        for row in ROWS[sheet_name](user):
+        for row in rows:
             cells = []
             for value, is_date in zip(row, dates, strict=True):
                 cell = WriteOnlyCell(sheet, value=neutralise(value) if value is not None else None)
@@ -162,12 +248,13 @@ def export_csv_zip(user, target) -> dict:
     """One CSV per sheet (UTF-8 with BOM, semicolons, dates as DD.MM.YYYY) in a zip."""
     counts = {}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for sheet_name, headers in SHEETS.items():
+        for sheet_name, rows in sheet_rows(user):
+            headers = SHEETS[sheet_name]
             with tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
                 writer.writerow(headers)
                 count = 0
-                for row in ROWS[sheet_name](user):
+                for row in rows:
                     writer.writerow([_csv(value) for value in row])
                     count += 1
                 handle.seek(0)
@@ -189,10 +276,11 @@ def export_json(user, target) -> dict:
     counts = {}
     text = io.TextIOWrapper(target, encoding="utf-8", write_through=True)
     text.write("{")
-    for index, (sheet_name, headers) in enumerate(SHEETS.items()):
+    for index, (sheet_name, rows) in enumerate(sheet_rows(user)):
+        headers = SHEETS[sheet_name]
         text.write(("," if index else "") + json.dumps(sheet_name, ensure_ascii=False) + ":[")
         count = 0
-        for row in ROWS[sheet_name](user):
+        for row in rows:
             record = {h: (v.isoformat() if isinstance(v, date) else v) for h, v in zip(headers, row, strict=True)}
             text.write(("," if count else "") + json.dumps(record, ensure_ascii=False))
             count += 1

@@ -9,24 +9,18 @@ import difflib
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from kim.casework.models import CaseKind, GoalStatus, Participant, Phase
-from kim.core.models import (
-    ClosureReason,
-    GoalCategory,
-    LanguageSupportKind,
-    Municipality,
-    ReferralSource,
-    ReferralTarget,
-    TargetGroup,
-    Topic,
-)
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from kim.casework.models import CaseKind
 
 from .plan import Plan
 from .readers import header_text
-from .workbook import APPOINTMENT_KINDS, CASE_KINDS, SHEETS, SPECS, Column, german_labels
+from .workbook import CATALOGUES, SHEETS, SPECS, Column, fixed_lists, german_labels
 
 HEADER_SEARCH_ROWS = 15
 
@@ -61,13 +55,47 @@ HEADER_SYNONYMS = {
     "Dauer (Minuten)": ["Dauer", "Minuten", "Zeit (min)", "Dauer in Minuten"],
     "Themen": ["Thema", "Beratungsthemen", "Inhalte", "Beratungsinhalt"],
     "Sprachmittlung": ["Dolmetscher", "Sprachmittler", "Dolmetschung"],
+    "Telefon": ["Tel.", "Telefonnummer", "Handy", "Mobil"],
+    "E-Mail": ["Email", "Mail", "E-Mail-Adresse"],
+    "Anschrift": ["Adresse", "Straße", "Wohnanschrift"],
+    "Verantwortlich": ["zuständig", "Fachkraft", "Case Manager*in"],
+    "Case Manager*in": ["Case Manager", "Case Managerin", "Fachkraft", "Berater", "Beraterin", "Bearbeitung"],
+    "Einwilligungs-Kennung": ["Einwilligungs-ID", "Einwilligung-Nr"],
+    "erteilt am": ["Einwilligung am", "Datum der Einwilligung", "Einwilligung vom"],
+    "widerrufen am": ["Widerruf", "Widerruf am", "Einwilligung widerrufen am"],
+    "Verarbeitung": ["Datenverarbeitung", "Einwilligung Verarbeitung"],
+    "Schweigepflichtentbindung für": ["Schweigepflichtentbindung", "Entbindung für", "Freigabe für"],
+    "Assessment-Kennung": ["Assessment-ID", "Assessment-Nr", "Assessment"],
+    "vorheriges Assessment": ["Vorgänger", "vorheriges"],
+    "Zusammenfassung": ["Fazit", "Ergebnis"],
+    "verfasst von": ["Autor", "Autorin", "erstellt von"],
+    "Lebensbereich": ["Bereich", "Lebenslage"],
+    "Bedarf": ["Handlungsbedarf", "Unterstützungsbedarf"],
+    "fällig am": ["fällig", "Zieldatum"],
+    "Maßnahmen-Kennung": ["Maßnahmen-ID", "Maßnahme-Nr"],
+    "Was": ["Maßnahme", "Schritt", "Aufgabe"],
+    "Wer": ["zuständig", "Verantwortlich"],
+    "bis": ["Frist", "bis wann"],
+    "erledigt am": ["erledigt", "Erledigung"],
+    "Verweis-Kennung": ["Verweis-ID", "Verweis-Nr"],
+    "Art der Tätigkeit": ["Tätigkeit", "Art der Arbeit"],
+    "Ort": ["Beratungsort", "Wo"],
+    "Thematisches Angebot": ["Angebot"],
+    "Zielgruppe des Angebots": ["Teilnehmende des Angebots", "Publikum"],
+    "Bemerkung": ["Notiz", "Anmerkung", "Kommentar"],
 }
 SHEET_SYNONYMS = {
     "Teilnehmende": ["Teilnehmer", "Personen", "Klienten", "Stammdaten"],
     "Fälle": ["Faelle", "Fall", "Fallübersicht"],
     "Ziele": ["Zielvereinbarung", "Zielvereinbarungen"],
     "Termine": ["Beratungen", "Kontakte", "Termin", "Zeiterfassung"],
+    "Einwilligungen": ["Einwilligung", "Datenschutz", "Schweigepflichtentbindungen"],
+    "Assessments": ["Assessment", "Einschätzungen"],
+    "Lebensbereiche": ["Lebensbereich", "Assessment-Lebensbereiche"],
+    "Maßnahmen": ["Massnahmen", "Hilfeplan", "Schritte"],
+    "Verweise": ["Verweisungen", "Weitervermittlungen", "Verweis"],
 }
+assert set(SHEET_SYNONYMS) == set(SHEETS)
 
 
 def simplify(text) -> str:
@@ -112,48 +140,66 @@ class ValueList:
         return parts[close[0]] if close else None
 
 
+YES = {"ja": True, "j": True, "x": True, "1": True, "wahr": True, "true": True,
+       "nein": False, "n": False, "0": False, "falsch": False, "false": False}
 ALIASES = {
     "gender": {"w": "f", "weiblich": "f", "frau": "f", "männlich": "m", "mann": "m", "divers": "d",
                "keine angabe": "x", "k.a.": "x", "m": "m", "d": "d"},
-    "complexity": {"ja": "complex", "nein": "one_off", "x": "complex", "1": "complex", "0": "one_off",
-                   "komplex": "complex", "einmalig": "one_off", "true": "complex", "false": "one_off"},
+    "complexity": {**{text: "complex" if yes else "one_off" for text, yes in YES.items()},
+                   "komplex": "complex", "einmalig": "one_off"},
+    "yes_no": YES,
     "appointment_kind": {"beratung": "counselling", "einzelberatung": "counselling", "sonstiger termin": "other",
                          "sonstiges": "other", "sonstige arbeit": "other"},
     "case_kind": {"cm": "case_management", "fallmanagement": "case_management"},
+    "assessment_kind": {"erstassessment": "initial", "reassessment": "reassessment"},
+    "need": {str(level): level for level in range(5)},
 }
 
 
 def _catalogue(model, field_name="label"):
-    rows = model.objects.filter(active=True).values_list("pk", field_name)
-    return {fold(label): pk for pk, label in rows}, [label for _, label in rows]
+    """Every entry is read (a deactivated one still names the records of earlier years);
+    only active ones are offered."""
+    rows = model.objects.values_list("pk", field_name, "active")
+    return {fold(label): pk for pk, label, _ in rows}, [label for _, label, active in rows if active]
 
 
-def load_value_lists() -> dict[str, ValueList]:
-    """The district's catalogues (active entries) and the fixed lists, by name."""
-    lists = {}
-    fixed = {
-        "gender": german_labels(Participant.Gender.choices),
-        "residence_status": german_labels(Participant.ResidenceStatus.choices),
-        "case_kind": {**german_labels(CaseKind.choices), **CASE_KINDS},
-        "phase": german_labels(Phase.choices),
-        "goal_status": german_labels(GoalStatus.choices),
-        "appointment_kind": dict(APPOINTMENT_KINDS),
-        "complexity": {"complex": "ja", "one_off": "nein"},
-    }
+def importable_case_managers(actor):
+    """Whose caseload an import may fill: a case manager's own; a lead's choice of the provider's staff."""
+    from kim.core.models import Role, User
+
+    if actor.is_provider_lead:
+        return User.objects.filter(provider_id=actor.provider_id, is_active=True,
+                                   role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD]).order_by("last_name", "username")
+    return User.objects.filter(pk=actor.pk)
+
+
+def staff_name(user) -> str:
+    """How the workbook names a member of staff."""
+    return user.get_full_name() or user.username
+
+
+def _staff(actor) -> ValueList:
+    """The staff a file may name as case manager or author: by name, or by user name where two
+    share a name."""
+    users = list(importable_case_managers(actor))
+    names = Counter(fold(staff_name(user)) for user in users)
+    by_text = {fold(user.username): user.pk for user in users}
+    by_text.update({fold(staff_name(user)): user.pk for user in users if names[fold(staff_name(user))] == 1})
+    return ValueList("staff", by_text, [staff_name(user) for user in users])
+
+
+def load_value_lists(actor=None) -> dict[str, ValueList]:
+    """The district's catalogues, the fixed lists and (for `actor`) the staff, by name."""
+    lists = {"staff": _staff(actor)} if actor is not None else {}
+    fixed = fixed_lists()
+    # Case kinds have two German names (the workbook's and the form's); both are accepted.
+    fixed["case_kind"] = {**german_labels(CaseKind.choices), **fixed["case_kind"]}
     for name, choices in fixed.items():
         by_text = {fold(label): value for value, label in choices.items()}
-        by_text.update({fold(value): value for value in choices})
+        by_text.update({fold(value): value for value in choices if isinstance(value, str)})
         by_text.update(ALIASES.get(name, {}))
-        labels = list(dict.fromkeys(choices.values()))
-        # Case kinds have two German names (the workbook's and the form's); both are accepted.
-        lists[name] = ValueList(name, by_text, labels)
-    catalogues = {
-        "municipality": (Municipality, "name"), "target_group": (TargetGroup, "label"),
-        "referral_source": (ReferralSource, "label"), "closure_reason": (ClosureReason, "label"),
-        "referral_target": (ReferralTarget, "label"), "goal_category": (GoalCategory, "label"),
-        "topic": (Topic, "label"), "language_support": (LanguageSupportKind, "label"),
-    }
-    for name, (model, field_name) in catalogues.items():
+        lists[name] = ValueList(name, by_text, list(dict.fromkeys(choices.values())))
+    for name, (model, field_name) in CATALOGUES.items():
         by_text, labels = _catalogue(model, field_name)
         lists[name] = ValueList(name, by_text, labels)
     return lists
@@ -209,15 +255,22 @@ def suggest_columns(headers: list[str], kind: str, saved: dict | None = None) ->
     return result
 
 
-def suggest_sheet(sheet_names: list[str], kind: str, first_rows: dict[str, list]) -> str | None:
-    names = [kind, *SHEET_SYNONYMS[kind]]
-    for sheet in sheet_names:
-        if any(simplify(sheet) == simplify(name) for name in names):
-            return sheet
-    scored = [(header_score(row, kind), sheet) for sheet in sheet_names
-              for row in first_rows.get(sheet, [])[:HEADER_SEARCH_ROWS]]
-    scored = [item for item in scored if item[0] >= 3]
-    return max(scored)[1] if scored else None
+def suggest_sheets(sheet_names: list[str], first_rows: dict[str, list]) -> dict[str, str]:
+    """{part of the workbook: sheet}: first the sheets named like a part, then, for the parts
+    left, the sheets whose headers look most like one (a sheet stands for one part only)."""
+    chosen = {}
+    for kind in SHEETS:
+        names = {simplify(name) for name in [kind, *SHEET_SYNONYMS[kind]]}
+        sheet = next((sheet for sheet in sheet_names if simplify(sheet) in names and sheet not in chosen.values()), None)
+        if sheet is not None:
+            chosen[kind] = sheet
+    scored = sorted(((max((header_score(row, kind) for row in first_rows.get(sheet, [])[:HEADER_SEARCH_ROWS]), default=0),
+                      -index, kind, sheet) for index, kind in enumerate(SHEETS) if kind not in chosen
+                     for sheet in sheet_names if sheet not in chosen.values()), reverse=True)
+    for score, _order, kind, sheet in scored:
+        if score >= 3 and kind not in chosen and sheet not in chosen.values():
+            chosen[kind] = sheet
+    return {kind: chosen[kind] for kind in SHEETS if kind in chosen}
 
 
 # ---------------------------------------------------------------- cells
@@ -238,10 +291,12 @@ def map_rows(table: Table, lists: dict, saved_values: dict, plan: Plan):
     """(row number, {column: value}) for each non-empty data row of `table`; problems of
     single cells (not a date, unknown value, missing required value) go into `plan`."""
     specs = {column.header: column for column in SPECS[table.kind]}
+    columns = [(header, position, specs[header]) for header, position in table.columns.items()]
     merged_rows = {r for first, last in table.merged if last > table.header_row for r in range(first, last + 1)}
+    known = {}  # {(value list, text): value}: a file repeats its values thousands of times
     for index in range(table.header_row + 1, len(table.rows)):
         raw = table.rows[index]
-        if all(cell is None for cell in raw):
+        if not any(cell is not None for cell in raw):
             continue
         number = index + 1
         if index in merged_rows:
@@ -249,17 +304,19 @@ def map_rows(table: Table, lists: dict, saved_values: dict, plan: Plan):
                                               "Zellverbund auf und füllen Sie jede Zelle einzeln.")
             continue
         values = {}
-        for header, position in table.columns.items():
-            cell = raw[position] if position < len(raw) else None
-            values[header] = _value(specs[header], cell, lists, saved_values, plan, (table.sheet, number))
-            if specs[header].required and cell is None:
-                plan.add(table.sheet, number, header, "Pflichtangabe fehlt.")
+        width = len(raw)
+        for header, position, spec in columns:
+            cell = raw[position] if position < width else None
+            if cell is None:
+                values[header] = [] if spec.kind == "list" else None
+                if spec.required:
+                    plan.add(table.sheet, number, header, "Pflichtangabe fehlt.")
+                continue
+            values[header] = _value(spec, cell, lists, saved_values, plan, (table.sheet, number), known)
         yield number, values
 
 
-def _value(spec: Column, cell, lists, saved_values, plan, where):
-    if cell is None:
-        return [] if spec.kind == "list" else None
+def _value(spec: Column, cell, lists, saved_values, plan, where, known):
     try:
         if spec.kind == "date":
             return parse_date(cell)
@@ -269,10 +326,10 @@ def _value(spec: Column, cell, lists, saved_values, plan, where):
                 raise ValueError(f"„{cell}“ ist keine ganze Zahl")
             return int(value)
         if spec.kind == "choice":
-            return _choice(spec, cell, lists, saved_values, plan, where)
+            return _choice(spec, cell, lists, saved_values, plan, where, known)
         if spec.kind == "list":
             parts = [part.strip() for part in re.split(r"[;\n]", str(cell)) if part.strip()]
-            values = [_choice(spec, part, lists, saved_values, plan, where) for part in parts]
+            values = [_choice(spec, part, lists, saved_values, plan, where, known) for part in parts]
             return [value for value in values if value is not None]
     except ValueError as exc:
         plan.add(*where, spec.header, f"{exc}.")
@@ -283,18 +340,28 @@ def _value(spec: Column, cell, lists, saved_values, plan, where):
     if spec.max_length and len(text) > spec.max_length:
         plan.add(*where, spec.header, f"Der Text ist länger als {spec.max_length} Zeichen.")
         return None
+    if spec.kind == "email":
+        try:
+            validate_email(text)
+        except ValidationError:
+            plan.add(*where, spec.header, f"„{text}“ ist keine gültige E-Mail-Adresse.")
+            return None
     return text
 
 
-def _choice(spec: Column, cell, lists, saved_values, plan, where):
-    value_list = lists[spec.values]
+def _choice(spec: Column, cell, lists, saved_values, plan, where, known):
     text = str(cell).strip()
+    if (spec.values, text) in known:
+        return known[(spec.values, text)]
+    value_list = lists[spec.values]
     resolved = value_list.resolve(text, saved_values.get(spec.values, {}))
-    if resolved is None:
+    if resolved is None:  # every row with an unknown value is listed
         suggestion = value_list.suggest(text)
         hint = f" – meinten Sie „{suggestion}“?" if suggestion else ""
         plan.add(*where, spec.header, f"Unbekannter Wert „{text}“{hint}")
         plan.note_unknown(spec.values, text, spec.header, suggestion)
+    else:
+        known[(spec.values, text)] = resolved
     return resolved
 
 

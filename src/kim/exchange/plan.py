@@ -25,7 +25,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """A record read from one row: its values, where it came from, and what it matched.
 
@@ -47,7 +47,8 @@ class Plan:
     unknown: dict = field(default_factory=dict)  # {(list name, value): (column, count, suggestion)}
     records: dict = field(default_factory=lambda: defaultdict(list))
     summary: dict = field(default_factory=dict)
-    households: dict = field(default_factory=dict)  # {name: existing household or None}
+    households: dict = field(default_factory=dict)  # {("key", Haushalt-Kennung) or ("name", name): household or None}
+    sheet_names: dict = field(default_factory=dict)  # {part of the workbook: the file's sheet}
 
     def add(self, sheet, row, column, message):
         self.problem_count += 1

@@ -104,10 +104,11 @@ def survey(data: bytes, filename: str, heads_of: list[str] | None = None) -> Sur
                   sheets=[SheetInfo(**sheet) for sheet in plain["sheets"]])
 
 
-def read_sheets(data: bytes, filename: str, names: list[str]) -> dict[str, SheetRows]:
-    """Every row of the named sheets (and nothing of the others)."""
+def read_sheets(data: bytes, filename: str, names: list[str], surveyed: bool = False) -> dict[str, SheetRows]:
+    """Every row of the named sheets (and nothing of the others). `surveyed`: these bytes
+    passed `survey` (an upload kept in the database), so their extent is not read again."""
     _check_upload(data)
-    plain = _bounded("read_in_child", data, filename, list(names))
+    plain = _bounded("read_in_child", data, filename, list(names), surveyed)
     return {name: SheetRows(rows=sheet["rows"], merged=sheet["merged"]) for name, sheet in plain.items()}
 
 
@@ -152,8 +153,8 @@ def survey_in_child(data: bytes, filename: str, heads_of: list[str] | None = Non
     return {"format": book.format, "warnings": book.warnings, "sheets": sheets}
 
 
-def read_in_child(data: bytes, filename: str, names: list[str]) -> dict:
-    book = _open(data, filename)
+def read_in_child(data: bytes, filename: str, names: list[str], surveyed: bool = False) -> dict:
+    book = _open(data, filename, surveyed)
     result, text = {}, 0
     for name in dict.fromkeys(names):
         book.sheet(name)
@@ -197,11 +198,11 @@ class _Book:
         return self.loader(name, first_rows)
 
 
-def _open(data: bytes, filename: str) -> _Book:
+def _open(data: bytes, filename: str, surveyed: bool = False) -> _Book:
     _check_upload(data)
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data.startswith(ZIP_MAGIC):
-        return _open_zip_spreadsheet(data)
+        return _open_zip_spreadsheet(data, surveyed)
     if data.startswith(OLE_MAGIC):
         return _open_ole(data)
     if extension in ("xlsx", "xlsm", "xls", "ods"):
@@ -216,7 +217,7 @@ def _open(data: bytes, filename: str) -> _Book:
 
 # ---------------------------------------------------------------- zip formats (xlsx, ods)
 
-def _open_zip_spreadsheet(data: bytes) -> _Book:
+def _open_zip_spreadsheet(data: bytes, surveyed: bool = False) -> _Book:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -231,10 +232,10 @@ def _open_zip_spreadsheet(data: bytes) -> _Book:
     _check_unpacked_size(archive, members)
     warnings = []
     if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
-        fmt, extents = "ods", _ods_extents(archive)
+        fmt, extents = "ods", {} if surveyed else _ods_extents(archive)
     elif "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         fmt = "xlsx"
-        extents, formulas = _xlsx_extents(archive, names)
+        extents, formulas = ({}, False) if surveyed else _xlsx_extents(archive, names)
         if formulas:
             warnings.append(
                 "Die Tabelle enthält Formeln. Übernommen wird der zuletzt in der Datei gespeicherte Wert; "

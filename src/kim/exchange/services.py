@@ -14,18 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from kim.core.audit import Action, record
-from kim.core.models import Role, User
+from kim.core.models import User
 
 from . import checks, readers, writer
 from .mapping import (
     Table,
+    importable_case_managers,
     find_header_row,
     fold,
     header_score,
     headers_of,
     load_value_lists,
     suggest_columns,
-    suggest_sheet,
+    suggest_sheets,
 )
 from .models import ImportMapping, ImportRun, this_process
 from .readers import FileRefused
@@ -38,14 +39,6 @@ KINDS = list(SHEETS)
 def _require_importer(actor: User):
     if not actor.sees_personal_data:
         raise PermissionDenied
-
-
-def importable_case_managers(actor: User):
-    """Whose caseload an import may fill: a case manager's own; a lead's choice of the provider's staff."""
-    if actor.is_provider_lead:
-        return User.objects.filter(provider_id=actor.provider_id, is_active=True,
-                                   role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD]).order_by("last_name", "username")
-    return User.objects.filter(pk=actor.pk)
 
 
 def start_import(actor: User, *, filename: str, data: bytes, case_manager: User | None = None,
@@ -91,14 +84,9 @@ def suggest_assignments(run, mapping) -> dict:
         kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
         candidates = {kind: readers.CSV_NAME}
     else:
-        candidates = {kind: suggest_sheet(visible, kind, first_rows) for kind in KINDS}
-    assignments, used = {}, set()
-    for kind, sheet in candidates.items():
-        if sheet is None or sheet in used:  # a sheet stands for one part only
-            continue
-        used.add(sheet)
-        assignments[kind] = _assignment(first_rows.get(sheet, []), kind, sheet, mapping.columns.get(kind))
-    return assignments
+        candidates = suggest_sheets(visible, first_rows)
+    return {kind: _assignment(first_rows.get(sheet, []), kind, sheet, mapping.columns.get(kind))
+            for kind, sheet in candidates.items()}
 
 
 def _assignment(head, kind, sheet, saved_columns) -> dict:
@@ -186,7 +174,7 @@ def _save_columns(actor, run, kind, assignment, head, columns) -> ImportRun:
 def map_values(actor: User, run: ImportRun, choices: dict[tuple[str, str], str]) -> ImportRun:
     """{(value list, value in the file): label of a catalogue entry}, saved in the mapping."""
     _require_owner(actor, run)
-    lists = load_value_lists()
+    lists = load_value_lists(actor)
     mapping = run.mapping
     values = {name: dict(entries) for name, entries in mapping.values.items()}
     changes = {}
@@ -337,7 +325,8 @@ def expired_uploads():
 
 def tables_for(run: ImportRun) -> dict[str, Table]:
     """The assigned sheets of the run's file, read in full (and no other sheet)."""
-    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()])
+    sheets = readers.read_sheets(_content(run), run.filename, [a["sheet"] for a in run.assignments.values()],
+                                 surveyed=True)
     tables = {}
     for kind, assignment in run.assignments.items():
         sheet = sheets[assignment["sheet"]]

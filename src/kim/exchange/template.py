@@ -8,49 +8,49 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kim.core.models import Municipality, ReferralSource, ReferralTarget, TargetGroup, Topic
-from kim.core.models import ClosureReason, GoalCategory, LanguageSupportKind
+from kim.core.cells import neutralise
 
-from .workbook import SHEETS, value_lists
+from .workbook import CATALOGUES, SHEETS, SPECS, fixed_lists
 
 ROWS_WITH_DROPDOWNS = 5000
 
 HELP = {
     "Kennung": "Ihre Kennung der Person (z. B. aus der bisherigen Excel-Datei); verbindet Fälle mit Personen.",
-    "Fall-Kennung": "Ihre Kennung des Falls; Ziele und Termine verweisen darauf.",
-    "Ziel-Kennung": "Ihre Kennung des Ziels (freiwillig); damit ändert eine spätere Datei dieses Ziel.",
-    "Termin-Kennung": "Ihre Kennung des Termins (freiwillig); damit ändert eine spätere Datei diesen Termin.",
+    "Fall-Kennung": "Ihre Kennung des Falls; Assessments, Ziele, Maßnahmen, Verweise und Termine verweisen darauf.",
     "Teilnehmende-Kennung": "Kennung der Person aus dem Blatt „Teilnehmende“.",
+    "Haushalt-Kennung": "Ihre Kennung des Haushalts (freiwillig); ohne sie werden Haushalte am Namen erkannt.",
+    "Einwilligungs-Kennung": "Ihre Kennung der Einwilligung (freiwillig); damit ändert eine spätere Datei diese Einwilligung.",
+    "Assessment-Kennung": "Ihre Kennung des Assessments; das Blatt „Lebensbereiche“ verweist darauf.",
+    "vorheriges Assessment": "Bei einem Re-Assessment: die Kennung des Assessments, mit dem es verglichen wird.",
+    "Ziel-Kennung": "Ihre Kennung des Ziels (freiwillig); Maßnahmen verweisen darauf, und eine spätere Datei ändert "
+                    "damit dieses Ziel.",
+    "Maßnahmen-Kennung": "Ihre Kennung der Maßnahme (freiwillig).",
+    "Verweis-Kennung": "Ihre Kennung des Verweises (freiwillig).",
+    "Termin-Kennung": "Ihre Kennung des Termins (freiwillig); damit ändert eine spätere Datei diesen Termin.",
     "Themen": "Mehrere Themen mit Semikolon trennen, z. B. „Wohnen; Gesundheit“.",
     "Sprachmittlung": "Mehrere Angaben mit Semikolon trennen.",
+    "Schweigepflichtentbindung für": "Stellen, gegenüber denen die Person von der Schweigepflicht entbindet; "
+                                     "mehrere mit Semikolon trennen.",
     "Geburtsdatum": "Datum als TT.MM.JJJJ (oder Excel-Datum).",
+    "Verantwortlich": "Name der Fachkraft Ihres Trägers; leer: die beim Hochladen gewählte.",
+    "Case Manager*in": "Name der Fachkraft Ihres Trägers; leer: die beim Hochladen gewählte.",
+    "verfasst von": "Name der Fachkraft Ihres Trägers; leer: die Fachkraft des Falls.",
 }
 
 
 def catalogue_lists() -> dict:
-    """Dropdown values by header: the active entries of the district's catalogues."""
-    def labels(model, field="label"):
-        return list(model.objects.filter(active=True).values_list(field, flat=True))
-
-    fixed = value_lists()
-    return {
-        ("Teilnehmende", "Geschlecht"): list(fixed["Geschlecht"].values()),
-        ("Teilnehmende", "Kommune"): list(Municipality.objects.filter(active=True).values_list("name", flat=True)),
-        ("Teilnehmende", "Aufenthaltsstatus"): list(fixed["Aufenthaltsstatus"].values()),
-        ("Fälle", "Art"): list(fixed["Art (Fall)"].values()),
-        ("Fälle", "Zielgruppe"): labels(TargetGroup),
-        ("Fälle", "Zugangsweg"): labels(ReferralSource),
-        ("Fälle", "Kommune"): list(Municipality.objects.filter(active=True).values_list("name", flat=True)),
-        ("Fälle", "Phase"): list(fixed["Phase"].values()),
-        ("Fälle", "Abschlussgrund"): labels(ClosureReason),
-        ("Fälle", "Verwiesen an"): labels(ReferralTarget),
-        ("Ziele", "Zielkategorie"): labels(GoalCategory),
-        ("Ziele", "Status"): list(fixed["Status"].values()),
-        ("Termine", "Art"): list(fixed["Art (Termin)"].values()),
-        ("Termine", "komplex"): ["ja", "nein"],
-        ("Termine", "Themen"): labels(Topic),
-        ("Termine", "Sprachmittlung"): labels(LanguageSupportKind),
-    }
+    """Dropdown values by (sheet, header): the fixed lists and the active entries of the
+    district's catalogues (staff are named freely)."""
+    fixed = fixed_lists()
+    lists = {}
+    for sheet_name, columns in SPECS.items():
+        for column in columns:
+            if column.values in fixed:
+                lists[(sheet_name, column.header)] = list(fixed[column.values].values())
+            elif column.values in CATALOGUES:
+                model, field = CATALOGUES[column.values]
+                lists[(sheet_name, column.header)] = list(model.objects.filter(active=True).values_list(field, flat=True))
+    return lists
 
 
 def template_bytes() -> bytes:
@@ -63,7 +63,7 @@ def template_bytes() -> bytes:
         letter = get_column_letter(column_index)
         lists.cell(1, column_index, f"{sheet_name}: {header}").font = Font(bold=True)
         for row_index, value in enumerate(values, start=2):
-            lists.cell(row_index, column_index, value)
+            lists.cell(row_index, column_index, neutralise(value))  # a label is never run as a formula
         list_ranges[(sheet_name, header)] = f"Wertelisten!${letter}$2:${letter}${max(2, len(values) + 1)}"
     for sheet_name, headers in SHEETS.items():
         sheet = workbook.create_sheet(sheet_name, index=len(workbook.sheetnames) - 1)
@@ -74,7 +74,7 @@ def template_bytes() -> bytes:
             cell.font = Font(bold=True)
             sheet.column_dimensions[get_column_letter(column_index)].width = max(14, len(header) + 4)
             source = list_ranges.get((sheet_name, header))
-            if source and header not in ("Themen", "Sprachmittlung"):  # lists allow several values
+            if source and not _several(sheet_name, header):  # a dropdown would refuse several values
                 validation = DataValidation(type="list", formula1=f"={source}", allow_blank=True)
                 validation.error = "Bitte einen Wert aus der Liste wählen."
                 validation.errorTitle = "Unbekannter Wert"
@@ -90,6 +90,12 @@ def template_bytes() -> bytes:
             hint = HELP.get(header, "Auswahl aus der Liste." if (sheet_name, header) in dropdowns else "")
             guide.append([sheet_name, header, hint])
     guide.column_dimensions["C"].width = 90
+    guide.column_dimensions["A"].width = 16
+    guide.column_dimensions["B"].width = 28
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _several(sheet_name, header) -> bool:
+    return next(column.kind == "list" for column in SPECS[sheet_name] if column.header == header)

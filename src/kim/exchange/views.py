@@ -1,7 +1,7 @@
 """Data out: the standard workbook template, a provider's full export, data-subject access."""
 
-import json
 import tempfile
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -31,7 +31,7 @@ from .services import (
     reset_interrupted,
     start_import,
 )
-from .subject_access import participant_record, record_pdf
+from .subject_access import as_json, participant_record, record_pdf
 from .template import template_bytes
 from .workbook import SHEETS, SPECS
 
@@ -77,7 +77,7 @@ def subject_access(request, pk, fmt):
     data = participant_record(request.user, participant)
     record(request.user, Action.READ, participant, changes={"subject_access": [None, fmt]})
     if fmt == "json":
-        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+        response = HttpResponse(as_json(data), content_type="application/json")
     elif fmt == "pdf":
         response = HttpResponse(record_pdf(data), content_type="application/pdf")
     else:
@@ -185,7 +185,7 @@ def _column_forms(run):
         return []
     heads = {sheet["name"]: sheet["head"] for sheet in run.sheets}
     forms_ = []
-    value_lists = load_value_lists()
+    value_lists = load_value_lists(run.created_by)
     for kind, assignment in run.assignments.items():
         rows = heads.get(assignment["sheet"]) or []
         header_row = assignment["header_row"]

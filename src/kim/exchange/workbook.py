@@ -1,67 +1,124 @@
 """The standard workbook: the one documented shape of case data in Excel, for the template
-case managers fill in, for the export of a provider's data, and for the import.
+case managers fill in, for the export of everything of a provider, and for the import.
 
 Headers and choice values are German, as case managers know them; catalogue values are the
-district's labels. The value lists below are the single place that maps them."""
+district's labels. The value lists below are the single place that maps them. Every record
+that others refer to has an identifier column (Kennung): the file's own, or the number the
+export gives it."""
 
 from dataclasses import dataclass
 
 from django.utils import translation
 
-from kim.casework.models import Appointment, CaseKind, GoalStatus, Participant, Phase
+from kim.casework.models import Appointment, Assessment, CaseKind, GoalStatus, Need, Participant, Phase
+from kim.core.models import (
+    ClosureReason,
+    GoalCategory,
+    LanguageSupportKind,
+    LifeDomain,
+    Municipality,
+    ReferralSource,
+    ReferralTarget,
+    TargetGroup,
+    ThematicOffer,
+    Topic,
+)
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # text, key, date, number, choice, list
+    kind: str = "text"  # text, key, date, number, choice, list, email
     required: bool = False
     max_length: int = 0
     values: str = ""  # name of the value list for choice and list columns
 
 
+def _key(header, required=False):
+    return Column(header, "key", required, 100)
+
+
+def _person(header):
+    """A member of the provider's staff, by name or user name (value list "staff")."""
+    return Column(header, "choice", values="staff")
+
+
 SPECS = {
     "Teilnehmende": [
-        Column("Kennung", "key", True, 100), Column("Vorname", required=True, max_length=80),
+        _key("Kennung", True), Column("Vorname", required=True, max_length=80),
         Column("Nachname", required=True, max_length=80), Column("Geburtsdatum", "date", True),
         Column("Geschlecht", "choice", values="gender"), Column("Staatsangehörigkeit", max_length=200),
         Column("Sprachen", max_length=200), Column("Kommune", "choice", True, values="municipality"),
-        Column("Haushalt", max_length=120), Column("Einreisedatum", "date"),
-        Column("Aufenthaltsstatus", "choice", values="residence_status"), Column("Einwilligung am", "date"),
-        Column("Einwilligung widerrufen am", "date"),
+        Column("Haushalt", max_length=120), _key("Haushalt-Kennung"), Column("Einreisedatum", "date"),
+        Column("Aufenthaltsstatus", "choice", values="residence_status"), Column("Telefon", max_length=40),
+        Column("E-Mail", "email", max_length=254), Column("Anschrift", max_length=200), _person("Verantwortlich"),
+        Column("Einwilligung am", "date"), Column("Einwilligung widerrufen am", "date"),
+    ],
+    "Einwilligungen": [
+        _key("Einwilligungs-Kennung"), _key("Teilnehmende-Kennung", True), Column("erteilt am", "date", True),
+        Column("Verarbeitung", "choice", values="yes_no"), Column("widerrufen am", "date"),
+        Column("Schweigepflichtentbindung für", "list", values="referral_target"), Column("Bemerkung", max_length=200),
     ],
     "Fälle": [
-        Column("Fall-Kennung", "key", True, 100), Column("Teilnehmende-Kennung", "key", True, 100),
+        _key("Fall-Kennung", True), _key("Teilnehmende-Kennung", True),
         Column("Art", "choice", True, values="case_kind"), Column("Zielgruppe", "choice", values="target_group"),
         Column("Zugangsweg", "choice", values="referral_source"), Column("Kommune", "choice", values="municipality"),
         Column("Beginn", "date", True), Column("Phase", "choice", values="phase"), Column("Ende", "date"),
         Column("Abschlussgrund", "choice", values="closure_reason"),
-        Column("Verwiesen an", "choice", values="referral_target"),
+        Column("Verwiesen an", "choice", values="referral_target"), _person("Case Manager*in"),
+    ],
+    "Assessments": [
+        _key("Assessment-Kennung"), _key("Fall-Kennung", True), Column("Art", "choice", values="assessment_kind"),
+        Column("Datum", "date", True), _key("vorheriges Assessment"), Column("Zusammenfassung"),
+        _person("verfasst von"),
+    ],
+    "Lebensbereiche": [
+        _key("Assessment-Kennung", True), Column("Lebensbereich", "choice", True, values="life_domain"),
+        Column("Bedarf", "choice", values="need"), Column("Situation"), Column("Ressourcen"), Column("Wünsche"),
     ],
     "Ziele": [
-        Column("Ziel-Kennung", "key", max_length=100), Column("Fall-Kennung", "key", True, 100), Column("Zielkategorie", "choice", True, values="goal_category"),
+        _key("Ziel-Kennung"), _key("Fall-Kennung", True), Column("Zielkategorie", "choice", True, values="goal_category"),
         Column("Beschreibung", required=True, max_length=300), Column("vereinbart am", "date", True),
-        Column("Status", "choice", values="goal_status"), Column("Status seit", "date"),
+        Column("fällig am", "date"), Column("Status", "choice", values="goal_status"), Column("Status seit", "date"),
+    ],
+    "Maßnahmen": [
+        _key("Maßnahmen-Kennung"), _key("Fall-Kennung", True), _key("Ziel-Kennung"),
+        Column("Was", required=True, max_length=300), Column("Wer", required=True, max_length=120),
+        Column("bis", "date"), Column("erledigt am", "date"),
+    ],
+    "Verweise": [
+        _key("Verweis-Kennung"), _key("Fall-Kennung", True), Column("Verwiesen an", "choice", True, values="referral_target"),
+        Column("Datum", "date", True), Column("Bemerkung", max_length=300),
     ],
     "Termine": [
-        Column("Termin-Kennung", "key", max_length=100), Column("Fall-Kennung", "key", max_length=100), Column("Datum", "date", True),
+        _key("Termin-Kennung"), _key("Fall-Kennung"), Column("Datum", "date", True),
         Column("Art", "choice", values="appointment_kind"), Column("komplex", "choice", values="complexity"),
         Column("Dauer (Minuten)", "number", True), Column("Themen", "list", values="topic"),
         Column("Sprachmittlung", "list", values="language_support"),
+        Column("Art der Tätigkeit", "choice", values="other_kind"), Column("Ort", "choice", values="place"),
+        Column("Thematisches Angebot", "choice", values="thematic_offer"),
+        Column("Format", "choice", values="session_format"), Column("Zielgruppe des Angebots", "choice", values="audience"),
+        Column("Bemerkung", max_length=300), _person("Case Manager*in"),
     ],
 }
 SHEETS = {kind: [column.header for column in columns] for kind, columns in SPECS.items()}
+DATE_COLUMNS = {column.header for columns in SPECS.values() for column in columns if column.kind == "date"}
+LIST_SEPARATOR = ";"
 
 # The identifier column of a part, and the prefix of the number the export gives a record
-# that has no identifier from a file (T-42: the appointment with id 42).
-IDENTIFIERS = {"Ziele": ("Ziel-Kennung", "Z"), "Termine": ("Termin-Kennung", "T")}
+# that has no identifier from a file (T-42: the appointment with id 42). Participants and
+# cases keep the file's identifier on the record itself (external_id), else their code or
+# case number F-00042; a household is identified by its Haushalt-Kennung.
+IDENTIFIERS = {
+    "Haushalte": ("Haushalt-Kennung", "H"), "Einwilligungen": ("Einwilligungs-Kennung", "E"),
+    "Assessments": ("Assessment-Kennung", "A"), "Ziele": ("Ziel-Kennung", "Z"),
+    "Maßnahmen": ("Maßnahmen-Kennung", "M"), "Verweise": ("Verweis-Kennung", "V"), "Termine": ("Termin-Kennung", "T"),
+}
 
 
 def own_number(sheet: str, pk: int) -> str:
     return f"{IDENTIFIERS[sheet][1]}-{pk}"
-DATE_COLUMNS = {"Geburtsdatum", "Einreisedatum", "Einwilligung am", "Einwilligung widerrufen am", "Beginn", "Ende",
-                "vereinbart am", "Status seit", "Datum"}
-LIST_SEPARATOR = ";"
+
 
 CASE_KINDS = {
     CaseKind.CASE_MANAGEMENT: "Case Management",
@@ -70,7 +127,15 @@ CASE_KINDS = {
     CaseKind.SCREENING: "Screening",
 }
 APPOINTMENT_KINDS = {Appointment.Kind.COUNSELLING: "Beratung", Appointment.Kind.OTHER: "Sonstiger Termin"}
-YES_NO = {True: "ja", False: "nein"}
+
+# The district's catalogues behind choice and list columns: (model, field of the label).
+CATALOGUES = {
+    "municipality": (Municipality, "name"), "target_group": (TargetGroup, "label"),
+    "referral_source": (ReferralSource, "label"), "closure_reason": (ClosureReason, "label"),
+    "referral_target": (ReferralTarget, "label"), "goal_category": (GoalCategory, "label"),
+    "topic": (Topic, "label"), "language_support": (LanguageSupportKind, "label"),
+    "life_domain": (LifeDomain, "label"), "thematic_offer": (ThematicOffer, "label"),
+}
 
 
 def german_labels(choices) -> dict:
@@ -79,15 +144,27 @@ def german_labels(choices) -> dict:
         return {value: str(label) for value, label in choices}
 
 
-def value_lists() -> dict:
-    """The fixed value lists of the workbook, by header, in German."""
+def fixed_lists() -> dict[str, dict]:
+    """The fixed value lists of the workbook: {list name: {stored value: German label}}."""
     return {
-        "Geschlecht": german_labels(Participant.Gender.choices),
-        "Aufenthaltsstatus": german_labels(Participant.ResidenceStatus.choices),
-        "Art (Fall)": dict(CASE_KINDS),
-        "Phase": german_labels(Phase.choices),
-        "Status": german_labels(GoalStatus.choices),
-        "Art (Termin)": dict(APPOINTMENT_KINDS),
-        "komplex": {"complex": "ja", "one_off": "nein"},
+        "gender": german_labels(Participant.Gender.choices),
+        "residence_status": german_labels(Participant.ResidenceStatus.choices),
+        "case_kind": dict(CASE_KINDS),
+        "phase": german_labels(Phase.choices),
+        "goal_status": german_labels(GoalStatus.choices),
+        "appointment_kind": dict(APPOINTMENT_KINDS),
+        "complexity": {Appointment.Complexity.COMPLEX: "ja", Appointment.Complexity.ONE_OFF: "nein"},
+        "yes_no": {True: "ja", False: "nein"},
+        "assessment_kind": german_labels(Assessment.Kind.choices),
+        "need": german_labels(Need.choices),
+        "other_kind": german_labels(Appointment.OtherKind.choices),
+        "place": german_labels(Appointment.Place.choices),
+        "session_format": german_labels(Appointment.SessionFormat.choices),
+        "audience": german_labels(Appointment.Audience.choices),
     }
+
+
+def list_of(sheet: str, header: str) -> str:
+    """The name of the value list of a column."""
+    return next(column.values for column in SPECS[sheet] if column.header == header)
 

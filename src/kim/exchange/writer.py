@@ -3,45 +3,83 @@
 Everything in one transaction (the caller's): new records are created, records the check
 matched are updated where the file differs, unchanged records stay untouched, so that the
 same file twice changes nothing. Every created or changed record gets its audit entry, as an
-import. Nothing is looked up here: what a row updates, the check has decided."""
+import, and every created one its identifier from the file (exchange.ImportedRecord). Nothing
+is looked up here: what a row updates, the check has decided."""
 
 from collections import Counter
 
 from django.db import transaction
 
-from kim.casework.models import Appointment, Case, Consent, Goal, GoalStatus, Household, Participant, Phase
+from kim.casework.models import (
+    Appointment,
+    Assessment,
+    AssessmentItem,
+    Case,
+    Consent,
+    Goal,
+    GoalStatus,
+    Household,
+    Participant,
+    Phase,
+    PlanAction,
+    Referral,
+)
 from kim.core import audit
 from kim.core.models import AuditEntry
 
+from .checks import APPOINTMENT_FIELDS as EXISTING_APPOINTMENT_FIELDS
 from .models import ImportedRecord
 from .plan import Plan
 
+# {column of the workbook: field of the record}, per part
 PARTICIPANT_FIELDS = {
     "Vorname": "first_name", "Nachname": "last_name", "Geburtsdatum": "birth_date", "Geschlecht": "gender",
     "Staatsangehörigkeit": "nationalities", "Sprachen": "languages", "Kommune": "municipality_id",
-    "Einreisedatum": "entry_date", "Aufenthaltsstatus": "residence_status",
+    "Einreisedatum": "entry_date", "Aufenthaltsstatus": "residence_status", "Telefon": "phone", "E-Mail": "email",
+    "Anschrift": "address", "Verantwortlich": "responsible_id",
 }
+CONSENT_FIELDS = {"erteilt am": "given_on", "Verarbeitung": "covers_processing", "widerrufen am": "withdrawn_on",
+                  "Bemerkung": "note"}
 CASE_FIELDS = {
     "Art": "kind", "Zielgruppe": "target_group_id", "Zugangsweg": "referral_source_id", "Kommune": "municipality_id",
     "Beginn": "opened_on", "Phase": "phase", "Ende": "closed_on", "Abschlussgrund": "closure_reason_id",
-    "Verwiesen an": "screening_outcome_id",
+    "Verwiesen an": "screening_outcome_id", "Case Manager*in": "case_manager_id",
 }
-GOAL_FIELDS = {"Zielkategorie": "category_id", "Beschreibung": "text", "vereinbart am": "agreed_on", "Status": "status",
-               "Status seit": "status_changed_on"}
-APPOINTMENT_FIELDS = {"Datum": "date", "komplex": "complexity", "Dauer (Minuten)": "duration_minutes"}
-TEXT_FIELDS = {"nationalities", "languages", "residence_status", "complexity"}
+ASSESSMENT_FIELDS = {"Art": "kind", "Datum": "assessed_on", "Zusammenfassung": "summary", "verfasst von": "author_id"}
+ITEM_FIELDS = {"Bedarf": "need", "Situation": "situation", "Ressourcen": "resources", "Wünsche": "wishes"}
+GOAL_FIELDS = {"Zielkategorie": "category_id", "Beschreibung": "text", "vereinbart am": "agreed_on",
+               "fällig am": "due_on", "Status": "status", "Status seit": "status_changed_on"}
+ACTION_FIELDS = {"Was": "description", "Wer": "responsible", "bis": "due_on", "erledigt am": "done_on"}
+REFERRAL_FIELDS = {"Verwiesen an": "target_id", "Datum": "referred_on", "Bemerkung": "note"}
+APPOINTMENT_FIELDS = {
+    "Datum": "date", "komplex": "complexity", "Dauer (Minuten)": "duration_minutes", "Art der Tätigkeit": "other_kind",
+    "Ort": "place", "Thematisches Angebot": "thematic_offer_id", "Format": "session_format",
+    "Zielgruppe des Angebots": "audience", "Bemerkung": "note", "Case Manager*in": "case_manager_id",
+}
+# What an empty cell means for a field: blank text, or the field's default.
+TEXT_FIELDS = {"nationalities", "languages", "residence_status", "complexity", "phone", "email", "address", "note",
+               "summary", "situation", "resources", "wishes", "other_kind", "session_format", "audience"}
+DEFAULTS = {"gender": Participant.Gender.UNSTATED, "covers_processing": True, "need": 0, "status": GoalStatus.OPEN,
+            "place": Appointment.Place.OFFICE}
+KEPT_WHEN_EMPTY = {"responsible_id", "case_manager_id", "author_id"}  # an empty cell changes no one's caseload
 BATCH = 2000
 
 
 def write(plan: Plan, actor, case_manager, label: str) -> dict:
     """Write `plan` (which must have no problem) as `actor`; {sheet: {outcome: count}}."""
     assert plan.ok, "only a plan without problems is written"
+    records = plan.records
     with transaction.atomic():
         writer = _Writer(actor, case_manager, label, plan)
-        persons = writer.participants(plan.records.get("Teilnehmende", []))
-        cases = writer.cases(plan.records.get("Fälle", []), persons)
-        writer.goals(plan.records.get("Ziele", []), cases)
-        writer.appointments(plan.records.get("Termine", []), cases)
+        persons = writer.participants(records.get("Teilnehmende", []))
+        writer.consents(records.get("Einwilligungen", []), persons)
+        cases = writer.cases(records.get("Fälle", []), persons)
+        writer.assessments(records.get("Assessments", []), cases)
+        writer.items(records.get("Lebensbereiche", []))
+        writer.goals(records.get("Ziele", []), cases)
+        writer.actions(records.get("Maßnahmen", []), cases)
+        writer.referrals(records.get("Verweise", []), cases)
+        writer.appointments(records.get("Termine", []), cases)
         writer.flush_audit()
         writer.flush_provenance()
     return {kind: dict(counter) for kind, counter in writer.counts.items()}
@@ -65,8 +103,8 @@ class _Writer:
         self.counts.setdefault(kind, Counter())[outcome] += 1
 
     def _audit(self, obj, action, changes, label=None):
-        # Collected and written in bulk; district and provider given, as reading them from
-        # consents and goals would cost a query each.
+        # Collected and written in bulk; district, provider and label given, as reading them
+        # from a record of a case would cost a query each.
         self.audit.append(audit.entry(self.actor, action, obj, changes={"import": self.label, **changes},
                                       district_id=self.district_id, provider_id=self.provider_id, label=label))
         if len(self.audit) >= BATCH:
@@ -76,14 +114,14 @@ class _Writer:
         AuditEntry.objects.bulk_create(self.audit, batch_size=1000)
         self.audit = []
 
-    def _came_from_file(self, sheet, identifier, entry, obj):
-        """Note that `obj` came from the file under `identifier` (key, from the file?); an entry
-        whose record is gone is pointed at the new one."""
+    def _came_from_file(self, sheet, row, obj):
+        """Note that `obj` came from the file under the row's identifier; an entry whose
+        record is gone is pointed at the new one."""
+        entry = row.extra.get("provenance")
         if entry is not None:
-            entry.object_id = obj.pk
-            self.moved_provenance.append(entry)
+            self.moved_provenance.append(ImportedRecord(pk=entry.pk, object_id=obj.pk))
             return
-        key, from_file = identifier
+        key, from_file = row.extra["identifier"]
         self.provenance.append(ImportedRecord(district_id=self.district_id, provider_id=self.provider_id, sheet=sheet,
                                               key=key, from_file=from_file, object_id=obj.pk))
         if len(self.provenance) >= BATCH:
@@ -94,29 +132,66 @@ class _Writer:
         ImportedRecord.objects.bulk_update(self.moved_provenance, ["object_id"], batch_size=1000)
         self.provenance, self.moved_provenance = [], []
 
-    def _apply(self, obj, values: dict, mapping: dict) -> dict:
+    def _apply(self, obj, values: dict, fields: dict) -> dict:
         """Set the mapped columns present in the file onto `obj`; {field: [before, after]} of changes."""
         changes = {}
-        for header, field_name in mapping.items():
+        for header, field_name in fields.items():
             if header not in values:
                 continue
             value = values[header]
-            if value is None and field_name in TEXT_FIELDS:
-                value = ""
+            if value is None and field_name in KEPT_WHEN_EMPTY:
+                continue
+            if value is None:
+                value = "" if field_name in TEXT_FIELDS else DEFAULTS.get(field_name)
             before = getattr(obj, field_name)
             if before != value:
                 changes[field_name] = [audit.plain(before), audit.plain(value)]
                 setattr(obj, field_name, value)
         return changes
 
+    def _records(self, sheet, model, rows, fields, new, label=lambda obj: None, repeated_is_one=False, identified=True):
+        """Create or update the records of `rows`, one model with plain fields: a new one is
+        `new(row)` with the row's values, and (if `identified`) its identifier from the file is
+        kept. Each row's record is left in `extra["written"]`."""
+        created, changed, written = [], [], {}
+        for row in rows:
+            obj = row.existing or (written.get(row.extra["identifier"]) if repeated_is_one else None)
+            if obj is None:
+                obj = new(row)
+                self._apply(obj, row.values, fields)
+                created.append((obj, row))
+                if repeated_is_one:
+                    written[row.extra["identifier"]] = obj
+            elif obj.pk:
+                changes = self._apply(obj, row.values, fields)
+                if changes:
+                    changed.append((obj, changes))
+                else:
+                    self._count(sheet, "unverändert")
+            else:  # a goal the file lists twice: the later row wins
+                self._apply(obj, row.values, fields)
+            row.extra["written"] = obj
+        model.objects.bulk_create([obj for obj, _ in created], batch_size=1000)
+        for obj, row in created:
+            if identified:
+                self._came_from_file(sheet, row, obj)
+            self._audit(obj, AuditEntry.Action.IMPORT, {f: [None, audit.plain(getattr(obj, f))] for f in fields.values()},
+                        label=label(obj))
+            self._count(sheet, "neu")
+        if changed:
+            model.objects.bulk_update([obj for obj, _ in changed], list(fields.values()), batch_size=1000)
+        for obj, changes in changed:
+            self._audit(obj, AuditEntry.Action.UPDATE, changes, label=label(obj))
+            self._count(sheet, "geändert")
+        return created
+
     # participants ----------------------------------------------------------
 
     def participants(self, rows) -> dict:
+        """{Kennung: person} of every person of the file, written."""
         created, updated = [], []
         for row in rows:
             values = row.values
-            if "Geschlecht" in values and values["Geschlecht"] is None:
-                values["Geschlecht"] = Participant.Gender.UNSTATED
             person = row.existing
             if person is None:
                 person = Participant(district_id=self.district_id, provider_id=self.provider_id,
@@ -133,46 +208,56 @@ class _Writer:
                 else:
                     self._count("Teilnehmende", "unverändert")
                 updated.append((row, person))
-            if values.get("Haushalt"):
-                self._household(person, values["Haushalt"])
+            if row.extra.get("household"):
+                self._household(person, row)
         for _row, person in created:
             self._audit(person, AuditEntry.Action.IMPORT, {
                 field_name: [None, audit.plain(getattr(person, field_name))] for field_name in PARTICIPANT_FIELDS.values()})
             self._count("Teilnehmende", "neu")
-        for row, person in created + updated:
-            self._consent(person, row)
         return {row.values["Kennung"]: person for row, person in created + updated}
 
-    def _household(self, person, name):
-        household = self.households.get(name)
+    def _household(self, person, row):
+        key = row.extra["household"]
+        household = self.households.get(key)
         if household is None:
+            name = row.values.get("Haushalt")
             household = Household.objects.create(district_id=self.district_id, provider_id=self.provider_id, name=name)
+            if key[0] == "key":
+                row.extra.update(identifier=(key[1], True), provenance=None)
+                self._came_from_file("Haushalte", row, household)
             self._audit(household, AuditEntry.Action.IMPORT, {"name": [None, name]})
-            self.households[name] = household
+            self.households[key] = household
         if person.household_id != household.pk:
             self._audit(person, AuditEntry.Action.UPDATE, {"household": [person.household_id, household.pk]})
             person.household = household
             person.save(update_fields=["household"])
 
-    def _consent(self, person, row):
-        values = row.values
-        given, withdrawn = values.get("Einwilligung am"), values.get("Einwilligung widerrufen am")
-        if not given or row.extra.get("consent_by_hand") is not None:
-            return  # none given, or one entered by hand that a file does not change
-        consent = row.extra.get("consent")
-        if consent is None:
-            consent = Consent.objects.create(participant=person, given_on=given, withdrawn_on=withdrawn, note="Import")
-            self._came_from_file("Einwilligungen", (row.extra["consent_key"], False), row.extra.get("consent_provenance"),
-                                 consent)
-            self._audit(consent, AuditEntry.Action.IMPORT, {"given_on": [None, given.isoformat()],
-                                                           "withdrawn_on": [None, audit.plain(withdrawn)]})
-            self._count("Einwilligungen", "neu")
-        elif "Einwilligung widerrufen am" in values and consent.withdrawn_on != withdrawn:
-            self._audit(consent, AuditEntry.Action.UPDATE, {"withdrawn_on": [audit.plain(consent.withdrawn_on),
-                                                                             audit.plain(withdrawn)]})
-            consent.withdrawn_on = withdrawn
-            consent.save(update_fields=["withdrawn_on"])
-            self._count("Einwilligungen", "geändert")
+    # consents --------------------------------------------------------------
+
+    def consents(self, rows, persons):
+        rows = [row for row in rows if row.extra.get("by_hand") is None]  # a file does not change those
+
+        def new(row):
+            person = persons.get(row.key) or row.extra["person"]
+            return Consent(participant_id=person.pk, note="Import")
+
+        self._records("Einwilligungen", Consent, rows, CONSENT_FIELDS, new)
+        through = Consent.released_to.through
+        released = [row for row in rows if "Schweigepflichtentbindung für" in row.values]
+        before = {}
+        for consent_id, target_id in through.objects.filter(
+                consent_id__in=[row.extra["written"].pk for row in released]).values_list("consent_id", "referraltarget_id"):
+            before.setdefault(consent_id, set()).add(target_id)
+        links = []
+        for row in released:
+            consent, targets = row.extra["written"], set(row.values["Schweigepflichtentbindung für"] or [])
+            if before.get(consent.pk, set()) != targets:
+                if consent.pk in before:
+                    self._audit(consent, AuditEntry.Action.UPDATE,
+                                {"released_to": [sorted(before[consent.pk]), sorted(targets)]})
+                    through.objects.filter(consent_id=consent.pk).delete()
+                links += [through(consent_id=consent.pk, referraltarget_id=target) for target in sorted(targets)]
+        through.objects.bulk_create(links, batch_size=1000)
 
     # cases -----------------------------------------------------------------
 
@@ -214,43 +299,59 @@ class _Writer:
             self._count("Fälle", "geändert")
         return result
 
-    # goals -----------------------------------------------------------------
+    def _case(self, row, cases):
+        return cases.get(row.key) or row.extra["case"]
+
+    # records of a case -----------------------------------------------------
+
+    def assessments(self, rows, cases):
+        def new(row):
+            case = self._case(row, cases)
+            return Assessment(case_id=case.pk, author_id=case.case_manager_id, kind=Assessment.Kind.INITIAL)
+
+        self._records("Assessments", Assessment, rows, ASSESSMENT_FIELDS, new, label=_case_label)
+        linked = []
+        for row in rows:  # the assessment compared with, now that every one of the file has an id
+            previous = row.extra.get("previous_row")
+            previous_id = previous.extra["written"].pk if previous else getattr(row.extra.get("previous"), "pk", None)
+            assessment = row.extra["written"]
+            if previous_id and assessment.previous_id != previous_id:
+                assessment.previous_id = previous_id
+                linked.append(assessment)
+        Assessment.objects.bulk_update(linked, ["previous"], batch_size=1000)
+
+    def items(self, rows):
+        """Life domains have no identifier of their own: their assessment's and the domain."""
+
+        def new(row):
+            assessment = row.extra["assessment_row"].extra["written"] if row.extra["assessment_row"] else row.extra["assessment"]
+            return AssessmentItem(assessment_id=assessment.pk, life_domain_id=row.values["Lebensbereich"])
+
+        self._records("Lebensbereiche", AssessmentItem, rows, ITEM_FIELDS, new, identified=False)
 
     def goals(self, rows, cases):
-        new, changed = [], []
-        written = {}  # the same goal twice in a file (same key) is one goal
+        def new(row):
+            return Goal(case_id=self._case(row, cases).pk)
+
+        for row in rows:  # an empty "Status seit": since the agreement
+            if (row.existing is None or "Status seit" in row.values) and not row.values.get("Status seit"):
+                row.values["Status seit"] = row.values["vereinbart am"]
+        self._records("Ziele", Goal, rows, GOAL_FIELDS, new, label=_case_label, repeated_is_one=True)
+
+    def actions(self, rows, cases):
+        def new(row):
+            return PlanAction(case_id=self._case(row, cases).pk)
+
         for row in rows:
-            values = row.values
-            case = cases.get(row.key) or row.extra["case"]
-            identifier = row.extra["identifier"]
-            goal = row.existing or written.get(identifier)
-            if "Status" in values and values["Status"] is None:
-                values["Status"] = GoalStatus.OPEN
-            if goal is None or "Status seit" in values:
-                values["Status seit"] = values.get("Status seit") or values["vereinbart am"]
-            if goal is None:
-                goal = Goal(case_id=case.pk)
-                self._apply(goal, values, GOAL_FIELDS)
-                new.append((goal, row))
-                written[identifier] = goal
-            else:
-                changes = self._apply(goal, values, GOAL_FIELDS)
-                if changes and goal.pk:
-                    changed.append((goal, changes))
-                elif goal.pk:
-                    self._count("Ziele", "unverändert")
-        Goal.objects.bulk_create([goal for goal, _ in new], batch_size=1000)
-        for goal, row in new:
-            self._came_from_file("Ziele", row.extra["identifier"], row.extra["provenance"], goal)
-            self._audit(goal, AuditEntry.Action.IMPORT, {"category": [None, goal.category_id], "text": [None, goal.text],
-                                                         "agreed_on": [None, goal.agreed_on.isoformat()],
-                                                         "status": [None, goal.status]})
-            self._count("Ziele", "neu")
-        if changed:
-            Goal.objects.bulk_update([g for g, _ in changed], list(GOAL_FIELDS.values()), batch_size=1000)
-        for goal, changes in changed:
-            self._audit(goal, AuditEntry.Action.UPDATE, changes)
-            self._count("Ziele", "geändert")
+            goal = row.extra["goal_row"].extra["written"] if row.extra.get("goal_row") else row.extra.get("goal")
+            row.values["Ziel"] = goal.pk if goal else None
+        self._records("Maßnahmen", PlanAction, rows, {**ACTION_FIELDS, "Ziel": "goal_id"}, new, label=_case_label)
+
+    def referrals(self, rows, cases):
+        def new(row):
+            return Referral(case_id=self._case(row, cases).pk)
+
+        self._records("Verweise", Referral, rows, REFERRAL_FIELDS, new, label=_case_label)
 
     # appointments ----------------------------------------------------------
 
@@ -260,12 +361,11 @@ class _Writer:
         pending, changed = [], []
         for row in rows:
             values = row.values
-            case = (cases.get(row.key) or row.extra["case"]) if row.key else None
             topics, support = sorted(set(values.get("Themen") or [])), sorted(set(values.get("Sprachmittlung") or []))
             if row.existing is not None:
                 old = row.existing
-                appointment = Appointment(pk=old.pk, date=old.date, complexity=old.complexity,
-                                          duration_minutes=old.duration_minutes)
+                appointment = Appointment(pk=old.pk, kind=old.kind, case_id=old.case_id,
+                                          **dict(zip(EXISTING_APPOINTMENT_FIELDS, old.fields, strict=True)))
                 changes = self._apply(appointment, values, APPOINTMENT_FIELDS)
                 if "Themen" in values and topics != old.topics:
                     changes["topics"] = [old.topics, topics]
@@ -276,15 +376,13 @@ class _Writer:
                 else:
                     self._count("Termine", "unverändert")
                 continue
-            counselling = values["Art"] == Appointment.Kind.COUNSELLING
+            case = self._case(row, cases) if row.key else None
             appointment = Appointment(
                 district_id=self.district_id, provider_id=self.provider_id,
                 case_manager_id=case.case_manager_id if case else self.case_manager.pk,
-                case_id=case.pk if case else None, kind=values["Art"], date=values["Datum"],
-                duration_minutes=values["Dauer (Minuten)"],
-                complexity=(values.get("komplex") or "") if counselling else "",
-                other_kind="" if counselling else Appointment.OtherKind.OTHER,
+                case_id=case.pk if case else None, kind=values["Art"],
             )
+            self._apply(appointment, values, APPOINTMENT_FIELDS)
             pending.append((appointment, topics, support, row))
             if len(pending) >= BATCH:
                 self._create_appointments(pending)
@@ -311,9 +409,13 @@ class _Writer:
         support_model.objects.bulk_create(
             [support_model(appointment_id=a.pk, languagesupportkind_id=s) for a, _, support, _ in batch for s in support])
         for appointment, topics, _support, row in batch:
-            self._came_from_file("Termine", row.extra["identifier"], row.extra["provenance"], appointment)
+            self._came_from_file("Termine", row, appointment)
             self._audit(appointment, AuditEntry.Action.IMPORT, {
                 "date": [None, appointment.date.isoformat()], "kind": [None, appointment.kind],
                 "duration_minutes": [None, appointment.duration_minutes], "topics": [None, topics]},
                 label=f"F-{appointment.case_id:05d}" if appointment.case_id else f"T-{appointment.pk}")
             self._count("Termine", "neu")
+
+
+def _case_label(obj):
+    return f"F-{obj.case_id:05d}"
