@@ -430,7 +430,7 @@ def test_the_forms_rules_for_cases_people_and_counselling_hold_in_the_import(wor
     found = problems(do_import(world.insider, data, commit=False))
     assert "Fälle:3:Phase: Phasen gibt es nur im Case Management." in found
     assert any(p.startswith("Fälle:3:Verwiesen an: Ein Screening braucht ein Ergebnis") for p in found)
-    assert "Teilnehmende:2:Einreisedatum: Die Einreise liegt vor der Geburt." in found
+    assert "Teilnehmende:2:Einreisedatum: Das Einreisedatum kann nicht vor dem Geburtsdatum liegen." in found
     assert "Termine:4:Themen: Für eine Beratung fehlt das Thema (mindestens eines)." in found
 
 
@@ -573,3 +573,20 @@ def test_the_list_of_imports_says_who_uploaded_a_file_not_until_when(client, wor
     client.force_login(world.insider)
     page = client.get(reverse("exchange:imports")).content.decode()
     assert re.search(r">Hochgeladen</th><th[^>]*>von</th>", page), page
+
+
+def test_the_plausibility_rules_of_case_work_hold_in_the_import(world, town):
+    """The same rules as the page and the API (kim.casework.rules): no appointment before it took
+    place or after its case closed, no consent before birth, no case opened before 2000 (1080 is no date at all for the file)."""
+    tomorrow = TODAY + timedelta(days=1)
+    data = standard_file({
+        ("Termine", 1, "Datum"): tomorrow.strftime("%d.%m.%Y"),
+        ("Termine", 3, "Datum"): f"{Y}-02-25",  # C2 ended on 20.02.
+        ("Teilnehmende", 1, "Einwilligung am"): "01.01.1989",  # born 03.04.1990
+        ("Fälle", 1, "Beginn"): "15.01.1995",
+    })
+    found = problems(do_import(world.insider, data, commit=False))
+    assert "Termine:2:Datum: Ein Termin wird erfasst, wenn er stattgefunden hat: Das Datum liegt in der Zukunft." in found
+    assert "Termine:4:Datum: Der Termin kann nicht nach dem Abschluss des Falls (20.02.%s) liegen." % Y in found
+    assert any(p.startswith("Teilnehmende:2:Einwilligung am: Die Einwilligung kann nicht vor der Geburt") for p in found)
+    assert "Fälle:2:Beginn: Bitte prüfen Sie das Datum: Es liegt vor 2000." in found

@@ -307,11 +307,6 @@ def add_referral(actor: User, case: Case, values: dict) -> Referral:
 
 # ---------------------------------------------------------------- appointments
 
-# Read by the import's own check of a file (kim.exchange), which is to call
-# rules.appointment_date_problems instead: an appointment is recorded once it took place.
-MAX_DAYS_AHEAD = 366
-
-
 def _check_appointment(case: Case | None, values: dict):
     errors = rules.appointment_field_problems(values)
     errors.update(rules.appointment_date_problems(

@@ -36,7 +36,7 @@ from kim.casework.models import (
     PlanAction,
     Referral,
 )
-from kim.casework.services import MAX_DAYS_AHEAD
+from kim.casework import rules
 
 from .mapping import Table, fold, load_value_lists, map_rows
 from .models import ImportedRecord
@@ -58,6 +58,7 @@ class CaseFacts:
     kind: str
     consent_active: object  # (date) -> bool: does the person's consent hold on that day?
     existing: object = None  # the existing case, or None for a case that this file creates
+    closed_on: object = None
 
 
 @dataclass(slots=True)
@@ -86,28 +87,31 @@ APPOINTMENT_FIELDS = ("date", "complexity", "duration_minutes", "other_kind", "p
 
 # ---------------------------------------------------------------- the rules, row by row
 
+def shared(problems: dict, columns: dict):
+    """(column, message) of the problems a rule of case work (kim.casework.rules) found, its
+    fields named by the columns of the file: the page, the API and the import refuse alike."""
+    for field, message in problems.items():
+        yield columns.get(field, next(iter(columns.values()))), str(message)
+
+
 def participant_rules(values, today):
     given, withdrawn = values.get("Einwilligung am"), values.get("Einwilligung widerrufen am")
+    birth, entry = values.get("Geburtsdatum"), values.get("Einreisedatum")
+    yield from shared(rules.participant_problems(birth, entry, today),
+                      {"birth_date": "Geburtsdatum", "entry_date": "Einreisedatum"})
+    yield from shared(rules.consent_problems(given, birth, today), {"given_on": "Einwilligung am"})
     if withdrawn and not given:
         yield "Einwilligung widerrufen am", "Widerruf ohne Datum der Einwilligung."
-    elif withdrawn and withdrawn < given:
-        yield "Einwilligung widerrufen am", "Der Widerruf liegt vor der Einwilligung."
-    for header in ("Geburtsdatum", "Einreisedatum", "Einwilligung am"):
-        if values.get(header) and values[header] > today:
-            yield header, "Das Datum liegt in der Zukunft."
-    birth, entry = values.get("Geburtsdatum"), values.get("Einreisedatum")
-    if birth and birth.year < today.year - 120:
-        yield "Geburtsdatum", "Bitte prüfen Sie das Geburtsdatum."
-    if birth and entry and entry < birth:
-        yield "Einreisedatum", "Die Einreise liegt vor der Geburt."
+    elif withdrawn:
+        yield from shared(rules.withdrawal_problems(given, withdrawn, today),
+                          {"withdrawn_on": "Einwilligung widerrufen am"})
 
 
 def consent_rules(values, today):
     given, withdrawn = values.get("erteilt am"), values.get("widerrufen am")
-    if given and given > today:
-        yield "erteilt am", "Das Datum liegt in der Zukunft."
-    if given and withdrawn and withdrawn < given:
-        yield "widerrufen am", "Der Widerruf liegt vor der Einwilligung."
+    yield from shared(rules.consent_problems(given, None, today), {"given_on": "erteilt am"})
+    if given and withdrawn:
+        yield from shared(rules.withdrawal_problems(given, withdrawn, today), {"withdrawn_on": "widerrufen am"})
 
 
 def case_rules(values, today, consent_active):
@@ -117,12 +121,11 @@ def case_rules(values, today, consent_active):
             and not consent_active(opened)):
         yield "Beginn", ("Für Case Management braucht es eine Einwilligung, die zum Beginn gilt. "
                          "Bitte tragen Sie „Einwilligung am“ bei der Person ein.")
-    if opened and opened > today:
-        yield "Beginn", "Der Beginn liegt in der Zukunft."
+    yield from shared(rules.case_opening_problems(opened, None, today), {"opened_on": "Beginn"})
     if opened and closed and closed < opened:
         yield "Ende", "Das Ende liegt vor dem Beginn."
-    if closed and closed > today:
-        yield "Ende", "Das Ende liegt in der Zukunft."
+    elif closed and (problem := rules.record_date_problem(closed, today)):
+        yield "Ende", problem
     if values.get("Art") != CaseKind.CASE_MANAGEMENT and values.get("Phase") not in (None, Phase.INTAKE, Phase.CLOSED):
         yield "Phase", "Phasen gibt es nur im Case Management."
     if values.get("Art") == CaseKind.SCREENING and not values.get("Verwiesen an"):
@@ -157,14 +160,12 @@ def dated_record_rules(column, day, case: CaseFacts, before_opening: str):
 
 def goal_rules(values, case: CaseFacts, today):
     agreed, since = values.get("vereinbart am"), values.get("Status seit")
-    if agreed and case.opened_on and agreed < case.opened_on:
-        yield "vereinbart am", "Das Ziel ist vor dem Beginn des Falls vereinbart."
-    if agreed and agreed > today:
-        yield "vereinbart am", "Das Datum liegt in der Zukunft."
-    if since and agreed and since < agreed:
-        yield "Status seit", "Der Status kann sich nicht vor der Vereinbarung ändern."
-    if since and since > today:
-        yield "Status seit", "Das Datum liegt in der Zukunft."
+    yield from shared(rules.goal_problems(agreed, None, opened_on=case.opened_on, today=today),
+                      {"agreed_on": "vereinbart am"})
+    if since and agreed:
+        yield from shared(rules.goal_status_problems(agreed, since, today), {"status_changed_on": "Status seit"})
+    elif since and (problem := rules.record_date_problem(since, today)):
+        yield "Status seit", problem
     if case.kind == CaseKind.CASE_MANAGEMENT and agreed and not case.consent_active(agreed):
         yield "vereinbart am", "Zu diesem Datum gilt keine Einwilligung der Person."
 
@@ -196,8 +197,8 @@ def appointment_rules(values, case: CaseFacts | None, today):
         yield "Fall-Kennung", "Eine Beratung gehört zu einem Fall: die Fall-Kennung fehlt."
     if day is None:
         return
-    if (day - today).days > MAX_DAYS_AHEAD:
-        yield "Datum", "Das Datum liegt mehr als ein Jahr in der Zukunft."
+    yield from shared(rules.appointment_date_problems(day, closed_on=case.closed_on if case else None, today=today),
+                      {"date": "Datum"})
     if case is not None:
         yield from dated_record_rules("Datum", day, case, "Der Termin liegt vor dem Beginn des Falls.")
 
@@ -479,11 +480,14 @@ class _Check:
         row = cases.get(key)
         if row is not None:
             return CaseFacts(row.values.get("Beginn"), row.values.get("Art"),
-                             row.extra.get("consent_active") or self._consent_active(None, None), row.existing)
+                             row.extra.get("consent_active") or self._consent_active(None, None), row.existing,
+                             closed_on=row.values.get("Ende") if "Ende" in row.values else getattr(
+                                 row.existing, "closed_on", None))
         if key not in self._cases:
             case = existing_case(self.actor, key)
             self._cases[key] = case and CaseFacts(case.opened_on, case.kind,
-                                                  self._consent_active(None, case.participant), case)
+                                                  self._consent_active(None, case.participant), case,
+                                                  closed_on=case.closed_on)
         return self._cases[key]
 
     def _child(self, number, values, key, case: CaseFacts) -> Record:
