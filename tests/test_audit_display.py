@@ -113,3 +113,49 @@ def test_ids_of_records_the_reader_may_not_see_stay_numbers(world, in_scope):
         [seen_by_other] = readable([entry], world.other_provider_cm)
     assert seen_by_lead.changes[0].after == world.participant.code
     assert seen_by_other.changes[0].after == f"#{world.participant.pk}"
+
+
+def test_every_field_of_every_record_has_a_translated_label():
+    """The trail names fields by their labels: a field without a verbose name of its own would
+    show its English name ("Revoked at"); a relation without one shows the related kind."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    untranslated = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("kim."):
+            continue
+        for model_field in model._meta.get_fields():
+            if model_field.auto_created or not model_field.concrete:
+                continue
+            source = model_field.verbose_name
+            if model_field.is_relation and str(source) == model_field.name.replace("_", " "):
+                source = model_field.related_model._meta.verbose_name
+            if not isinstance(source, Promise):
+                untranslated.append(f"{model._meta.label}.{model_field.name}")
+    assert untranslated == []
+
+
+def test_values_are_shown_in_german_whatever_record_or_key_they_belong_to(world, history, in_scope):
+    """Choices by their labels also where an entry's key is named like a key of another kind
+    of entry (a goal's status), keys that are a field of another record (the case's phase
+    after an assessment), numbers with a decimal comma, catalogue entries by their label, and
+    relations without a label of their own by the kind they point to."""
+    from kim.casework.models import Goal, GoalStatus
+
+    goal = Goal.objects.filter(case__participant__first_name="Amira").get()
+    services.set_goal_status(world.insider, goal, GoalStatus.DROPPED, TODAY())
+    core_services.update_user(world.lead, world.colleague, {"fte": "0.75"})
+    topic = Topic.objects.first()
+    core_services.update_catalogue_entry(world.district_admin, topic, {"label": "Wohnen und Umzug"})
+    with translation.override("de"):
+        entries = readable(AuditEntry.objects.all(), world.district_admin) + readable(
+            AuditEntry.objects.visible_to(world.lead), world.lead)
+    changes = {(e.entry.object_type, c.label): (c.before, c.after) for e in entries for c in e.changes}
+    texts = " | ".join(list(e.sentence for e in entries) + [f"{k[1]}: {v}" for k, v in changes.items()])
+    assert changes[("casework.goal", "Status")] == ("offen", "nicht weiterverfolgt")
+    assert ("casework.assessment", "Phase") in changes and "agreement" not in texts and "assessment" not in texts
+    assert changes[("core.user", "Vollzeitäquivalent")] == ("1", "0,75")
+    assert "Thema Wohnen und Umzug geändert" in texts
+    for english in ("District", "Provider", "Participant", "Revoked at", "Confirmed by"):
+        assert english not in texts

@@ -32,11 +32,11 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=120, help_text=_("Which system uses it, e.g. “Jobcenter interface”."))
-    prefix = models.CharField(max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("beginning"), max_length=8, editable=False)
+    key_hash = models.CharField(_("hash of the token"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("valid until"), default=default_expiry)
 
     objects = ApiTokenQuerySet.as_manager()

@@ -178,7 +178,7 @@ class Household(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("household name"), max_length=120)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = scoped_manager(HouseholdQuerySet, "district")
 
@@ -280,8 +280,8 @@ class Participant(models.Model):
     # importing the same file again finds the record instead of duplicating it.
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     # Name and code folded for search (kim.casework.search), kept up to date on every save.
-    search_text = models.CharField(max_length=400, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    search_text = models.CharField(_("search text"), max_length=400, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = scoped_manager(ParticipantQuerySet, "district")
 
@@ -443,7 +443,7 @@ class Case(models.Model):
         verbose_name=_("screening outcome"),
     )
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = scoped_manager(CaseQuerySet, "district")
 
@@ -730,7 +730,7 @@ class Appointment(models.Model):
     )
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = scoped_manager(AppointmentQuerySet, "district")
 

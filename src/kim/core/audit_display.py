@@ -12,11 +12,13 @@ Related records are named in one query per model and page. Personal data is name
 `visible_to(reader)` only: an id the reader may not see stays a number."""
 
 import datetime
+from decimal import Decimal, InvalidOperation
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -100,9 +102,13 @@ KEY_LABELS = {
     "message": gettext_lazy("Message"),
     "demo_data": gettext_lazy("Demo data"),
     "listed": gettext_lazy("Records shown"),
+    "login_lock": gettext_lazy("Lock after failed logins"),
 }
 # Related models named by these keys, where the key is not a field of the record.
 KEY_MODELS = {"life_domains": "core.LifeDomain", "case_manager": "core.User", "user": "core.User"}
+# Keys that are a field of another record, e.g. the phase a case moved to when an
+# assessment or a plan was recorded: labelled and valued as that field.
+KEY_FIELDS = {"phase": ("casework.Case", "phase")}
 
 
 @dataclass
@@ -168,9 +174,20 @@ def _changes(entry, names) -> list[Change]:
     return result
 
 
+def field_label(model_field) -> str:
+    """A field's label as people read it: its verbose name, or for a relation that has none of
+    its own (Django then makes one of the English field name) the name of the related kind."""
+    label = getattr(model_field, "verbose_name", None) or model_field.name
+    automatic = model_field.name.replace("_", " ")
+    if model_field.is_relation and model_field.related_model is not None and str(label) == automatic:
+        label = model_field.related_model._meta.verbose_name
+    label = str(label)
+    return label[:1].upper() + label[1:]
+
+
 def _field_label(model, key):
-    if key in KEY_LABELS:
-        return str(KEY_LABELS[key]), None
+    """(label, model field or None) of a key of an entry's changes: a field of the record
+    first, then the keys that are no field of it."""
     base = key.split(":", 1)[0]
     if model is not None:
         for name in (base, base.removesuffix("_id")):
@@ -178,8 +195,13 @@ def _field_label(model, key):
                 model_field = model._meta.get_field(name)
             except FieldDoesNotExist:
                 continue
-            label = str(getattr(model_field, "verbose_name", name))
-            return label[:1].upper() + label[1:], model_field
+            return field_label(model_field), model_field
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key]), None
+    if base in KEY_FIELDS:
+        other, name = KEY_FIELDS[base]
+        model_field = apps.get_model(other)._meta.get_field(name)
+        return field_label(model_field), model_field
     if base == "columns":
         return _("Columns of the sheet “%(sheet)s”") % {"sheet": key.split(":", 1)[1]}, None
     return key, None
@@ -261,6 +283,8 @@ class _Names:
             return "; ".join(f"{k}: {self.value(None, k, v)}" for k, v in value.items())
         if isinstance(value, list):
             return ", ".join(self.value(field_, key, v) for v in value)
+        if isinstance(field_, (models.DecimalField, models.FloatField)) or isinstance(value, float):
+            return _number(value)
         return _date_or_text(value)
 
 
@@ -280,6 +304,17 @@ def _name_of(obj) -> str:
     if type(obj)._meta.label_lower in NAMED_BY_AUDIT_LABEL:
         return obj.audit_label
     return str(obj)
+
+
+def _number(value) -> str:
+    """A stored number in German notation (0,75), without trailing zeros."""
+    try:
+        number = Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if number.as_tuple().exponent > 0:  # 1E+1 after normalising 10
+        number = number.quantize(Decimal(1))
+    return formats.number_format(number, use_l10n=True)
 
 
 def _date_or_text(value) -> str:

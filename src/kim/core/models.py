@@ -40,7 +40,7 @@ class District(models.Model):
         _("smallest count shown"), default=5, validators=[MinValueValidator(3)],
         help_text=_("Counts from 1 to this value minus one are hidden in district figures (at least 3)."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -202,6 +202,10 @@ class CatalogueEntry(models.Model):
         ]
 
     def __str__(self):
+        return self.label
+
+    @property
+    def audit_label(self):
         return self.label
 
 

@@ -24,9 +24,9 @@ class ImportMapping(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name of the mapping"), max_length=80, default="Standard")
-    columns = models.JSONField(default=dict, blank=True)
-    values = models.JSONField(default=dict, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     objects = ScopedManager(district="district")
 
@@ -70,25 +70,25 @@ class ImportRun(models.Model):
     )
     mapping = models.ForeignKey(ImportMapping, on_delete=models.PROTECT, related_name="runs")
     filename = models.CharField(_("file"), max_length=200)
-    format = models.CharField(max_length=8)
-    content = models.BinaryField(null=True, editable=False)
+    format = models.CharField(_("format"), max_length=8)
+    content = models.BinaryField(_("file"), null=True, editable=False)
     # [{"name", "visible", "rows"}] of the file, and {kind: {"sheet", "header_row", "columns"}}.
-    sheets = models.JSONField(default=list)
-    assignments = models.JSONField(default=dict, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    problems = models.JSONField(default=list, blank=True)
-    problem_count = models.PositiveIntegerField(default=0)
-    unknown_values = models.JSONField(default=list, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    message = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    sheets = models.JSONField(_("sheets"), default=list)
+    assignments = models.JSONField(_("assignment of the sheets"), default=dict, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    problem_count = models.PositiveIntegerField(_("number of problems"), default=0)
+    unknown_values = models.JSONField(_("unknown values"), default=list, blank=True)
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Who works on a busy run ("host:process id") and when it last said so: a run whose process
     # is gone, or silent for KIM_STALE_RUN_MINUTES, was interrupted and can be reset.
-    worker = models.CharField(max_length=120, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(_("process"), max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     objects = ScopedManager(district="district", _manager_class=models.Manager.from_queryset(ImportRunQuerySet))
 
@@ -148,11 +148,11 @@ class ImportedRecord(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    sheet = models.CharField(max_length=40)  # the part of the standard workbook: "Termine", "Ziele", ...
-    key = models.CharField(max_length=300)
-    from_file = models.BooleanField(default=True)  # False: made of the row's content, the file had no identifier
-    object_id = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sheet = models.CharField(_("sheet"), max_length=40)  # the part of the standard workbook: "Termine", "Ziele", ...
+    key = models.CharField(_("identifier in the file"), max_length=300)
+    from_file = models.BooleanField(_("identifier from the file"), default=True)  # False: made of the row's content, the file had no identifier
+    object_id = models.PositiveBigIntegerField(_("record"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = ScopedManager(district="district")
 

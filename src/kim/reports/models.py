@@ -20,7 +20,7 @@ class ReportingDeadline(models.Model):
     period_start = models.DateField(_("figures from"))
     period_end = models.DateField(_("figures until"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # A withdrawn deadline is no longer current; it stays, with its confirmations, in the history.
     withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
 
@@ -51,10 +51,10 @@ class DataConfirmation(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    confirmed_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
     # Share of complete records (0..1) and case count when the lead confirmed.
-    complete_share = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
-    cases = models.PositiveIntegerField(default=0)
+    complete_share = models.DecimalField(_("share of complete records"), max_digits=5, decimal_places=4, null=True, blank=True)
+    cases = models.PositiveIntegerField(_("cases counted"), default=0)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     objects = ScopedManager(district="district")
@@ -82,9 +82,9 @@ class DocumentTemplate(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=120)
-    content = models.BinaryField(editable=False)
+    content = models.BinaryField(_("file"), editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CHECKING)
     # Why the check refused the template, in German, for the user.
     message = models.CharField(_("message"), max_length=500, blank=True)
@@ -122,7 +122,7 @@ class CommitteePaper(models.Model):
     report_ids = models.JSONField(_("reports"), default=list)
     closing = models.TextField(_("outlook"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = ScopedManager(district="district")
 
@@ -147,13 +147,13 @@ class RenderJob(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     paper = models.ForeignKey(CommitteePaper, on_delete=models.CASCADE, related_name="jobs")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    format = models.CharField(max_length=4, choices=[("docx", "DOCX"), ("pdf", "PDF")])
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.CharField(max_length=300, blank=True)
-    result = models.BinaryField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    format = models.CharField(_("format"), max_length=4, choices=[("docx", "DOCX"), ("pdf", "PDF")])
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    result = models.BinaryField(_("result"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = ScopedManager(district="district")
 
