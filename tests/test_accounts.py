@@ -188,6 +188,14 @@ def test_the_administrator_switches_a_case_manager_off_but_never_on(client, worl
     assert response.status_code == 302 and User.objects.get(pk=world.insider.pk).is_active is True
 
 
+def test_deactivating_asks_first_and_says_how_many_open_cases_stay_with_the_account(client, world):
+    client.force_login(world.district_admin)
+    page = client.get(reverse("admin-user-deactivate", args=[world.insider.pk]))
+    assert page.status_code == 200 and page.context["open_cases"] == 1
+    assert "1 offenen Fall" in page.content.decode()
+    assert User.objects.get(pk=world.insider.pk).is_active is True  # asking changes nothing
+
+
 def test_a_lead_sees_only_the_own_providers_staff(client, world):
     client.force_login(world.lead)
     page = client.get(reverse("admin-users"))

@@ -123,6 +123,12 @@ def test_every_aggregate_reader_lists_and_downloads_the_districts_papers(client,
         assert paper.title in client.get(reverse("reports:papers")).content.decode()
         assert reverse("reports:job-download", args=[job.pk]) in client.get(reverse("reports:paper", args=[paper.pk])).content.decode()
         assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == 200
+        # Reading is not rendering: the versions in the list are the coordination's.
+        assert reverse("reports:paper-render", args=[paper.pk, "pdf"]) not in client.get(
+            reverse("reports:paper", args=[paper.pk])).content.decode()
+        assert client.post(reverse("reports:paper-render", args=[paper.pk, "pdf"])).status_code == 403
+    with scopes_disabled():
+        assert RenderJob.objects.count() == 1
     for outsider in (world.insider, world.lead):
         client.force_login(outsider)
         assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == 403

@@ -23,7 +23,7 @@ def mail_configured(settings):
 
 def test_without_mail_the_reset_is_not_offered(client, world):
     page = client.get(reverse("login")).content.decode()
-    assert reverse("password-reset") not in page and "setzt Ihnen ein neues" in page
+    assert reverse("password-reset") not in page and "wenden sich an die Leitung ihres Trägers" in page
     assert client.get(reverse("password-reset")).status_code == 404
 
 

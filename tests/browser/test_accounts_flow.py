@@ -63,6 +63,8 @@ def test_a_lead_makes_a_case_manager_and_the_administrator_can_only_switch_it_of
     page.get_by_role("link", name="Nadia Koch").click()
     expect(page.get_by_role("textbox")).to_have_count(0)  # no form for this account
     auditor.visit("accounts-admin-summary")
+    page.get_by_role("link", name="Konto deaktivieren").click()
+    auditor.visit("accounts-admin-deactivate")
     page.get_by_role("button", name="Konto deaktivieren").click()
     expect(page.get_by_text("Das Konto ist deaktiviert")).to_be_visible()
     account.refresh_from_db()

@@ -59,3 +59,24 @@ def test_pages_have_no_serious_accessibility_violations(page, auditor, district_
         response = page.goto(url)
         assert response.status == 200, url
         auditor.visit(f"{username}-{number}")
+
+
+NARROW_PAGES = {
+    "fallmanagerin": ["/fallarbeit/", "/fallarbeit/teilnehmende/", "/fallarbeit/termine/", "{case}"],
+    "leitung": ["/berichte/vollstaendigkeit/", "/protokoll/", "/verwaltung/benutzer/"],
+}
+
+
+@pytest.mark.parametrize("username", list(NARROW_PAGES))
+def test_pages_on_a_phone_have_no_serious_accessibility_violations(page, auditor, district_with_staff, username):
+    """At 390 px wide tables scroll sideways: the scrolling region must be reachable by keyboard."""
+    from kim.casework.models import Case
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    with scopes_disabled():
+        case = Case.objects.get()
+    log_in(page, username)
+    for number, url in enumerate(NARROW_PAGES[username]):
+        response = page.goto(url.replace("{case}", f"/fallarbeit/fall/{case.pk}/"))
+        assert response.status == 200, url
+        auditor.visit(f"narrow-{username}-{number}")

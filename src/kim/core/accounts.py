@@ -4,6 +4,7 @@ Both use the same pages; what a page offers follows from the actor."""
 
 
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -68,8 +69,16 @@ def account_new(request):
             messages.success(request, _("The user has been saved."))
             return redirect("admin-users")
     return render_form(request, "core/admin_form.html", {
-        "form": form, "title": _("New user"), "back": "admin-users",
+        "form": form, "title": _("New user"), "back": "admin-users", "hint": new_account_hint(request.user),
     })
+
+
+def new_account_hint(actor) -> str:
+    if actor.role == Role.PROVIDER_LEAD:
+        return _("The account belongs to your provider and sees its participants' data as its role allows.")
+    return _("Accounts of case managers and provider leads are created by the lead of their provider; the "
+             "first lead of a new provider is created by the operator (kim create-user). Here you create "
+             "the accounts that see figures only.")
 
 
 @staff_view
@@ -132,15 +141,28 @@ def account_password(request, pk):
 
 
 @staff_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_deactivate(request, pk):
+    """Asks first, saying how many open cases the account holds (they stay with it until the
+    provider lead hands them over), then switches the account off."""
     account = get_object_or_404(accounts_of(request.user), pk=pk)
-    if account.pk == request.user.pk:
+    if account.pk == request.user.pk or not request.user.has_perm("core.deactivate", account):
         raise PermissionDenied
+    if request.method == "GET":
+        return render(request, "core/account_deactivate.html", {
+            "account": account, "open_cases": open_cases_of(account),
+        })
     services.deactivate_user(request.user, account)
     messages.success(request, _("The account has been deactivated: it can no longer log in, and its API "
                                 "tokens no longer work."))
     return redirect("admin-user-edit", pk=account.pk)
+
+
+def open_cases_of(account) -> int:
+    """How many open cases the account is case manager of: a count, no personal data. (Case
+    work builds on this app; the model is looked up by name so that core imports none of it.)"""
+    case_model = apps.get_model("casework", "Case")
+    return case_model.objects.filter(case_manager=account, closed_on__isnull=True).count()
 
 
 @staff_view

@@ -102,6 +102,8 @@ class AccountForm(KernModelForm):
         self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in grantable]
         for name in ("role", "first_name", "last_name"):
             self.fields[name].required = True
+        self.fields["is_active"].help_text = _(
+            "An account that is not active cannot log in and its API tokens do not work; its records stay.")
         if not self.for_provider:
             del self.fields["fte"]
         self.instance.district = actor.district

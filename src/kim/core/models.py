@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 
@@ -322,7 +323,7 @@ class AuditEntry(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, related_name="+")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, related_name="+")
     actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=pgettext_lazy("audit entry: who acted", "by")
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=60)

@@ -105,7 +105,7 @@ def paper_detail(request, pk):
     })
 
 
-@paper_readers
+@coordination_view
 def paper_render(request, pk, fmt):
     paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
     if request.method != "POST":

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -229,6 +229,8 @@ def delete_paper(actor, paper):
 @transaction.atomic
 def request_render(actor, paper, fmt: str) -> RenderJob:
     """Queue the rendering; the worker picks it up after this transaction commits."""
+    if not actor.has_perm("reports.coordinate"):
+        raise PermissionDenied  # the district's papers are rendered by its coordination, read by all
     if fmt not in ("docx", "pdf"):
         raise ValidationError(_("Committee papers are made as DOCX or PDF."))
     job = create_object(actor, RenderJob, district=paper.district, paper=paper, requested_by=actor, format=fmt)
