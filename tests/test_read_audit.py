@@ -111,11 +111,38 @@ def test_actions_cannot_be_opened_with_get(client, world, records, url_name):
     assert client.get(reverse(f"casework:{url_name}", args=args)).status_code == 405
 
 
-def test_a_form_shown_again_after_a_refused_post_is_no_new_read(client, world, records):
+def test_a_form_shown_again_after_a_refused_post_is_a_read(client, world, records):
+    """A POST need not follow a GET: the re-shown form shows the record as the GET does."""
     client.force_login(world.insider)
     before = len(reads())
-    client.post(reverse("casework:case-edit", args=[world.case.pk]), {"opened_on": "bogus"})
-    assert reads()[before:] == []
+    answer = client.post(reverse("casework:case-edit", args=[world.case.pk]), {"opened_on": "bogus"})
+    assert answer.status_code == 422
+    assert [(e.object_type, e.object_id) for e in reads()[before:]] == [("casework.case", str(world.case.pk))]
+
+
+@pytest.mark.parametrize("method", ["options", "put", "patch", "delete", "head"])
+@pytest.mark.parametrize("url_name", sorted(RECORD_PAGES) + sorted(LIST_PAGES))
+def test_no_method_shows_a_record_without_a_read_entry(client, world, records, url_name, method):
+    """Any answer that carries the page is a read; a page that only shows refuses the others."""
+    args = [records[RECORD_PAGES[url_name][0]].pk] if url_name in RECORD_PAGES else []
+    client.force_login(world.insider)
+    before = len(reads())
+    answer = getattr(client, method)(reverse(f"casework:{url_name}", args=args))
+    if answer.status_code == 405:
+        assert reads()[before:] == []
+    else:
+        assert answer.status_code in (200, 422), answer.status_code
+        assert len(reads()[before:]) == 1
+
+
+def test_the_case_page_shown_again_after_a_refused_appointment_is_a_read(client, world, records):
+    client.force_login(world.insider)
+    for htmx in ({}, {"HTTP_HX_REQUEST": "true"}):
+        before = len(reads())
+        answer = client.post(reverse("casework:case-appointment-new", args=[world.case.pk]),
+                             {"appt-date": "bogus"}, **htmx)
+        assert answer.status_code == 422
+        assert [(e.object_type, e.object_id) for e in reads()[before:]] == [("casework.case", str(world.case.pk))]
 
 
 def test_an_anonymised_case_is_no_personal_data(client, world, records):
@@ -150,6 +177,17 @@ def test_every_api_read_writes_one_read_entry(world, records, prefix, basename):
     opened = reads()[before + 1:]
     assert [(e.object_type, e.object_id, e.actor_id) for e in opened] == [
         (f"casework.{basename}", str(record.pk), world.insider.pk)]
+
+
+@pytest.mark.parametrize("prefix, basename", [("participants", "participant"), ("cases", "case"),
+                                              ("appointments", "appointment")])
+def test_an_api_change_that_changes_nothing_is_still_a_read(world, records, prefix, basename):
+    """The answer to an empty PATCH is the whole record."""
+    record = records[basename]
+    before = len(reads())
+    answer = Api(world.insider).patch(f"{prefix}/{record.pk}/", {})
+    assert answer.status_code == 200, answer.content
+    assert [(e.object_type, e.object_id) for e in reads()[before:]] == [(f"casework.{basename}", str(record.pk))]
 
 
 def test_an_empty_list_is_no_read(world, records):

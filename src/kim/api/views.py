@@ -74,9 +74,14 @@ class ScopedMixin:
         return page
 
     def retrieve(self, request, *args, **kwargs):
-        record = self.get_object()
-        audit_read(request.user, record)
-        return Response((self.detail_serializer_class or self.get_serializer_class())(record).data)
+        return self.shown(self.detail_serializer_class or self.get_serializer_class(), self.get_object())
+
+    def shown(self, serializer_class, record):
+        """The answer that shows the whole `record` after a change or on its own: a read of it,
+        audited as such, also when the change changed nothing (an empty PATCH). A new record's
+        answer is not: its creation entry holds all of it."""
+        audit_read(self.request.user, record)
+        return Response(serializer_class(record).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
@@ -179,7 +184,7 @@ class ParticipantViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
                          user=request.user)
         fresh = Participant.objects.visible_to(request.user).get(pk=participant.pk)
         participant = service_call(update_participant_from_form, request.user, fresh, form.cleaned_data)
-        return Response(ParticipantSerializer(participant).data)
+        return self.shown(ParticipantSerializer, participant)
 
 
 class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -214,7 +219,7 @@ class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         consent = self.get_object()
         form = validated(WithdrawConsentForm, check_body(WithdrawConsent, request.data))
         consent = service_call(services.withdraw_consent, request.user, consent, form.cleaned_data["withdrawn_on"])
-        return Response(ConsentSerializer(consent).data)
+        return self.shown(ConsentSerializer, consent)
 
 
 def _id(data, key):
@@ -248,7 +253,7 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         form = validated(CaseForm, as_form_data(case, CaseForm, data), instance=case, user=request.user)
         fresh = Case.objects.visible_to(request.user).get(pk=case.pk)
         case = service_call(services.update_case, request.user, fresh, case_values(form.cleaned_data, with_kind=False))
-        return Response(CaseSerializer(case).data)
+        return self.shown(CaseSerializer, case)
 
     @extend_schema(request=CloseCase, responses={200: CaseSerializer}, summary="Fall abschließen")
     def close(self, request, pk=None):
@@ -256,7 +261,7 @@ class CaseViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         form = validated(CloseCaseForm, check_body(CloseCase, request.data), case=case)
         case = service_call(services.close_case, request.user, case, form.cleaned_data["closed_on"],
                             form.cleaned_data["closure_reason"], form.cleaned_data.get("open_goals_status", ""))
-        return Response(CaseSerializer(case).data)
+        return self.shown(CaseSerializer, case)
 
 
 class GoalViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -280,7 +285,7 @@ class GoalViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         form = validated(GoalStatusForm, check_body(GoalStatusChange, request.data))
         goal = service_call(services.set_goal_status, request.user, goal, form.cleaned_data["status"],
                             form.cleaned_data["status_changed_on"])
-        return Response(GoalSerializer(goal).data)
+        return self.shown(GoalSerializer, goal)
 
 
 class AppointmentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -307,7 +312,7 @@ class AppointmentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
                          with_case=appointment.case_id is not None)
         fresh = Appointment.objects.visible_to(request.user).get(pk=appointment.pk)
         appointment = service_call(services.update_appointment, request.user, fresh, appointment_values(form.cleaned_data))
-        return Response(AppointmentSerializer(appointment).data)
+        return self.shown(AppointmentSerializer, appointment)
 
 
 # ---------------------------------------------------------------- catalogues and reports

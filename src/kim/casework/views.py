@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kim.core.access import personal_data_view, visible_or_404
 from kim.core.models import LifeDomain
@@ -58,24 +58,25 @@ from .search import participant_matches
 
 
 def opened(request, shown):
-    """Opening a page that shows personal data (`shown`: its record, or the records of a
-    list page) leaves a read entry (casework.reads decides what counts). Re-showing a form
-    after a POST is no new read: the GET that opened it left the entry."""
-    if request.method == "GET":
-        audit_read(request.user, shown)
+    """Showing personal data (`shown`: the page's record, or the records of a list page)
+    leaves a read entry (casework.reads decides what counts), whatever the request's method:
+    a form re-shown after a POST, or a page asked for with OPTIONS or HEAD, shows the record
+    as much as the GET does, and a POST need not follow a GET."""
+    audit_read(request.user, shown)
 
 
 def handle_form(request, form, on_valid, template, context, shown=None):
     """Render `form`; on a valid POST call `on_valid(cleaned_data)`, which returns the
-    response. A service's ValidationError is shown on the form: nothing was changed.
-    `shown`: the record of personal data the page shows (see `opened`)."""
-    if shown is not None:
-        opened(request, shown)
+    response (the service audits the change). A service's ValidationError is shown on the
+    form: nothing was changed. `shown`: the record of personal data the page shows; showing
+    it (the form, or the form again with its errors) is a read (see `opened`)."""
     if request.method == "POST" and form.is_valid():
         try:
             return on_valid(form.cleaned_data)
         except ValidationError as exc:
             form_errors_from(exc, form)
+    if shown is not None:
+        opened(request, shown)
     return render_form(request, template, {"form": form, **context})
 
 
@@ -94,6 +95,7 @@ BY_URGENCY = (F("reassessment_order").asc(nulls_last=True), "-opened_on", "-pk")
 # ---------------------------------------------------------------- my cases
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def my_cases(request):
     user = request.user
     form = CaseFilterForm(request.GET or None)
@@ -155,6 +157,7 @@ def caseload(user):
 # ---------------------------------------------------------------- participants
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def participants(request):
     people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
     query = request.GET.get("q", "").strip()
@@ -223,6 +226,7 @@ def participant_new(request):
 
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
     opened(request, participant)
@@ -357,6 +361,7 @@ def case_context(case):
 
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def case_detail(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
     opened(request, case)
@@ -415,6 +420,7 @@ def assessment_new(request, pk):
 
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def assessment_detail(request, pk):
     assessment = visible_or_404(Assessment, request.user, pk=pk)
     items = list(assessment.items.select_related("life_domain"))
@@ -531,16 +537,19 @@ def case_appointment_new(request, pk):
             return redirect("casework:case", pk=pk)
         context = case_context(case)
         context["appointment_form"] = form
+        opened(request, case)
         return render(request, "casework/case_detail.html", context, status=422)
     context = {
         "case": case, "appointment_form": form, "saved": saved,
         "appointments": case.appointments.prefetch_related("topics", "language_support")[:20],
         "appointment_count": case.appointments.count(),
     }
+    opened(request, case)  # the panel lists the case's appointments
     return render(request, "casework/_appointments.html", context, status=200 if saved or not form.errors else 422)
 
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def appointments(request):
     user = request.user
     items = (Appointment.objects.visible_to(user).select_related("case", "case__participant")
@@ -614,6 +623,7 @@ def deputy_revoke(request, pk):
 
 
 @personal_data_view
+@require_safe  # a page that only shows: no other method renders it
 def household_detail(request, pk):
     household = visible_or_404(Household, request.user, pk=pk)
     members = Participant.objects.visible_to(request.user).filter(household=household)
