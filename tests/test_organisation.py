@@ -69,7 +69,7 @@ def test_mandatory_second_factor(client, world, settings):
     token = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     wrong_token = f"{(int(token) + 1) % 1_000_000:06d}"
     wrong = client.post(reverse("otp-setup"), {"token": wrong_token})
-    assert wrong.status_code == 200 and "nicht korrekt" in wrong.content.decode()
+    assert wrong.status_code == 422 and "nicht korrekt" in wrong.content.decode()
     assert client.post(reverse("otp-setup"), {"token": token}).status_code == 302
     assert client.get(reverse("casework:my-cases")).status_code == 200
     with scopes_disabled():
@@ -181,6 +181,34 @@ def test_opening_the_second_factor_setup_again_keeps_one_unconfirmed_device(clie
         again = client.get(reverse("otp-setup")).context["device"]
     assert TOTPDevice.objects.filter(user=world.insider).count() == 1
     assert again.pk == first.pk and again.key == first.key
+
+
+def test_a_second_factor_secret_shown_to_another_session_cannot_be_confirmed(client, world, settings):
+    """Someone who knows the password opens the setup too: the secret the first browser shows
+    is void from then on, and what the second browser sees ends when the first one confirms."""
+    from django.test import Client
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    world.district.require_two_factor = True
+    world.district.save()
+    owner, intruder = client, Client()
+    owner.force_login(world.insider)
+    intruder.force_login(world.insider)
+    seen_by_owner = owner.get(reverse("otp-setup")).context["device"]
+    seen_by_intruder = intruder.get(reverse("otp-setup")).context["device"]
+    assert seen_by_intruder.key != seen_by_owner.key
+    assert not TOTPDevice.objects.filter(pk=seen_by_owner.pk).exists()
+
+    def code(device):
+        return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+    refused = owner.post(reverse("otp-setup"), {"token": code(seen_by_owner)})
+    assert refused.status_code == 422 and "neuen QR-Code" in refused.content.decode()
+    fresh = refused.context["device"]
+    assert owner.post(reverse("otp-setup"), {"token": code(fresh)}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=world.insider).values_list("pk", "confirmed")) == [(fresh.pk, True)]
+    # the intruder's secret is gone: its code confirms nothing, the page asks for the second factor
+    assert intruder.post(reverse("otp-setup"), {"token": code(seen_by_intruder)}).url == reverse("otp-verify")
 
 
 def test_guessing_the_current_password_ends_the_session_and_locks_the_account(client, world):

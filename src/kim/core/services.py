@@ -169,6 +169,7 @@ def confirm_second_factor(user: User, device) -> None:
     """The user proved possession of the authenticator: the device counts from now on."""
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    type(device).objects.filter(user=user, confirmed=False).delete()  # secrets shown elsewhere end here
     record(user, Action.UPDATE, user, changes={"second_factor": [False, True]})
 
 

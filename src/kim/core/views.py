@@ -119,23 +119,42 @@ class TokenForm(KernForm):
     )
 
 
+SETUP_DEVICE = "kim_otp_setup_device"  # session key: the unconfirmed device this session shows
+
+
+def setup_device(request):
+    """The unconfirmed authenticator this session set up. Its secret is shown to this session
+    only: a second session (someone else who knows the password, say) starts a new device and
+    ends the first one, so nobody can confirm a secret that was shown to another browser."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False,
+                                       pk=request.session.get(SETUP_DEVICE)).first()
+    if device is None:
+        TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=request.user, name="KIM", confirmed=False)
+        request.session[SETUP_DEVICE] = device.pk
+    return device
+
+
 @require_http_methods(["GET", "POST"])
 def otp_setup(request):
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-    if device is None:
-        if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
-            return redirect("otp-verify")
-        device = TOTPDevice.objects.create(user=request.user, name="KIM", confirmed=False)
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect("otp-verify")
+    shown = request.session.get(SETUP_DEVICE)
+    device = setup_device(request)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and shown != device.pk:
+        form.is_valid()
+        form.add_error(None, _("The setup was started again, in this or another browser. Scan the new QR code."))
+    elif request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             services.confirm_second_factor(request.user, device)
+            del request.session[SETUP_DEVICE]
             otp_login(request, device)
             messages.success(request, _("The second factor is set up."))
             return redirect("home")
         form.add_error("token", _("The code is not correct. Check the time on your phone."))
     qr_svg = segno.make(device.config_url).svg_inline(scale=5, title=_("QR code for the authenticator app"))
-    return render(request, "core/otp_setup.html", {"form": form, "qr_svg": qr_svg, "device": device})
+    return render_form(request, "core/otp_setup.html", {"form": form, "qr_svg": qr_svg, "device": device})
 
 
 @require_http_methods(["GET", "POST"])
