@@ -30,14 +30,16 @@ class AccessMiddleware:
         user = request.user
         if not user.is_authenticated:
             return redirect(f"{reverse(settings.LOGIN_URL)}?next={path}")
-        if path.startswith("/admin/"):
-            # The Django admin is the operators' tool for organisation data only.
-            if not user.is_superuser:
-                return redirect("home")
+        in_admin = path.startswith("/admin/")
+        if in_admin and not user.is_superuser:
+            return redirect("home")
+        # The Django admin can change every account: it always asks for the second factor.
+        if (needs_second_factor(user) or (in_admin and not user.is_verified())) \
+                and not path.startswith(SECOND_FACTOR_PREFIXES):
+            return redirect("otp-setup" if not has_device(user) else "otp-verify")
+        if in_admin:  # the operators' tool for organisation data only
             with scopes_disabled():
                 return self.get_response(request)
-        if needs_second_factor(user) and not path.startswith(SECOND_FACTOR_PREFIXES):
-            return redirect("otp-setup" if not has_device(user) else "otp-verify")
         with scope(district=user.district_id):
             return self.get_response(request)
 
