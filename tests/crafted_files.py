@@ -10,9 +10,12 @@ RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 
 
 def xlsx_from_xml(sheets: dict[str, str], shared_strings: list[str] | None = None,
-                  hidden: tuple = ()) -> bytes:
-    """An xlsx with one worksheet per entry {sheet name: the worksheet's whole XML}."""
+                  hidden: tuple = (), parts: dict[int, tuple[str, str]] | None = None) -> bytes:
+    """An xlsx with one worksheet per entry {sheet name: the worksheet's whole XML}. `parts`:
+    {sheet number: (the relation's Target, the zip member it is stored as)} where not the usual."""
     names = list(sheets)
+    parts = {i: parts.get(i) if parts else None for i in range(1, len(names) + 1)}
+    parts = {i: given or (f"worksheets/sheet{i}.xml", f"xl/worksheets/sheet{i}.xml") for i, given in parts.items()}
     workbook = (
         f'<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}"><sheets>'
         + "".join(f'<sheet name="{name}" sheetId="{i}" state="{"hidden" if name in hidden else "visible"}" '
@@ -21,7 +24,7 @@ def xlsx_from_xml(sheets: dict[str, str], shared_strings: list[str] | None = Non
     )
     relations = (
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(f'<Relationship Id="rId{i}" Type="{RELATIONSHIPS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        + "".join(f'<Relationship Id="rId{i}" Type="{RELATIONSHIPS}/worksheet" Target="{parts[i][0]}"/>'
                   for i in range(1, len(names) + 1))
         + (f'<Relationship Id="rIdS" Type="{RELATIONSHIPS}/sharedStrings" Target="sharedStrings.xml"/>'
            if shared_strings is not None else "")
@@ -52,7 +55,7 @@ def xlsx_from_xml(sheets: dict[str, str], shared_strings: list[str] | None = Non
         archive.writestr("xl/workbook.xml", workbook)
         archive.writestr("xl/_rels/workbook.xml.rels", relations)
         for i, name in enumerate(names, start=1):
-            archive.writestr(f"xl/worksheets/sheet{i}.xml", sheets[name])
+            archive.writestr(parts[i][1], sheets[name])
         if shared_strings is not None:
             archive.writestr("xl/sharedStrings.xml", f'<sst xmlns="{MAIN}" count="{len(shared_strings)}">'
                              + "".join(f"<si><t>{text}</t></si>" for text in shared_strings) + "</sst>")

@@ -230,3 +230,53 @@ def test_the_largest_file_the_limits_admit_is_read_within_the_stated_memory():
     baseline = run_bounded_measured("tests.sandbox_targets:import_readers", memory_mb=4096, cpu_seconds=30)
     assert holding.value == {"Termine": readers.MAX_ROWS}
     assert holding.peak_mb - baseline.peak_mb < HOLDING_CEILING_MB, (holding.peak_mb, baseline.peak_mb)
+
+
+# ---------------------------------------------------------------- attack findings: targets, empty cells, NUL
+
+def far_sheet() -> str:
+    return worksheet(HEADER_ROW + f'<row r="{FAR_ROW}"><c r="XFD{FAR_ROW}"><v>1</v></c></row>')
+
+
+@pytest.mark.parametrize("target, member", [
+    ("foo/../worksheets/x.xml", "xl/foo/../worksheets/x.xml"),  # calamine reads the literal member
+    ("/xl/worksheets/../worksheets/x.xml", "xl/worksheets/../worksheets/x.xml"),
+    ("Worksheets/X.xml", "xl/worksheets/x.xml"),
+    ("elsewhere/sheet.xml", "xl/elsewhere/sheet.xml"),
+], ids=["dot-dot segment", "absolute with dot-dot", "other case", "outside worksheets"])
+def test_a_far_cell_is_found_wherever_the_relation_points(target, member):
+    data = xlsx_from_xml({"Termine": far_sheet()}, parts={1: (target, member)})
+    with pytest.raises(FileRefused, match="reicht mindestens bis"):
+        survey(data, "umweg.xlsx")
+
+
+def test_a_sheet_whose_target_is_missing_is_refused():
+    data = xlsx_from_xml({"Termine": worksheet(HEADER_ROW)}, parts={1: ("worksheets/fehlt.xml", "xl/anders.xml")})
+    with pytest.raises(FileRefused, match="das in der Datei fehlt"):
+        survey(data, "fehlt.xlsx")
+
+
+def test_millions_of_empty_cells_are_refused_without_parsing_them_all():
+    """Empty <c/> reserve nothing, but 37 million of them kept a request busy for 45 seconds."""
+    import time
+
+    data = xlsx_from_xml({"Termine": worksheet(HEADER_ROW + "<row>" + "<c/>" * 20_000_000 + "</row>")})
+    assert len(data) < readers.MAX_UPLOAD_BYTES
+    began = time.process_time()
+    with pytest.raises(FileRefused, match="mehr als 4.000.000 Zellen oder Zeilen"):
+        survey(data, "leer.xlsx")
+    assert time.process_time() - began < 20  # the limit stops it after 4 million, not at the end
+
+
+@pytest.mark.parametrize("data", [
+    "Kennung;Vorname\r\nP1;An\x00na\r\n".encode("utf-16"),
+    "Kennung;Vorname\r\nP1;Anna\r\n".encode("utf-32"),
+    ("Kennung;Vorname\r\n" + "P1;Anna\r\n" * 1000 + "P2;\x00\r\n").encode("utf-8"),
+], ids=["NUL in UTF-16", "UTF-32", "NUL after the first 4000 bytes"])
+def test_csv_with_nul_characters_is_refused_or_read_right(data):
+    try:
+        rows = read_sheets(data, "nul.csv", ["CSV"])["CSV"].rows
+    except FileRefused as refused:
+        assert "Nullzeichen" in str(refused)
+    else:
+        assert rows[1] == ["P1", "Anna"] and not any("\x00" in str(cell) for row in rows for cell in row)

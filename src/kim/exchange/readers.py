@@ -370,18 +370,22 @@ class _ExtentCount:
 
 
 def _worksheet_parts(archive, names) -> dict[str, str]:
-    """{zip member: sheet name} of every worksheet the workbook lists, and every member under
-    xl/worksheets/ (named by its file if the workbook does not list it): a parser might read
-    any of them."""
+    """{zip member: sheet name} of every member a parser might read as a worksheet: each member
+    under xl/worksheets/ (named by its file), and for each sheet the workbook lists, every
+    member its relation's target could name — as written, resolved, or differing in case or
+    slashes, since parsers resolve targets differently (calamine takes "xl/" + target as it
+    stands, so "foo/../worksheets/x.xml" is a member of that literal name). A listed sheet whose
+    target names no member is refused: there is nothing to measure."""
     parts = {name: posixpath.basename(name) for name in names
              if name.startswith("xl/worksheets/") and name.endswith(".xml")}
+    by_folded_name = {}
+    for name in names:
+        by_folded_name.setdefault(name.replace("\\", "/").lower(), []).append(name)
     targets, listed = {}, []
 
     def relation(name, attributes):
         if _local(name) == "Relationship":
-            target = attributes.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            targets[attributes.get("Id")] = path
+            targets[attributes.get("Id")] = attributes.get("Target", "")
 
     def sheet(name, attributes):
         if _local(name) == "sheet":
@@ -392,9 +396,21 @@ def _worksheet_parts(archive, names) -> dict[str, str]:
             with archive.open(part) as stream:
                 _parse_xml(stream, start=handler)
     for relation_id, sheet_name in listed:
-        if targets.get(relation_id) in names:
-            parts[targets[relation_id]] = sheet_name
+        members = [member for candidate in _target_candidates(targets.get(relation_id, ""))
+                   for member in by_folded_name.get(candidate, [])]
+        if not members:
+            raise FileRefused(f"Die Arbeitsmappe nennt das Blatt „{sheet_name[:40]}“, das in der Datei fehlt. "
+                              "Bitte öffnen und speichern Sie die Datei in Excel oder LibreOffice neu.")
+        for member in members:
+            parts[member] = sheet_name
     return parts
+
+
+def _target_candidates(target: str) -> set[str]:
+    """The members (folded: lower case, forward slashes) a relation's target may name."""
+    target = target.replace("\\", "/").lower()
+    written = {target.lstrip("/"), "xl/" + target.lstrip("/")}
+    return written | {posixpath.normpath(name) for name in written}
 
 
 def _xlsx_extents(archive, names) -> tuple[dict[str, Extent], bool]:
@@ -411,10 +427,15 @@ def _xlsx_extents(archive, names) -> tuple[dict[str, Extent], bool]:
     cell = None
     formulas = False
 
+    cells = rows = 0  # elements, empty or not: parsing 37 million empty <c/> takes a minute
+
     def start(name, attributes):
-        nonlocal row, column, cell, formulas
+        nonlocal row, column, cell, formulas, cells, rows
         tag = local_names.get(name) or local_names.setdefault(name, _local(name))
         if tag == "c":
+            cells += 1
+            if cells > MAX_CELLS:
+                _refuse_elements()
             reference = _attribute(attributes, "r") if attributes else None
             cell_row, cell_column = _cell_reference(reference) if reference is not None else (0, 0)
             column = max(column + 1, cell_column)
@@ -424,6 +445,9 @@ def _xlsx_extents(archive, names) -> tuple[dict[str, Extent], bool]:
                 count.include(*cell)
             formulas = formulas or tag == "f"
         elif tag == "row":
+            rows += 1
+            if rows > MAX_CELLS:
+                _refuse_elements()
             row = max(row + 1, _number(_attribute(attributes, "r"), 0, "Zeilennummer"))
             column, cell = 0, None
 
@@ -436,14 +460,26 @@ def _xlsx_extents(archive, names) -> tuple[dict[str, Extent], bool]:
     return count.extents, formulas
 
 
+def _refuse_elements():
+    """More cell (or row) elements than cells are admitted: even empty ones take the parser time."""
+    raise FileRefused(f"Die Blätter der Datei enthalten zusammen mehr als {_german(MAX_CELLS)} Zellen oder Zeilen, "
+                      "auch leere (z. B. nur formatierte). Bitte kopieren Sie nur die benötigten Zeilen und Spalten "
+                      "in eine neue Datei.")
+
+
 def _ods_extents(archive) -> dict[str, Extent]:
     """Rows and columns in ODS may be repeated (number-rows-repeated); the extent is where the
     last cell with a value ends, counting the repetitions before it."""
     count = _ExtentCount()
     state = {"rows": 0, "repeat": 1, "column": 0, "in_cell": False}
+    elements = {"table-cell": 0, "covered-table-cell": 0, "table-row": 0}
 
     def start(name, attributes):
         tag = _local(name)
+        if tag in elements:
+            elements[tag] += 1
+            if elements[tag] > MAX_CELLS:
+                _refuse_elements()
         if tag in ("table-cell", "covered-table-cell"):
             state["column"] += _number(_attribute(attributes, "number-columns-repeated"), 1, "Wiederholungsangabe")
             state["in_cell"] = True
@@ -599,6 +635,8 @@ class _Cleaner:
 
 def _clean_cell(value):
     if isinstance(value, str):
+        if "\x00" in value:  # an old binary workbook may hold one; nobody typed it, PostgreSQL refuses it
+            value = value.replace("\x00", "")
         value = value.strip()
         return value[:MAX_CELL_CHARS] if value else None
     if isinstance(value, datetime):
@@ -644,9 +682,21 @@ def _open_csv(data: bytes) -> _Book:
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 and UTF-16 (with BOM), UTF-16 without BOM, UTF-8, then Windows-1252."""
+    """The text of a CSV file, which holds no NUL character (no spreadsheet writes one, and
+    PostgreSQL cannot store it): a NUL left after decoding means a wrong guess or no text."""
+    text = _decoded(data)
+    if "\x00" in text:
+        raise FileRefused("Die Datei enthält Nullzeichen: Sie ist keine Text- oder CSV-Datei oder ungewöhnlich "
+                          "kodiert. Bitte speichern Sie sie als „CSV UTF-8“.")
+    return text
+
+
+def _decoded(data: bytes) -> str:
+    """UTF-8, UTF-16 and UTF-32 (with BOM), UTF-16 without BOM, UTF-8, then Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[3:], "utf-8")
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
+        return _strict(data, "utf-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16")
     head = data[:4000]
