@@ -125,6 +125,8 @@ MIDDLEWARE = [
     # Nothing the application answers may be kept by a browser or proxy (static files, served
     # by WhiteNoise above, stay cacheable).
     "kim.core.middleware.NoStoreMiddleware",
+    # A write that waited in vain for SQLite's lock (a large import) answers a German 503.
+    "kim.core.middleware.DatabaseBusyMiddleware",
     # Deny by default: login, second factor and the district scope for every request.
     "kim.core.middleware.AccessMiddleware",
 ]

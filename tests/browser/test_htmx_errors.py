@@ -160,6 +160,7 @@ class DatabaseRefusesAppointments:
     ("forbidden", "Der Server hat die Aktion abgelehnt"),
     ("not_found", "Der Datensatz existiert nicht mehr oder ist für Sie nicht mehr sichtbar."),
     ("server_error", "Der Server konnte die Anfrage nicht bearbeiten."),
+    ("busy", "Die Datenbank ist gerade mit einem großen Import beschäftigt."),
     ("session_ended", "Ihre Sitzung ist beendet."),
     ("offline", "Es besteht keine Verbindung zum Server."),
 ])
@@ -169,7 +170,8 @@ def test_a_failed_appointment_request_says_why_in_german_and_keeps_the_input(pag
     log_in(page, "fallmanagerin")
     form = open_quick_entry(page, open_case)
     fill_appointment(form, day=today, minutes=50)
-    with DatabaseRefusesAppointments() if failure == "server_error" else _nothing():
+    failing = {"server_error": DatabaseRefusesAppointments, "busy": DatabaseBusy}.get(failure, _nothing)
+    with failing():
         if failure == "forbidden":
             take_away_the_role(open_case)
         elif failure == "not_found":
@@ -188,6 +190,26 @@ def test_a_failed_appointment_request_says_why_in_german_and_keeps_the_input(pag
     assert appointments_of(open_case) == 0
     expect(page.get_by_role("heading", level=1)).to_contain_text("Case Management F-")  # no page swapped in
     auditor.visit(f"appointment-{failure}")
+
+
+class DatabaseBusy:
+    """SQLite's lock held by a large import: the write waits and fails as Django reports it."""
+
+    def __enter__(self):
+        from django.db import OperationalError
+
+        from kim.casework import services
+
+        def wait_in_vain(*_args, **_kwargs):
+            raise OperationalError("database is locked")
+
+        self.services, self.original = services, services.record_appointment
+        services.record_appointment = wait_in_vain
+        return self
+
+    def __exit__(self, *exc):
+        self.services.record_appointment = self.original
+        return False
 
 
 class _nothing:

@@ -3,9 +3,12 @@ district requires one), and runs inside the user's district scope, so that a que
 personal data that forgets its scope raises instead of reading another district's rows."""
 
 from django.conf import settings
-from django.shortcuts import redirect
+from django.db import OperationalError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy
 from django_scopes import scope, scopes_disabled
 
 PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/", "/passwort-vergessen/")
@@ -69,4 +72,30 @@ class NoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         add_never_cache_headers(response)
+        return response
+
+
+BUSY = gettext_lazy("The database is busy with a large import. Please try again in a minute.")
+
+
+class DatabaseBusyMiddleware:
+    """SQLite lets one process write at a time. While a large import holds the database,
+    another write waits (KIM_SQLITE_BUSY_SECONDS) and then fails with "database is locked":
+    the user gets a German 503 that says to try again, nothing is changed (the request's
+    transaction is rolled back), and no server error is logged as a defect."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not (isinstance(exception, OperationalError) and "database is locked" in str(exception)):
+            return None
+        if request.path.startswith(API_PREFIX):
+            response = JsonResponse({"detail": str(BUSY)}, status=503)
+        else:
+            response = render(request, "503.html", {"message": BUSY}, status=503)
+        response["Retry-After"] = "60"
         return response

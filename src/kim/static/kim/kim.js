@@ -58,6 +58,9 @@ function messageForStatus(status) {
   if (status === 404) {
     return "notFound";
   }
+  if (status === 503) {
+    return "busy";
+  }
   return status >= 500 ? "server" : "refused";
 }
 
