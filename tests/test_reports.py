@@ -231,3 +231,21 @@ def test_aggregate_readers_see_completeness_per_provider_with_small_counts_hidde
                 assert not 0 < value < district.k, (row.label, column.key, value)
     names = {str(user) for user in org.managers[org.providers[0].pk]}
     assert names <= {row.label for row in lead.rows} and not names & {row.label for row in district.rows}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_r15_hides_the_number_of_incomplete_cases_when_it_is_small(org, seed):
+    """Each gap is at most cases minus complete ones: shown both, they bound every "< 5" gap by a
+    smaller number (the attack found 2). That difference is a count of its own: it is either
+    at least k, zero, or cannot be worked out from what is shown."""
+    random_records(org, random.Random(seed), YEAR, 12)
+    params = ReportParams(Period.of("year", YEAR), date(YEAR, 12, 31))
+    with scope(district=org.district.pk):
+        district = build_table(org.coordination, "R15", params)
+    assert district.suppressed_for_reader and not district.withheld
+    keys = {column.measure.key: column.key for column in district.columns if column.measure.kind == "count"}
+    for row in district.rows:
+        cases, complete = row.values.get(keys["cases"]), row.values.get(keys["complete"])
+        if cases is not None and complete is not None:
+            assert cases - complete == 0 or cases - complete >= district.k, (row.label, cases, complete)
+            assert row.values.get(keys["incomplete"]) == cases - complete

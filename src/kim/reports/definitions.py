@@ -431,9 +431,14 @@ class CompletenessReport(StaffReport):
     # employs the case managers and can have the gaps closed, sees them per case manager.
     per_provider_for_aggregate_readers = True
     chart_measure = "complete"
+    # Every gap is at most the number of incomplete cases, which is cases minus complete ones:
+    # that number is a count like the others, hidden when small, and with it complete or
+    # cases, so that "fewer than 5 without target group" is not narrowed down by the rest.
+    measure_sums = (("cases", ("complete", "incomplete")),)
     measures = (
         Measure("cases", gettext_lazy("Cases"), share=False),
         Measure("complete", gettext_lazy("Complete records"), share=False),
+        Measure("incomplete", gettext_lazy("Incomplete records"), share=False),
         Measure("complete_share", gettext_lazy("Share complete"), kind="derived", share=False, percent=True,
                 inputs=("cases", "complete")),
         Measure("no_target_group", gettext_lazy("Without target group"), share=False),
@@ -449,8 +454,8 @@ class CompletenessReport(StaffReport):
         split_field = case_split(split)
         result = {}
         for measure in self.measures:
-            if measure.kind != "count":
-                continue
+            if measure.kind != "count" or measure.key == "incomplete":
+                continue  # incomplete: below, cases minus complete ones, the sum suppression knows
             if measure.key == "cases":
                 queryset = gaps
             elif measure.key == "complete":
@@ -459,6 +464,10 @@ class CompletenessReport(StaffReport):
                 queryset = gaps.filter(**{f"gap_{measure.key}": True})
             rows = self.roll_up(context, grouped(queryset, "case_manager", split_field))
             result[measure.key] = rows
+        result["incomplete"] = {
+            row: {member: n - result["complete"].get(row, {}).get(member, 0) for member, n in members.items()}
+            for row, members in result["cases"].items()
+        }
         return result
 
     def derive(self, values, row, context, member):

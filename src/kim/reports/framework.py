@@ -94,6 +94,9 @@ class Report:
     suppressible = True
     measures = (Measure("n", gettext_lazy("Number")),)
     chart_measure = "n"
+    # Counted measures that add up to another in every cell: (total, (parts...)). Suppression
+    # knows these sums too, so that a hidden part cannot be worked out as total minus the rest.
+    measure_sums: tuple = ()
 
     def row_specs(self, context: "Context", params: ReportParams) -> list[RowSpec]:
         raise NotImplementedError
@@ -351,6 +354,22 @@ def _constraints(report, specs, by_split, count_measures):
                         (measure.key, parent.key, split_name, m),
                         tuple((measure.key, c, split_name, m) for c in children[parent.key]),
                     ))
+        constraints += _measure_sum_constraints(report, specs, counted, split_name)
+    return constraints
+
+
+def _measure_sum_constraints(report, specs, counted, split_name):
+    """Each cell of a total measure is the sum of its parts' cells in the same row and column."""
+    constraints = []
+    for total, parts in report.measure_sums:
+        members = set()
+        for measure_key in (total, *parts):
+            for spec in specs:
+                members |= set(counted.get(measure_key, {}).get(spec.key, {}))
+        for spec in specs:
+            for column in [(TOTAL,), *((split_name, m) for m in sorted(members, key=repr))]:
+                constraints.append(Constraint((total, spec.key, *column),
+                                              tuple((part, spec.key, *column) for part in parts)))
     return constraints
 
 
