@@ -145,6 +145,28 @@ def test_the_link_to_an_earlier_rendering_says_open_as_a_verb(client, world, dja
     assert ">öffnen<span" in page and ">offen<" not in page
 
 
+def test_asking_again_while_a_rendering_waits_answers_with_the_same_job(client, world):
+    """A double click, a second tab or a script: one active rendering per paper and format."""
+    new_paper(client, world.coordination)
+    paper = only_paper()
+    first = client.post(reverse("reports:paper-render", args=[paper.pk, "pdf"]))
+    for _ in range(5):
+        assert client.post(reverse("reports:paper-render", args=[paper.pk, "pdf"])).url == first.url
+    client.post(reverse("reports:paper-render", args=[paper.pk, "docx"]))
+    with scopes_disabled():
+        assert sorted(RenderJob.objects.values_list("format", flat=True)) == ["docx", "pdf"]
+        # a rendering whose worker was stopped half an hour ago blocks nothing: it is given up
+        RenderJob.objects.filter(format="pdf").update(status=RenderJob.Status.RUNNING,
+                                                       created_at=timezone.now() - timedelta(minutes=31))
+    again = client.post(reverse("reports:paper-render", args=[paper.pk, "pdf"]))
+    assert again.url != first.url
+    with scopes_disabled():
+        lost = RenderJob.objects.filter(format="pdf").order_by("created_at").first()
+        assert lost.status == RenderJob.Status.FAILED and "30 Minuten" in lost.message
+        assert AuditEntry.objects.filter(object_type="reports.renderjob", object_id=str(lost.pk),
+                                         changes__status=["running", "failed"]).exists()
+
+
 # ---------------------------------------------------------------- wide tables on the page
 
 

@@ -1,7 +1,7 @@
 """State changes of controlling: one transaction and one audit entry each."""
 
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -226,18 +226,40 @@ def delete_paper(actor, paper):
     paper.delete()
 
 
+ACTIVE_JOB_STATES = (RenderJob.Status.QUEUED, RenderJob.Status.RUNNING)
+# A rendering takes minutes at most; one still active after this was lost (a worker killed).
+RENDER_GIVEN_UP_AFTER = timedelta(minutes=30)
+
+
 @transaction.atomic
 def request_render(actor, paper, fmt: str) -> RenderJob:
-    """Queue the rendering; the worker picks it up after this transaction commits."""
+    """Queue the rendering; the worker picks it up after this transaction commits. A paper has
+    at most one active rendering per format: asking again (a double click, a second tab, a
+    script) answers with the one already waiting or running, so that nobody fills the queue."""
     if not actor.has_perm("reports.coordinate"):
         raise PermissionDenied  # the district's papers are rendered by its coordination, read by all
     if fmt not in ("docx", "pdf"):
         raise ValidationError(_("Committee papers are made as DOCX or PDF."))
+    CommitteePaper.objects.select_for_update().filter(pk=paper.pk).exists()  # one request per paper at a time
+    active = RenderJob.objects.filter(paper=paper, format=fmt, status__in=ACTIVE_JOB_STATES).order_by("-created_at")
+    for job in active:
+        if job.created_at >= timezone.now() - RENDER_GIVEN_UP_AFTER:
+            return job
+        _give_up(actor, job)
     job = create_object(actor, RenderJob, district=paper.district, paper=paper, requested_by=actor, format=fmt)
     from .tasks import render_paper
 
     transaction.on_commit(lambda: render_paper.enqueue(job.pk))
     return job
+
+
+def _give_up(actor, job):
+    """A rendering that never finished (its worker was stopped) is marked failed, audited."""
+    before = job.status
+    job.status, job.finished_at = RenderJob.Status.FAILED, timezone.now()
+    job.message = _("Cancelled: no result after 30 minutes.")
+    job.save(update_fields=["status", "message", "finished_at"])
+    record(actor, Action.UPDATE, job, changes={"status": [before, job.status]})
 
 
 def start_job(job):
