@@ -514,6 +514,24 @@ def test_records_named_by_the_files_identifier_are_updated_and_an_identifier_twi
         do_import(world.insider, twice, commit=False))
 
 
+def test_a_hand_kept_numbering_like_the_exports_names_no_record(world, town):
+    """A case manager numbers her rows T-1, T-2 ...: an appointment entered by hand with that
+    number stays as it is; the export's own number (KIM-T-n) does name it."""
+    with scope(district=world.district.pk):
+        by_hand = Appointment.objects.create(district=world.district, provider=world.provider,
+                                             case_manager=world.insider, date=date(Y, 3, 1),
+                                             kind=Appointment.Kind.OTHER, duration_minutes=30)
+    header = ["Termin-Kennung", *APPOINTMENTS[0]]
+    row = [None, f"03.03.{Y}", "Sonstiger Termin", None, 45, None, None]
+    run = do_import(world.insider, workbook_bytes({"Termine": [header, [f"T-{by_hand.pk}", *row]]}))
+    assert run.summary["Termine"] == {"neu": 1}, problems(run)
+    run = do_import(world.insider, workbook_bytes({"Termine": [header, [f"KIM-T-{by_hand.pk}", *row]]}))
+    assert run.summary["Termine"] == {"geändert": 1}, problems(run)
+    with scope(district=world.district.pk):
+        by_hand.refresh_from_db()
+        assert (by_hand.date, by_hand.duration_minutes) == (date(Y, 3, 3), 45)
+
+
 def test_a_colleagues_record_under_the_same_identifier_is_neither_found_nor_overwritten(world, town):
     header = ["Termin-Kennung", *APPOINTMENTS[0]]
     data = workbook_bytes({"Termine": [header, ["A-1", None, f"03.03.{Y}", "Sonstiger Termin", None, 45, None, None]]})

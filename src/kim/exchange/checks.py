@@ -41,7 +41,7 @@ from kim.casework import rules
 from .mapping import Table, fold, load_value_lists, map_rows
 from .models import ImportedRecord
 from .plan import Plan, Record
-from .workbook import IDENTIFIERS, SHEETS
+from .workbook import IDENTIFIERS, SHEETS, exported_pk
 
 NOT_VISIBLE = "Die Kennung „{key}“ gehört bei Ihrem Träger zu einem Datensatz, den Sie nicht sehen. " \
               "Bitte klären Sie das mit der Leitung."
@@ -695,7 +695,7 @@ class _Check:
         the row's key, or (for a key from the file) the one the export numbered so. `load(ids)`
         gives {pk: record} of the visible records; `owner_of(record)` the id of the case (or
         person) it belongs to, which must be the row's (`extra["owner"]`)."""
-        column, prefix = IDENTIFIERS[sheet]
+        column = IDENTIFIERS[sheet][0]
         seen = {}
         for row in rows:
             key, from_file = row.extra["identifier"]
@@ -710,8 +710,8 @@ class _Check:
         numbers = {}
         for row in rows:
             key, from_file = row.extra["identifier"]
-            if from_file and key not in provenance and re.fullmatch(rf"{prefix}-\d{{1,12}}", key):
-                numbers[key] = int(key[len(prefix) + 1:])
+            if from_file and key not in provenance and exported_pk(sheet, key) is not None:
+                numbers[key] = exported_pk(sheet, key)
         records = {}
         for chunk in _chunks({entry.object_id for entry in provenance.values()} | set(numbers.values())):
             records.update(load(chunk))
@@ -740,12 +740,11 @@ class _Check:
     def _lookup(self, sheet, keys) -> dict:
         """{key: visible record} that identifiers of a file name in another part (a goal for an
         action, an assessment for its life domains): the file's identifier or the export's number."""
-        prefix = IDENTIFIERS[sheet][1]
         provenance = self._provenance(sheet, keys)
         wanted = {key: entry.object_id for key, entry in provenance.items()}
         for key in set(keys) - set(provenance):
-            if re.fullmatch(rf"{prefix}-\d{{1,12}}", key):
-                wanted[key] = int(key[len(prefix) + 1:])
+            if exported_pk(sheet, key) is not None:
+                wanted[key] = exported_pk(sheet, key)
         visible = {}
         for chunk in _chunks(set(wanted.values())):
             visible.update({record.pk: record for record in MODELS[sheet].objects.visible_to(self.actor).filter(pk__in=chunk)})

@@ -6,6 +6,7 @@ district's labels. The value lists below are the single place that maps them. Ev
 that others refer to has an identifier column (Kennung): the file's own, or the number the
 export gives it."""
 
+import re
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -116,8 +117,19 @@ IDENTIFIERS = {
 }
 
 
+# The export numbers a record that came from no file as "KIM-T-42": a hand-kept list that
+# numbers its rows T-1, T-2 ... (the attack found one) must not update records of that number.
+OWN_NUMBER_PREFIX = "KIM"
+
+
 def own_number(sheet: str, pk: int) -> str:
-    return f"{IDENTIFIERS[sheet][1]}-{pk}"
+    return f"{OWN_NUMBER_PREFIX}-{IDENTIFIERS[sheet][1]}-{pk}"
+
+
+def exported_pk(sheet: str, key: str) -> int | None:
+    """The record a key names as the export numbered it (own_number), or None."""
+    match = re.fullmatch(rf"{OWN_NUMBER_PREFIX}-{IDENTIFIERS[sheet][1]}-(\d{{1,12}})", key)
+    return int(match.group(1)) if match else None
 
 
 CASE_KINDS = {
