@@ -12,7 +12,7 @@ Then every record is matched with the existing one it updates, looked up through
 `visible_to(actor)` only, so that the writer only writes. A file updates only records it
 names: a person by the file's Kennung (kept as `external_id`) or the participant code; a case
 by the Fall-Kennung (`external_id`) or its number F-00042; every other record by the file's
-identifier it came under (exchange.ImportedRecord) or the number the export gave it (T-42).
+identifier it came under (exchange.ImportedRecord) or the number the export gave it (KIM-T-42).
 A row without an identifier is the same record as the same row of an earlier file (a key
 made of its content); a record entered by hand is never taken for a row of a file."""
 

@@ -107,7 +107,7 @@ DATE_COLUMNS = {column.header for columns in SPECS.values() for column in column
 LIST_SEPARATOR = ";"
 
 # The identifier column of a part, and the prefix of the number the export gives a record
-# that has no identifier from a file (T-42: the appointment with id 42). Participants and
+# that has no identifier from a file (KIM-T-42: the appointment with id 42). Participants and
 # cases keep the file's identifier on the record itself (external_id), else their code or
 # case number F-00042; a household is identified by its Haushalt-Kennung.
 IDENTIFIERS = {
