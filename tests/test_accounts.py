@@ -232,6 +232,38 @@ def test_a_locked_account_is_unlocked_by_the_administrator(client, world):
         assert AuditEntry.objects.filter(object_id=str(world.steering.pk), changes__has_key="login_lock").exists()
 
 
+def test_the_unlock_entry_says_what_was_lifted(client, world):
+    def unlock_entries():
+        with scopes_disabled():
+            return list(AuditEntry.objects.filter(object_id=str(world.steering.pk), changes__has_key="login_lock")
+                        .values_list("changes", flat=True))
+
+    client.force_login(world.district_admin)
+    client.post(reverse("admin-user-unlock", args=[world.steering.pk]))
+    assert unlock_entries() == []  # nothing to lift, nothing to record
+    client.logout()
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "steering", "password": "falsch"})
+    client.force_login(world.district_admin)
+    client.post(reverse("admin-user-unlock", args=[world.steering.pk]))
+    assert unlock_entries() == [{"login_lock": [False, False], "failed_logins": [2, 0]}]
+
+
+def test_switching_an_account_off_revokes_its_tokens_for_good(client, world):
+    from kim.api.models import ApiToken
+    from kim.api.services import create_token
+
+    create_token(world.insider, world.insider, "Schnittstelle")
+    client.force_login(world.lead)
+    assert client.post(reverse("admin-user-deactivate", args=[world.insider.pk])).status_code == 302
+    with scopes_disabled():
+        assert ApiToken.objects.filter(user=world.insider, revoked_at__isnull=True).count() == 0
+        entry = AuditEntry.objects.filter(object_id=str(world.insider.pk), object_type="core.user").latest("id")
+    assert entry.changes == {"is_active": [True, False], "api_tokens_revoked": [0, 1]}
+    User.objects.filter(pk=world.insider.pk).update(is_active=True)
+    assert ApiToken.objects.active().filter(user=world.insider).count() == 0
+
+
 def test_fte_and_provider_are_not_offered_for_accounts_without_case_work(client, world):
     client.force_login(world.district_admin)
     form = client.get(reverse("admin-user-new")).context["form"]

@@ -103,6 +103,8 @@ KEY_LABELS = {
     "demo_data": gettext_lazy("Demo data"),
     "listed": gettext_lazy("Records shown"),
     "login_lock": gettext_lazy("Lock after failed logins"),
+    "failed_logins": gettext_lazy("Failed logins"),
+    "api_tokens_revoked": gettext_lazy("API tokens revoked"),
 }
 # Related models named by these keys, where the key is not a field of the record.
 KEY_MODELS = {"life_domains": "core.LifeDomain", "case_manager": "core.User", "user": "core.User"}

@@ -1,8 +1,12 @@
 """State changes of organisation data. Each function: one transaction, one audit entry."""
 
+from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -151,7 +155,16 @@ def set_password(actor, user: User, password: str) -> None:
 def deactivate_user(actor, user: User) -> None:
     """Switch an account off: it can no longer log in, and its API tokens stop working."""
     ensure_may(actor, "core.deactivate", user)
-    update_object(actor, user, {"is_active": False})
+    was_active = User._base_manager.filter(pk=user.pk).values_list("is_active", flat=True).get()
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    # Revoked, not only unusable: switching the account on again must not revive them.
+    revoked = user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    changes = {"is_active": [was_active, False]} if was_active else {}
+    if revoked:
+        changes["api_tokens_revoked"] = [0, revoked]
+    if changes:
+        record(actor, Action.UPDATE, user, changes=changes)
 
 
 @transaction.atomic
@@ -159,8 +172,11 @@ def unlock_user(actor, user: User) -> int:
     """Lift the lock after too many failed logins (anyone who knows a user name can cause it:
     the lock is per name, see docs/betrieb.md). Returns the number of failure records removed."""
     ensure_may(actor, "core.unlock", user)
+    failures = AccessAttempt.objects.filter(username=user.username).aggregate(n=Sum("failures_since_start"))["n"] or 0
     removed = axes_reset(username=user.username) or 0
-    record(actor, Action.UPDATE, user, changes={"login_lock": [True, False]})
+    if failures:  # the entry says what was lifted: a lock, or failures short of one
+        was_locked = failures >= settings.AXES_FAILURE_LIMIT
+        record(actor, Action.UPDATE, user, changes={"login_lock": [was_locked, False], "failed_logins": [failures, 0]})
     return removed
 
 
