@@ -177,3 +177,23 @@ def test_lists_are_bounded_and_show_no_contact_data(world):
     assert "limit=500" in (body["next"] or "limit=500")
     Api(world.insider).get(f"cases/{world.case.pk}/")
     assert AuditEntry.objects.filter(action="read", object_type="casework.case", object_id=str(world.case.pk)).exists()
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("participants/999999/", "Kein solcher Datensatz"),
+    ("nichtda/", "Diese API-Adresse gibt es nicht."),
+    ("participants/abc/", "Diese API-Adresse gibt es nicht."),
+])
+def test_not_found_is_answered_in_german_json(world, path, expected):
+    answer = Api(world.insider).get(path)
+    assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+    assert expected in answer.json()["detail"]
+
+
+def test_a_body_that_is_no_json_is_refused_in_german(world):
+    api = Api(world.insider)
+    path = f"/api/v1/participants/{world.participant.pk}/"
+    broken = api.client.patch(path, "{kaputt", content_type="application/json", **api.headers)
+    assert broken.status_code == 400 and broken.json() == {"detail": "Der Inhalt der Anfrage ist kein gültiges JSON."}
+    form = api.client.patch(path, "a=b", content_type="application/x-www-form-urlencoded", **api.headers)
+    assert form.status_code == 415 and "nur JSON" in form.json()["detail"]

@@ -289,6 +289,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "kim.api.errors.german_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KIM-Fachdatenbank API",
