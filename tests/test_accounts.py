@@ -294,3 +294,23 @@ def test_a_caseload_key_outside_its_bounds_is_refused(client, world, key):
     assert response.status_code == 422
     world.district.refresh_from_db()
     assert world.district.caseload_key == 27
+
+
+def test_saving_the_same_fte_in_another_spelling_is_no_change(client, world):
+    """The database gives 0.50, the form 0.5: one value, no audit entry saying 0.50 → 0.5."""
+    User.objects.filter(pk=world.colleague.pk).update(fte="0.50")
+    client.force_login(world.lead)
+    with scopes_disabled():
+        before = AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count()
+    answer = client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
+        "username": "colleague", "first_name": "Test", "last_name": "Kollegin",
+        "role": Role.CASE_MANAGER, "fte": "0.5", "is_active": "on"})
+    assert answer.status_code == 302, answer.context["form"].errors
+    with scopes_disabled():
+        User.objects.filter(pk=world.colleague.pk).update(fte="0.50")
+        before = AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count()
+    client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
+        "username": "colleague", "first_name": "Test", "last_name": "Kollegin",
+        "role": Role.CASE_MANAGER, "fte": "0.5", "is_active": "on"})
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count() == before

@@ -1,5 +1,7 @@
 """Writing the append-only audit log. Every service function calls `record` once."""
 
+from decimal import Decimal
+
 from django.db import models
 
 from .models import AuditEntry
@@ -17,6 +19,9 @@ def plain(value):
         return value.isoformat()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, Decimal):
+        # 0.50 from the database and 0.5 from a form are one value: written without trailing zeros.
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     return str(value)
 
 
