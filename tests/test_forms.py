@@ -39,6 +39,21 @@ def test_a_goal_without_category_is_refused(client, world):
         assert Goal.objects.filter(case=world.case).count() == 1
 
 
+def test_the_same_goal_sent_twice_is_recorded_once(client, world):
+    """A second click or a second tab: the same goal agreed the same day is the same goal."""
+    from kim.core.models import GoalCategory
+
+    with scopes_disabled():
+        category = GoalCategory.objects.filter(district=world.district).first()
+    data = {"category": category.pk, "text": "Wohnung finden", "agreed_on": TODAY().isoformat()}
+    assert post(client, world.insider, "casework:goal-new", world.case.pk, data).status_code == 302
+    again = post(client, world.insider, "casework:goal-new", world.case.pk, data)
+    assert again.status_code == 422
+    assert "Dieses Ziel ist für den Fall an diesem Tag schon erfasst." in again.content.decode()
+    with scopes_disabled():
+        assert Goal.objects.filter(case=world.case, text="Wohnung finden").count() == 1
+
+
 def test_an_appointment_far_in_the_future_is_refused(client, world):
     with scopes_disabled():
         topic = Topic.objects.filter(district=world.district).first()

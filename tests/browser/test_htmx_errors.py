@@ -281,3 +281,31 @@ def test_a_polling_region_says_when_it_cannot_update(page, auditor, request, reg
     expect(page.locator(selector)).to_be_visible()  # the login page was not swapped in
     page.context.set_offline(False)
     auditor.visit(f"{region}-{failure}")
+
+
+# ---------------------------------------------------------------- a second click sends nothing twice
+# (htmx drops a request of an element while one is on its way; the browser replaces a plain
+# form's submission; the goal form's service refuses the same goal twice in any case)
+
+
+def test_a_double_click_records_an_appointment_and_a_person_once(page, open_case):
+    log_in(page, "fallmanagerin")
+    form = open_quick_entry(page, open_case)
+    fill_appointment(form, day=timezone.localdate(), minutes=50)
+    form.get_by_role("button", name="Termin speichern").dblclick()
+    expect(page.locator("#appointments .kern-alert--success")).to_contain_text("Der Termin wurde erfasst.")
+    page.wait_for_timeout(500)  # a second request would have arrived by now
+    assert appointments_of(open_case) == 1
+
+    page.goto("/fallarbeit/")
+    page.get_by_role("link", name="Neue*r Teilnehmende*r").click()
+    page.get_by_label("Vorname").fill("Doppel")
+    page.get_by_label("Nachname").fill("Klick")
+    page.get_by_label("Geburtsdatum").fill("1990-01-01")
+    page.get_by_label("Kommune").select_option(label="Hilden")
+    page.get_by_role("button", name="Speichern").dblclick()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Doppel Klick")
+    with scopes_disabled():
+        from kim.casework.models import Participant
+
+        assert Participant.objects.filter(last_name="Klick").count() == 1

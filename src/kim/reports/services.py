@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kim.core.audit import Action, record, snapshot
+from kim.core.models import District
 from kim.core.services import create_object, update_object
 
 from .completeness import current_deadline, deadline_for_year
@@ -46,10 +47,18 @@ def _check_deadline(due_on, year, *, changing_due_on=True, later_than=None):
         ) % {"title": later_than.title, "due": f"{later_than.due_on:%d.%m.%Y}"}})
 
 
+def _one_deadline_change_at_a_time(actor):
+    """Deadlines are checked against each other ("after every other in force"): two changes
+    at once would each pass against the state before the other. The district's row serialises
+    them (PostgreSQL; SQLite writes one at a time anyway)."""
+    District.objects.select_for_update().filter(pk=actor.district_id).exists()
+
+
 @transaction.atomic
 def create_deadline(actor, title, due_on, year: int) -> ReportingDeadline:
     """A deadline for the figures of one calendar year that has ended. It becomes the current
     deadline; the earlier ones keep their confirmations (see deadline list)."""
+    _one_deadline_change_at_a_time(actor)
     _check_deadline(due_on, year, later_than=current_deadline())
     return create_object(
         actor, ReportingDeadline, district=actor.district, title=title, due_on=due_on,
@@ -61,6 +70,7 @@ def create_deadline(actor, title, due_on, year: int) -> ReportingDeadline:
 def update_deadline(actor, deadline, title, due_on, year: int) -> ReportingDeadline:
     """Correct a deadline. Once a provider has confirmed, its year is fixed: they confirmed the
     figures of that year."""
+    _one_deadline_change_at_a_time(actor)
     deadline = ReportingDeadline.objects.select_for_update().get(pk=deadline.pk)
     current = current_deadline()
     if current is None or current.pk != deadline.pk:
