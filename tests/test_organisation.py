@@ -225,3 +225,15 @@ def test_guessing_the_current_password_ends_the_session_and_locks_the_account(cl
     assert client.post(reverse("login"), {"username": "insider", "password": PASSWORD}).status_code == 429
     world.insider.refresh_from_db()
     assert world.insider.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("k, accepted", [(2, False), (3, True), (20, True), (21, False), (32000, False)])
+def test_the_smallest_count_shown_lies_between_3_and_20(client, world, k, accepted):
+    """Below 3 small counts show; far above 20 every district table would be withheld."""
+    client.force_login(world.district_admin)
+    answer = client.post(reverse("admin-district-settings"), {"caseload_key": 27, "suppression_k": k})
+    world.district.refresh_from_db()
+    assert (answer.status_code == 302) is accepted
+    assert (world.district.suppression_k == k) is accepted
+    if not accepted:
+        assert answer.status_code == 422 and ("größer" in answer.content.decode() or "kleiner" in answer.content.decode())

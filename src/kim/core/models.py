@@ -38,8 +38,9 @@ class District(models.Model):
     )
     # Readers outside the provider that owns the data see counts from 1 to k-1 as "< k".
     suppression_k = models.PositiveSmallIntegerField(
-        _("smallest count shown"), default=5, validators=[MinValueValidator(3)],
-        help_text=_("Counts from 1 to this value minus one are hidden in district figures (at least 3)."),
+        _("smallest count shown"), default=5, validators=[MinValueValidator(3), MaxValueValidator(20)],
+        # Above 20 nearly every table of a district would be withheld: no figures at all.
+        help_text=_("Counts from 1 to this value minus one are hidden in district figures (3 to 20)."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
