@@ -106,3 +106,23 @@ def test_static_files_stay_cacheable(client, db):
     response.close()
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.django_db
+def test_the_deployment_check_sees_the_audit_triggers_and_the_role():
+    """`kim check --deploy --database default`: a missing trigger is an error; on PostgreSQL a
+    connection that could drop it (the suite's superuser `postgres`) a warning."""
+    from django.db import connection
+
+    from kim.core.checks import audit_log_is_append_only
+
+    expected_role = ["kim.W001"] if connection.vendor == "postgresql" else []
+    assert [p.id for p in audit_log_is_append_only(databases=["default"])] == expected_role
+    assert audit_log_is_append_only(databases=None) == []  # without --database nothing is asked
+    trigger = "core_auditentry_append_only ON core_auditentry" if connection.vendor == "postgresql" \
+        else "core_auditentry_no_update"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {trigger}")  # undone with the test's transaction
+    problems = audit_log_is_append_only(databases=["default"])
+    assert [p.id for p in problems] == [*expected_role, "kim.E001"]
+    assert "not append-only" in problems[-1].msg

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and access")
 
     def ready(self):
-        from . import audit_guard, permissions, signals  # noqa: F401  (audit receivers, guard, permission table)
+        from . import audit_guard, checks, permissions, signals  # noqa: F401  (audit receivers, guard, checks, permissions)
