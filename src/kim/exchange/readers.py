@@ -603,7 +603,9 @@ def _open_calamine(data: bytes, fmt: str, extents: dict[str, Extent] | None) -> 
 
 
 def _short(exc) -> str:
-    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    """The reading library's own words (English) for the operators, marked as such."""
+    detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return f"Meldung des Leseprogramms für den Betrieb: {detail}"
 
 
 def _check_row_count(name: str, rows: int):
