@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 from openpyxl import Workbook
 
@@ -608,3 +609,23 @@ def test_the_plausibility_rules_of_case_work_hold_in_the_import(world, town):
     assert "Termine:4:Datum: Der Termin kann nicht nach dem Abschluss des Falls (20.02.%s) liegen." % Y in found
     assert any(p.startswith("Teilnehmende:2:Einwilligung am: Die Einwilligung kann nicht vor der Geburt") for p in found)
     assert "Fälle:2:Beginn: Bitte prüfen Sie das Datum: Es liegt vor 2000." in found
+
+
+def test_the_dry_run_lists_people_whose_name_or_birth_date_the_file_changes(client, world, town):
+    """A wrong identifier in a file would turn one person into another: before importing, the
+    case manager sees each person on record whose identity the file changes (walkthrough)."""
+    assert do_import(world.insider, workbook_bytes({"Teilnehmende": PEOPLE})).status == ImportRun.Status.DONE
+    changed = [row[:] for row in PEOPLE]
+    changed[1][2], changed[1][3] = "Rahimi-Karimi", "04.04.1990"
+    run = do_import(world.insider, workbook_bytes({"Teilnehmende": changed}), commit=False)
+    with scopes_disabled():
+        code = Participant.objects.get(external_id="P1").code
+    assert run.identity_changes == [
+        {"row": 2, "code": code, "column": "Nachname", "before": "Rahimi", "after": "Rahimi-Karimi"},
+        {"row": 2, "code": code, "column": "Geburtsdatum", "before": "03.04.1990", "after": "04.04.1990"}]
+    client.force_login(world.insider)
+    page = client.get(reverse("exchange:import-run", args=[run.pk])).content.decode()
+    assert "Die Datei ändert Name oder Geburtsdatum erfasster Personen" in page and "Rahimi-Karimi" in page
+    with scope(district=world.district.pk):
+        done = run_import(run, commit=True)
+    assert done.status == ImportRun.Status.DONE and done.identity_changes == []  # the audit log has them now

@@ -40,7 +40,7 @@ from kim.casework import rules
 
 from .mapping import Table, fold, load_value_lists, map_rows
 from .models import ImportedRecord
-from .plan import Plan, Record
+from .plan import MAX_LISTED_PROBLEMS, Plan, Record
 from .workbook import IDENTIFIERS, SHEETS, exported_pk
 
 NOT_VISIBLE = "Die Kennung „{key}“ gehört bei Ihrem Träger zu einem Datensatz, den Sie nicht sehen. " \
@@ -314,9 +314,20 @@ class _Check:
                           .values_list("external_id", flat=True))
         for key, row in rows.items():
             row.existing = found.get(key)
+            if row.existing is not None:
+                self._note_identity_changes(row)
             if key in hidden:
                 self.plan.add(table.sheet, row.number, "Kennung", f"Die Kennung „{key}“ gehört bei Ihrem Träger zu "
                               "einer Person, deren Akte Sie nicht sehen. Bitte klären Sie das mit der Leitung.")
+
+    def _note_identity_changes(self, row):
+        """A person on record whose name or birth date the row changes: listed in the dry run."""
+        for column, field_name in IDENTITY_COLUMNS.items():
+            after, before = row.values.get(column), getattr(row.existing, field_name)
+            if after is None or after == before or len(self.plan.identity_changes) >= MAX_LISTED_PROBLEMS:
+                continue
+            self.plan.identity_changes.append({"row": row.number, "code": row.existing.code, "column": column,
+                                               "before": _shown(before), "after": _shown(after)})
 
     def _match_households(self, rows, sheet_name):
         """A household by its Haushalt-Kennung (the file's, or the export's H-12), else by its name."""
@@ -764,6 +775,13 @@ class _Check:
             matched = sum(1 for row in rows if row.existing is not None)
             summary[kind] = {"Zeilen": len(rows), "schon vorhanden": matched, "neu": len(rows) - matched}
         return summary
+
+
+IDENTITY_COLUMNS = {"Vorname": "first_name", "Nachname": "last_name", "Geburtsdatum": "birth_date"}
+
+
+def _shown(value) -> str:
+    return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else str(value or "")
 
 
 def case_number(key: str) -> int | None:

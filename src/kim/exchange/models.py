@@ -81,6 +81,9 @@ class ImportRun(models.Model):
     problems = models.JSONField(_("problems"), default=list, blank=True)
     problem_count = models.PositiveIntegerField(_("number of problems"), default=0)
     unknown_values = models.JSONField(_("unknown values"), default=list, blank=True)
+    # People on record whose name or birth date the file would change: shown before importing,
+    # since a wrong identifier in the file would otherwise turn one person into another.
+    identity_changes = models.JSONField(_("changes of name or birth date"), default=list, blank=True)
     summary = models.JSONField(_("result"), default=dict, blank=True)
     message = models.CharField(_("message"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

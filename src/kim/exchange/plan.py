@@ -49,6 +49,9 @@ class Plan:
     summary: dict = field(default_factory=dict)
     households: dict = field(default_factory=dict)  # {("key", Haushalt-Kennung) or ("name", name): household or None}
     sheet_names: dict = field(default_factory=dict)  # {part of the workbook: the file's sheet}
+    # [{"row", "code", "column", "before", "after"}]: name or birth date of a person on record
+    # that the file changes (the first MAX_LISTED_PROBLEMS)
+    identity_changes: list = field(default_factory=list)
 
     def add(self, sheet, row, column, message):
         self.problem_count += 1

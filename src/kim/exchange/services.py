@@ -133,7 +133,7 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
         before = {k: v["sheet"] for k, v in run.assignments.items()}
         run.assignments = assignments
         run.status, run.problems, run.problem_count = ImportRun.Status.UPLOADED, [], 0
-        run.summary, run.unknown_values = {}, []
+        run.summary, run.unknown_values, run.identity_changes = {}, [], []
         run.save()
         record(actor, Action.UPDATE, run, changes={"sheets": [before, chosen]})
     return run
@@ -160,8 +160,8 @@ def _save_columns(actor, run, kind, assignment, head, columns) -> ImportRun:
         raise ValidationError(f"Die Spalte „{sorted(duplicates)[0]}“ ist mehreren Angaben zugeordnet.")
     before = assignment.get("columns", {})
     run.assignments = {**run.assignments, kind: {**assignment, "columns": chosen}}
-    run.status, run.summary = ImportRun.Status.UPLOADED, {}
-    run.save(update_fields=["assignments", "sheets", "status", "summary"])
+    run.status, run.summary, run.identity_changes = ImportRun.Status.UPLOADED, {}, []
+    run.save(update_fields=["assignments", "sheets", "status", "summary", "identity_changes"])
     mapping = run.mapping
     mapping.columns = {**mapping.columns, kind: chosen}
     mapping.updated_at = timezone.now()
@@ -304,11 +304,12 @@ def expire_upload(run: ImportRun) -> ImportRun:
     days = settings.KIM_UPLOAD_RETENTION_DAYS
     with transaction.atomic():
         before = run.status
-        run.content, run.problems, run.unknown_values = None, [], []
+        run.content, run.problems, run.unknown_values, run.identity_changes = None, [], [], []
         run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
         run.status, run.worker = ImportRun.Status.EXPIRED, ""
         run.message = f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
-        run.save(update_fields=["content", "problems", "unknown_values", "sheets", "status", "worker", "message"])
+        run.save(update_fields=["content", "problems", "unknown_values", "identity_changes", "sheets", "status",
+                                "worker", "message"])
         record(None, Action.DELETE, run, changes={"status": [before, run.status], "file": [run.filename, None]})
     return run
 
@@ -361,12 +362,14 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
         for (name, value), (column, count, suggestion) in sorted(plan.unknown.items())
     ]
     run.summary = plan.summary
+    run.identity_changes = plan.identity_changes
     if commit and plan.ok:
         progress(1, 1)
         with transaction.atomic():  # the data and the run's outcome: both or neither
             run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
             _record_done(run, run.summary)
             run.content = None  # the file's bytes are not kept once its data is in
+            run.identity_changes = []  # names and birth dates: the audit log has the changes now
             return _finish(run, ImportRun.Status.DONE)
     if commit:
         return _finish(run, ImportRun.Status.CHECKED, message="Die Datei hat sich als fehlerhaft erwiesen; nichts wurde übernommen.")
