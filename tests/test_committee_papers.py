@@ -215,3 +215,18 @@ def test_wide_tables_are_split_into_parts_in_word_too(staffed):
         table = build_table(lead, "R15", ReportParams(Period.of("year", 2023), date(2023, 12, 31), compare=True))
     document = Document(io.BytesIO(render([table], "docx")))
     assert len(document.tables) == 2 and all(len(t.columns) <= 11 for t in document.tables)
+
+
+def test_word_documents_are_a4(staffed):
+    """python-docx starts from US Letter: the paper's template and every report download are A4."""
+    from docx import Document
+    from docx.shared import Mm
+
+    from kim.reports.word import default_template
+
+    lead = staffed.leads[staffed.providers[0].pk]
+    with scope(district=staffed.district.pk):
+        table = build_table(lead, "R1", ReportParams(Period.of("year", 2023), date(2023, 12, 31)))
+    for content in (default_template(), render([table], "docx")):
+        section = Document(io.BytesIO(content)).sections[0]
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)

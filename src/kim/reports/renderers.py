@@ -321,10 +321,9 @@ def add_docx_grid(document, table):
 
 
 def to_docx(tables) -> bytes:
-    from docx import Document
+    from .word import new_document
 
-    document = Document()
-    document.core_properties.language = "de-DE"
+    document = new_document()
     for index, table in enumerate(tables):
         add_table_to_docx(document, table, index)
     out = io.BytesIO()

@@ -184,12 +184,23 @@ def _suspicious_paragraph(content: bytes, message: str) -> str:
     return ""
 
 
-def default_template() -> bytes:
-    """The Word template that ships: title page text, data state, reports, outlook."""
+def new_document():
+    """An empty German Word document on A4 (python-docx starts from US Letter)."""
     from docx import Document
+    from docx.shared import Mm
 
     document = Document()
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(20)
+        section.top_margin = section.bottom_margin = Mm(20)
     document.core_properties.language = "de-DE"
+    return document
+
+
+def default_template() -> bytes:
+    """The Word template that ships: title page text, data state, reports, outlook."""
+    document = new_document()
     document.core_properties.title = "Sachstandsbericht KIM"
     document.add_heading("{{ titel }}", level=0)
     document.add_paragraph("{{ kreis }} · Stand: {{ erstellt_am }}")
