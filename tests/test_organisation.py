@@ -40,6 +40,21 @@ def test_a_district_extends_a_catalogue(client, world):
             world.district.pk]
 
 
+@pytest.mark.parametrize("url, data, message", [
+    (("admin-catalogue-new", ["topics"]), {"label": "Digitale Teilhabe", "sort_order": 5, "active": "on"},
+     "Die Liste des Kreises hat schon einen Eintrag mit dieser Bezeichnung."),
+    (("admin-unit-new", ["municipality"]), {"name": "Neustadt", "active": "on"},
+     "Eine Kommune dieses Namens gibt es im Kreis schon."),
+])
+def test_a_second_entry_of_the_same_name_is_refused_in_german(client, world, url, data, message):
+    client.force_login(world.district_admin)
+    assert client.post(reverse(url[0], args=url[1]), data).status_code == 302
+    again = client.post(reverse(url[0], args=url[1]), data, HTTP_ACCEPT_LANGUAGE="de")
+    assert again.status_code == 422
+    text = again.content.decode()
+    assert message in text and "District" not in text
+
+
 def test_login_is_locked_after_five_failures(client, world):
     for _ in range(5):
         client.post(reverse("login"), {"username": "insider", "password": "falsch"})

@@ -289,7 +289,8 @@ class Participant(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
-        constraints = [models.UniqueConstraint(fields=["district", "code"], name="participant_unique_code")]
+        constraints = [models.UniqueConstraint(fields=["district", "code"], name="participant_unique_code",
+                                              violation_error_message=_("This participant code is already taken in the district."))]
         indexes = [
             models.Index(fields=["provider", "last_name", "first_name", "birth_date"]),
             models.Index(fields=["provider", "external_id"]),
@@ -560,7 +561,8 @@ class AssessmentItem(models.Model):
     class Meta:
         ordering = ["life_domain__sort_order", "life_domain__label"]
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "life_domain"], name="item_unique_domain")
+            models.UniqueConstraint(fields=["assessment", "life_domain"], name="item_unique_domain",
+                                    violation_error_message=_("This life domain is already part of the assessment."))
         ]
 
 

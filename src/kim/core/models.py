@@ -65,7 +65,8 @@ class Municipality(models.Model):
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
         constraints = [
-            models.UniqueConstraint(fields=["district", "name"], name="municipality_unique_name")
+            models.UniqueConstraint(fields=["district", "name"], name="municipality_unique_name",
+                                    violation_error_message=_("A municipality of this name already exists in the district."))
         ]
 
     def __str__(self):
@@ -94,8 +95,10 @@ class Provider(models.Model):
         verbose_name = _("provider")
         verbose_name_plural = _("providers")
         constraints = [
-            models.UniqueConstraint(fields=["district", "slug"], name="provider_unique_slug"),
-            models.UniqueConstraint(fields=["district", "name"], name="provider_unique_name"),
+            models.UniqueConstraint(fields=["district", "slug"], name="provider_unique_slug", violation_error_message=_(
+                "A provider with this short name already exists in the district.")),
+            models.UniqueConstraint(fields=["district", "name"], name="provider_unique_name", violation_error_message=_(
+                "A provider of this name already exists in the district.")),
         ]
 
     def __str__(self):
@@ -199,7 +202,8 @@ class CatalogueEntry(models.Model):
         ordering = ["sort_order", "label"]
         constraints = [
             models.UniqueConstraint(
-                fields=["district", "label"], name="%(app_label)s_%(class)s_unique_label"
+                fields=["district", "label"], name="%(app_label)s_%(class)s_unique_label",
+                violation_error_message=_("The district's list already has an entry of this label."),
             )
         ]
 

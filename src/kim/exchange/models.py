@@ -34,7 +34,8 @@ class ImportMapping(models.Model):
         ordering = ["name"]
         verbose_name = _("import mapping")
         verbose_name_plural = _("import mappings")
-        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="import_mapping_unique_name")]
+        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="import_mapping_unique_name",
+                                              violation_error_message=_("Your provider already has a mapping of this name."))]
 
     def __str__(self):
         return self.name
@@ -162,7 +163,8 @@ class ImportedRecord(models.Model):
     class Meta:
         verbose_name = _("imported record")
         verbose_name_plural = _("imported records")
-        constraints = [models.UniqueConstraint(fields=["provider", "sheet", "key"], name="imported_record_unique_key")]
+        constraints = [models.UniqueConstraint(fields=["provider", "sheet", "key"], name="imported_record_unique_key",
+                                              violation_error_message=_("This identifier has already been imported at your provider."))]
         indexes = [models.Index(fields=["provider", "sheet", "object_id"])]
 
     def __str__(self):

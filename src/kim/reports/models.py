@@ -63,7 +63,8 @@ class DataConfirmation(models.Model):
         verbose_name = _("confirmation")
         verbose_name_plural = _("confirmations")
         constraints = [
-            models.UniqueConstraint(fields=["deadline", "provider"], name="confirmation_once_per_provider")
+            models.UniqueConstraint(fields=["deadline", "provider"], name="confirmation_once_per_provider",
+                                    violation_error_message=_("The provider has already confirmed its figures for this deadline."))
         ]
 
     @property
