@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_scopes import scope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -249,3 +250,18 @@ def test_r15_hides_the_number_of_incomplete_cases_when_it_is_small(org, seed):
         if cases is not None and complete is not None:
             assert cases - complete == 0 or cases - complete >= district.k, (row.label, cases, complete)
             assert row.values.get(keys["incomplete"]) == cases - complete
+
+
+def test_aggregate_readers_are_told_what_r10_and_r15_leave_out(org):
+    """R10 shows the district FTE and key only: without a word, the missing counts look like a
+    defect (walkthrough). The note is part of the legend that every renderer prints."""
+    from kim.reports.renderers import legend, render
+
+    params = ReportParams(Period.of("year", YEAR), date(YEAR, 12, 31))
+    with scope(district=org.district.pk), translation.override("de"):
+        district = build_table(org.coordination, "R10", params)
+        lead = build_table(org.leads[org.providers[0].pk], "R10", params)
+        assert "Auslastung sind Angaben über das Personal eines anderen Arbeitgebers" in legend(district)
+        assert legend(lead) == ""
+        assert "anderen Arbeitgebers" in render([district], "csv").decode("utf-8-sig")
+        assert "je Fachkraft" in legend(build_table(org.coordination, "R15", params))

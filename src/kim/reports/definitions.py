@@ -319,6 +319,10 @@ class CaseloadReport(StaffReport):
     # A figure about the workload of staff. Aggregate readers see FTE and key only: counts,
     # ratios or even bands of utilisation would narrow cells that R3 hides.
     suppressible = False
+    aggregate_note = gettext_lazy(
+        "The district sees the filled FTE and the key. Cases per case manager and the utilisation "
+        "are figures about another employer's staff: the provider's lead sees them."
+    )
     uses_period = False
     uses_reference_date = True
     measures = (
@@ -430,6 +434,7 @@ class CompletenessReport(StaffReport):
     # provider's completeness with the suppression of every report; the provider's lead, who
     # employs the case managers and can have the gaps closed, sees them per case manager.
     per_provider_for_aggregate_readers = True
+    aggregate_note = gettext_lazy("District figures per provider; the provider's lead sees the figures per case manager.")
     chart_measure = "complete"
     # Every gap is at most the number of incomplete cases, which is cases minus complete ones:
     # that number is a count like the others, hidden when small, and with it complete or

@@ -92,6 +92,8 @@ class Report:
     uses_top = False
     # False only for a report that shows aggregate readers no count at all (R10: FTE and key).
     suppressible = True
+    # Said to aggregate readers with the table (page, every download): what they do not see.
+    aggregate_note = ""
     measures = (Measure("n", gettext_lazy("Number")),)
     chart_measure = "n"
     # Counted measures that add up to another in every cell: (total, (parts...)). Suppression
@@ -198,6 +200,8 @@ class Table:
     # No choice of hidden cells protected the small counts: nothing is published.
     withheld: bool = False
     generated_at: object = field(default_factory=timezone.now)
+    # What this reader does not see and why (Report.aggregate_note, for aggregate readers).
+    note: str = ""
 
     def chart_data(self):
         """(label, value) of the chart: first period's chart measure, top level rows under
@@ -254,6 +258,7 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
     return Table(
         report=report, params=params, described=params.describe(report, context), columns=columns,
         rows=rows, suppressed_for_reader=suppressing, k=context.k, withheld=withheld,
+        note=str(report.aggregate_note) if context.suppressed else "",
     )
 
 

@@ -37,6 +37,12 @@ def column_heading(column) -> str:
 
 
 def legend(table) -> str:
+    """What the reader should know to read the table: how small counts are hidden, and what an
+    aggregate reader does not see of it (the report's note). Every renderer prints it."""
+    return " ".join(text for text in (_suppression_legend(table), table.note) if text)
+
+
+def _suppression_legend(table) -> str:
     if not table.suppressed_for_reader:
         return ""
     if table.withheld:
