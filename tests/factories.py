@@ -8,7 +8,16 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from kim.casework.models import Appointment, Case, CaseKind, Consent, Goal, Participant
-from kim.core.models import GoalCategory, Municipality, Provider, ReferralSource, Role, TargetGroup, Topic, User
+from kim.core.models import (
+    GoalCategory,
+    Municipality,
+    Provider,
+    ReferralSource,
+    Role,
+    TargetGroup,
+    Topic,
+    User,
+)
 from kim.core.services import create_district
 
 PASSWORD = "correct-horse-battery-staple"

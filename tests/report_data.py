@@ -9,7 +9,15 @@ from datetime import date, timedelta
 from django_scopes import scopes_disabled
 
 from kim.casework.models import Appointment, Case, CaseKind, Goal, GoalStatus, Participant
-from kim.core.models import GoalCategory, ReferralSource, ReferralTarget, Role, TargetGroup, ThematicOffer, Topic
+from kim.core.models import (
+    GoalCategory,
+    ReferralSource,
+    ReferralTarget,
+    Role,
+    TargetGroup,
+    ThematicOffer,
+    Topic,
+)
 
 from .factories import MunicipalityFactory, ProviderFactory, UserFactory
 

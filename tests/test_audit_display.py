@@ -13,7 +13,15 @@ from kim.casework.models import CaseKind, Phase
 from kim.casework.reads import audit_read
 from kim.core import services as core_services
 from kim.core.audit_display import readable
-from kim.core.models import AuditEntry, GoalCategory, LifeDomain, ReferralTarget, Role, TargetGroup, Topic
+from kim.core.models import (
+    AuditEntry,
+    GoalCategory,
+    LifeDomain,
+    ReferralTarget,
+    Role,
+    TargetGroup,
+    Topic,
+)
 
 TODAY = timezone.localdate
 RAW = re.compile(r"\b(casework|core|exchange|reports)\.\w+|\{|\}|\[|\]|_id\b|\b[a-z]+_[a-z_]+\b")

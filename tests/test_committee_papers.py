@@ -220,7 +220,6 @@ def test_wide_tables_are_split_into_parts_in_word_too(staffed):
 def test_word_documents_are_a4(staffed):
     """python-docx starts from US Letter: the paper's template and every report download are A4."""
     from docx import Document
-    from docx.shared import Mm
 
     from kim.reports.word import default_template
 

@@ -7,7 +7,6 @@ import sys
 import pytest
 from django.urls import reverse
 
-
 PRODUCTION = {"KIM_PRODUCTION": "1", "KIM_ALLOWED_HOSTS": "kim.kreis-beispiel.de",
               "KIM_SECRET_KEY": "x7Qp2-" + "kL9vR3mZ8wT1yB6nC4dF0gH5jS" * 3}
 

@@ -15,7 +15,13 @@ from kim.core.cells import neutralise
 from kim.core.models import AuditEntry, TargetGroup
 from kim.exchange.workbook import SHEETS
 
-from .factories import AppointmentFactory, CaseFactory, ConsentFactory, GoalFactory, ParticipantFactory
+from .factories import (
+    AppointmentFactory,
+    CaseFactory,
+    ConsentFactory,
+    GoalFactory,
+    ParticipantFactory,
+)
 
 
 def test_the_template_has_the_documented_sheets_and_catalogue_dropdowns(client, world):

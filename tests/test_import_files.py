@@ -12,11 +12,9 @@ from django_scopes import scope, scopes_disabled
 from openpyxl import Workbook
 
 from kim.casework.models import Appointment
-from kim.exchange import readers
-from kim.exchange import checks, writer
-from kim.exchange.mapping import Table
+from kim.exchange import checks, readers, writer
+from kim.exchange.mapping import Table, parse_date, parse_number
 from kim.exchange.models import ImportRun
-from kim.exchange.mapping import parse_date, parse_number
 from kim.exchange.readers import FileRefused, read_sheets, survey
 from kim.exchange.services import run_import, start_import
 

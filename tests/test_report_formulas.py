@@ -15,8 +15,15 @@ from kim.reports.framework import ReportParams, build_table
 from kim.reports.periods import Period
 from kim.reports.renderers import render
 
-from .factories import AppointmentFactory, CaseFactory, MunicipalityFactory, ParticipantFactory, ProviderFactory, UserFactory
-from .factories import make_district
+from .factories import (
+    AppointmentFactory,
+    CaseFactory,
+    MunicipalityFactory,
+    ParticipantFactory,
+    ProviderFactory,
+    UserFactory,
+    make_district,
+)
 
 YEAR = 2023
 HOSTILE = {

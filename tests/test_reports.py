@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from kim.casework.models import Appointment, CaseKind, GoalStatus
 from kim.reports.formatting import whole_percent
-from kim.reports.framework import ParamError, ReportParams, build_table, parse_params, registered_reports
+from kim.reports.framework import (
+    ParamError,
+    ReportParams,
+    build_table,
+    parse_params,
+    registered_reports,
+)
 from kim.reports.periods import Period
 
 from .factories import make_district

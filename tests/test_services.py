@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from kim.casework import services
 from kim.casework.models import Case, CaseKind, Consent, GoalStatus, Phase
-from kim.core.models import AppendOnlyError, AuditEntry, ClosureReason, GoalCategory, LifeDomain, ReferralTarget
+from kim.core.models import (
+    AppendOnlyError,
+    AuditEntry,
+    ClosureReason,
+    GoalCategory,
+    LifeDomain,
+    ReferralTarget,
+)
 
 from .factories import ParticipantFactory
 

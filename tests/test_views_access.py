@@ -3,7 +3,6 @@
 
 import pytest
 from django.urls import reverse
-
 from django_scopes import scope
 
 from kim.casework.services import create_household

@@ -10,7 +10,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
 # A token that is forgotten in a script must stop working by itself.
 DEFAULT_VALIDITY_DAYS = 90
 MAX_VALIDITY_DAYS = 365

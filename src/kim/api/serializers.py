@@ -9,7 +9,6 @@ from rest_framework import serializers
 
 from kim.casework.models import Appointment, Case, Consent, Goal, Participant
 
-
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database; larger numbers name no record
 
 

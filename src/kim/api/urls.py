@@ -5,7 +5,6 @@ from rest_framework.routers import SimpleRouter
 from . import views
 
 
-
 class RecordId:
     """A record number: at most 9 digits, so that no number overflows the database's integers."""
 

@@ -11,7 +11,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms.models import model_to_dict
 from django_scopes import scope
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -40,7 +45,13 @@ from kim.casework.views import (
 from kim.core.access import visible_or_404
 from kim.core.models import CATALOGUE_MODELS
 from kim.reports.completeness import data_state
-from kim.reports.framework import ParamError, build_table, get_report, parse_params, registered_reports
+from kim.reports.framework import (
+    ParamError,
+    build_table,
+    get_report,
+    parse_params,
+    registered_reports,
+)
 from kim.reports.renderers import table_as_dict
 
 from .auth import InDistrict, SeesPersonalData

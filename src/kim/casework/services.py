@@ -17,8 +17,6 @@ from kim.core.models import User
 from kim.core.services import create_object, update_object
 
 from . import rules
-from .search import words
-
 from .models import (
     Appointment,
     Assessment,
@@ -34,6 +32,7 @@ from .models import (
     PlanAction,
     Referral,
 )
+from .search import words
 
 # The case-management cycle after Reis: which phase may follow which.
 NEXT_PHASES = {

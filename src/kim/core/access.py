@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 
-
 def roles_required(*roles):
     def decorator(view):
         @wraps(view)

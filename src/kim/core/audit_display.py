@@ -12,9 +12,9 @@ Related records are named in one query per model and page. Personal data is name
 `visible_to(reader)` only: an id the reader may not see stays a number."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist

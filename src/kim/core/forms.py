@@ -1,8 +1,8 @@
 """Form helpers: every form renders with the KERN UX classes and accessible error links."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 

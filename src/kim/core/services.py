@@ -13,7 +13,15 @@ from django_scopes import scopes_disabled
 
 from . import defaults, permissions
 from .audit import Action, diff, record, snapshot
-from .models import CATALOGUE_MODELS, PERSONAL_DATA_ROLES, District, Municipality, Provider, ReferralTarget, User
+from .models import (
+    CATALOGUE_MODELS,
+    PERSONAL_DATA_ROLES,
+    District,
+    Municipality,
+    Provider,
+    ReferralTarget,
+    User,
+)
 
 
 def create_object(actor, model, **values):

@@ -1,13 +1,13 @@
 """Pages of the organisation area: start page, second factor, district administration, audit."""
 
 import segno
-from django.conf import settings
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth import logout, update_session_auth_hash
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -21,8 +21,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
-from .audit_display import readable
 from .access import district_admin_view, permission_required
+from .audit_display import readable
 from .forms import (
     CatalogueEntryForm,
     DistrictSettingsForm,

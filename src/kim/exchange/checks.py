@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from kim.casework import rules
 from kim.casework.models import (
     Appointment,
     Assessment,
@@ -36,7 +37,6 @@ from kim.casework.models import (
     PlanAction,
     Referral,
 )
-from kim.casework import rules
 
 from .mapping import Table, fold, load_value_lists, map_rows
 from .models import ImportedRecord

@@ -19,11 +19,11 @@ from kim.core.models import User
 from . import checks, readers, writer
 from .mapping import (
     Table,
-    importable_case_managers,
     find_header_row,
     fold,
     header_score,
     headers_of,
+    importable_case_managers,
     load_value_lists,
     suggest_columns,
     suggest_sheets,

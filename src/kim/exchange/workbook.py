@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
-from kim.casework.models import Appointment, Assessment, CaseKind, GoalStatus, Need, Participant, Phase
+from kim.casework.models import (
+    Appointment,
+    Assessment,
+    CaseKind,
+    GoalStatus,
+    Need,
+    Participant,
+    Phase,
+)
 from kim.core.models import (
     ClosureReason,
     GoalCategory,

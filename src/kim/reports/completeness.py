@@ -12,8 +12,8 @@ from kim.casework.models import Case
 from kim.core.models import Provider, Role
 
 from .definitions import completeness_gaps
-from .framework import ReportParams, build_table
 from .formatting import whole_percent
+from .framework import ReportParams, build_table
 from .models import DataConfirmation, ReportingDeadline
 from .periods import Period
 from .questions import year_question

@@ -18,7 +18,13 @@ from kim.core.forms import DateInput, KernForm
 from kim.core.views import form_errors_from, render_form
 
 from . import services
-from .completeness import completeness_table, confirmations, current_deadline, my_gaps, provider_share
+from .completeness import (
+    completeness_table,
+    confirmations,
+    current_deadline,
+    my_gaps,
+    provider_share,
+)
 from .formatting import whole_percent
 from .models import DataConfirmation, ReportingDeadline
 from .renderers import cell_texts

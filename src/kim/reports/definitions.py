@@ -11,9 +11,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kim.casework.models import (
-    Appointment, Assessment, CaseKind, Goal, GoalStatus, reassessment_due_before, stale_before,
+    Appointment,
+    Assessment,
+    CaseKind,
+    Goal,
+    GoalStatus,
+    reassessment_due_before,
+    stale_before,
 )
-from kim.core.models import GoalCategory, ReferralSource, ReferralTarget, Role, TargetGroup, ThematicOffer, Topic, User
+from kim.core.models import (
+    GoalCategory,
+    ReferralSource,
+    ReferralTarget,
+    Role,
+    TargetGroup,
+    ThematicOffer,
+    Topic,
+    User,
+)
 
 from .framework import MUNICIPALITY, Measure, Report, RowSpec, register
 

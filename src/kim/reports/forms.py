@@ -10,7 +10,14 @@ from kim.core.forms import DateInput, KernForm
 from kim.core.models import Municipality, Provider
 
 from .periods import PERIOD_KINDS
-from .questions import PARAMETER_NAMES, ParamError, check_question, default_params, is_aggregate_reader, parse_params
+from .questions import (
+    PARAMETER_NAMES,
+    ParamError,
+    check_question,
+    default_params,
+    is_aggregate_reader,
+    parse_params,
+)
 
 
 class ReportParamsForm(KernForm):

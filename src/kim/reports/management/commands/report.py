@@ -7,7 +7,13 @@ from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from kim.core.models import User
-from kim.reports.framework import ParamError, build_table, get_report, parse_params, registered_reports
+from kim.reports.framework import (
+    ParamError,
+    build_table,
+    get_report,
+    parse_params,
+    registered_reports,
+)
 from kim.reports.renderers import FORMATS, render
 
 
