@@ -258,9 +258,24 @@ def test_switching_an_account_off_revokes_its_tokens_for_good(client, world):
     assert client.post(reverse("admin-user-deactivate", args=[world.insider.pk])).status_code == 302
     with scopes_disabled():
         assert ApiToken.objects.filter(user=world.insider, revoked_at__isnull=True).count() == 0
-        entry = AuditEntry.objects.filter(object_id=str(world.insider.pk), object_type="core.user").latest("id")
-    assert entry.changes == {"is_active": [True, False], "api_tokens_revoked": [0, 1]}
+        changes = [e.changes for e in AuditEntry.objects.filter(object_id=str(world.insider.pk),
+                                                                object_type="core.user").order_by("id")]
+    assert changes[-2:] == [{"is_active": [True, False]}, {"api_tokens_revoked": [0, 1]}]
     User.objects.filter(pk=world.insider.pk).update(is_active=True)
+    assert ApiToken.objects.active().filter(user=world.insider).count() == 0
+
+
+def test_switching_an_account_off_in_its_form_revokes_its_tokens_too(client, world):
+    """The account form's box 'active' is another way to switch an account off (attack)."""
+    from kim.api.models import ApiToken
+    from kim.api.services import create_token
+
+    create_token(world.insider, world.insider, "Schnittstelle")
+    client.force_login(world.lead)
+    data = {"username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": "1"}
+    assert client.post(reverse("admin-user-edit", args=[world.insider.pk]), data).status_code == 302  # box unticked
+    assert client.post(reverse("admin-user-edit", args=[world.insider.pk]), {**data, "is_active": "on"}).status_code == 302
+    assert User.objects.get(pk=world.insider.pk).is_active
     assert ApiToken.objects.active().filter(user=world.insider).count() == 0
 
 

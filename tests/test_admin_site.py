@@ -65,6 +65,24 @@ def test_changing_an_account_in_the_admin_is_audited_with_before_and_after(admin
     assert changed.changes["provider"] == [None, world.provider.pk]
 
 
+def test_switching_an_account_off_in_the_admin_revokes_its_tokens(admin_client, world):
+    from kim.api.models import ApiToken
+    from kim.api.services import create_token
+
+    create_token(world.insider, world.insider, "Schnittstelle")
+    url = reverse("admin:core_user_change", args=[world.insider.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items()
+            if value is not None and name not in {"password", "date_joined", "last_login", "is_active"}}
+    data.update({"provider": world.provider.pk, "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00",
+                 "last_login_0": "", "last_login_1": "", "groups": [], "user_permissions": [], "fte": "1"})
+    answer = admin_client.post(url, data)
+    assert answer.status_code == 302, answer.context["adminform"].form.errors
+    with scopes_disabled():
+        assert not User.objects.get(pk=world.insider.pk).is_active
+        assert ApiToken.objects.filter(user=world.insider, revoked_at__isnull=True).count() == 0
+
+
 def test_a_password_set_in_the_admin_is_audited_without_the_password(admin_client, world, operator):
     url = reverse("admin:auth_user_password_change", args=[world.insider.pk])
     answer = admin_client.post(url, {"password1": "ganz-neues-passwort-26", "password2": "ganz-neues-passwort-26",

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from .audit import Action, diff, record, snapshot
 from .models import District, Municipality, Provider, User
+from .services import revoke_api_tokens
 
 SECRET_FIELDS = {"password"}
 
@@ -62,6 +63,12 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "district", "provider", "role", "is_active"]
     list_filter = ["district", "role", "is_active"]
     fieldsets = BaseUserAdmin.fieldsets + (("KIM", {"fields": ("district", "provider", "role", "fte")}),)
+
+    def save_model(self, request, obj, form, change):
+        was_active = change and User._base_manager.filter(pk=obj.pk).values_list("is_active", flat=True).get()
+        super().save_model(request, obj, form, change)
+        if was_active and not obj.is_active:
+            revoke_api_tokens(request.user, obj)
 
     def user_change_password(self, request, id, form_url=""):
         """The admin's password form saves without save_model: audit the change it made."""

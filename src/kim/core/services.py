@@ -142,9 +142,23 @@ def update_user(actor, user: User, values: dict) -> User:
     provider = values.get("provider", stored_provider)
     if (role, getattr(provider, "pk", provider)) != (stored_role, stored_provider):
         ensure_may_grant(actor, role, provider)
-    if values.get("is_active") and not type(user)._base_manager.get(pk=user.pk).is_active:
+    was_active = type(user)._base_manager.filter(pk=user.pk).values_list("is_active", flat=True).get()
+    if values.get("is_active") and not was_active:
         ensure_may_grant(actor, role, provider)  # switching an account on gives access again
-    return update_object(actor, user, values)
+    user = update_object(actor, user, values)
+    if was_active and not user.is_active:
+        revoke_api_tokens(actor, user)
+    return user
+
+
+def revoke_api_tokens(actor, user: User) -> int:
+    """An account switched off loses its API tokens for good, whichever way it was switched off
+    (the deactivate button, the account form, the Django admin): switching it on again must not
+    revive them. One entry names how many were revoked."""
+    revoked = user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        record(actor, Action.UPDATE, user, changes={"api_tokens_revoked": [0, revoked]})
+    return revoked
 
 
 @transaction.atomic
@@ -163,16 +177,9 @@ def set_password(actor, user: User, password: str) -> None:
 def deactivate_user(actor, user: User) -> None:
     """Switch an account off: it can no longer log in, and its API tokens stop working."""
     ensure_may(actor, "core.deactivate", user)
-    was_active = User._base_manager.filter(pk=user.pk).values_list("is_active", flat=True).get()
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    # Revoked, not only unusable: switching the account on again must not revive them.
-    revoked = user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    changes = {"is_active": [was_active, False]} if was_active else {}
-    if revoked:
-        changes["api_tokens_revoked"] = [0, revoked]
-    if changes:
-        record(actor, Action.UPDATE, user, changes=changes)
+    if User._base_manager.filter(pk=user.pk).values_list("is_active", flat=True).get():
+        update_object(actor, user, {"is_active": False})
+    revoke_api_tokens(actor, user)
 
 
 @transaction.atomic
