@@ -207,3 +207,29 @@ def test_the_completeness_page_audits_the_cases_it_lists_to_their_case_manager(c
     with scopes_disabled():
         entry = AuditEntry.objects.filter(action="read", actor=world.insider).latest("id")
     assert gap_case.number in entry.changes["listed"]
+
+
+@pytest.mark.parametrize("method", ["options", "put", "patch", "delete", "post", "trace"])
+def test_the_subject_access_download_answers_only_get_and_head(client, world, method):
+    client.force_login(world.insider)
+    before = len(reads())
+    answer = getattr(client, method)(reverse("exchange:subject-access", args=[world.participant.pk, "pdf"]))
+    assert answer.status_code == 405 and reads()[before:] == []
+
+
+def test_the_import_dry_run_listing_stored_names_is_a_read(client, world):
+    """People whose name the file would change are listed with their stored name (attack)."""
+    from kim.exchange.models import ImportMapping, ImportRun
+
+    with scopes_disabled():
+        mapping = ImportMapping.objects.create(district=world.district, provider=world.provider)
+        run = ImportRun.objects.create(
+            district=world.district, provider=world.provider, created_by=world.insider, mapping=mapping,
+            case_manager=world.insider, filename="a.xlsx", format="xlsx", status=ImportRun.Status.CHECKED,
+            identity_changes=[{"row": 2, "code": world.participant.code, "column": "Nachname",
+                               "before": "Qasimova", "after": "Kasimova"}])
+    client.force_login(world.insider)
+    before = len(reads())
+    assert "Qasimova" in client.get(reverse("exchange:import-run", args=[run.pk])).content.decode()
+    [entry] = reads()[before:]
+    assert entry.object_type == "casework.participant" and entry.changes["listed"] == [world.participant.code]

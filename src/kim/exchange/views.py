@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kim.casework.models import Participant
+from kim.casework.reads import audit_read
 from kim.core.access import permission_required, personal_data_view, visible_or_404
 from kim.core.audit import Action, record
 from kim.core.forms import KernForm
@@ -44,11 +45,13 @@ EXPORTS = {
 
 
 @personal_data_view
+@require_safe
 def index(request):
     return render(request, "exchange/index.html", {"formats": list(EXPORTS)})
 
 
 @personal_data_view
+@require_safe
 def template_download(request):
     response = HttpResponse(template_bytes(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="kim-standardmappe.xlsx"'
@@ -72,6 +75,7 @@ def provider_export(request, fmt):
 
 
 @personal_data_view
+@require_safe  # a download: no other method answers with the record
 def subject_access(request, pk, fmt):
     participant = visible_or_404(Participant, request.user, pk=pk)
     data = participant_record(request.user, participant)
@@ -105,6 +109,7 @@ class UploadForm(KernForm):
 
 
 @personal_data_view
+@require_http_methods(["GET", "POST"])
 def imports(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     status = 200
@@ -134,6 +139,7 @@ def _own_run(request, pk):
 
 
 @personal_data_view
+@require_http_methods(["GET", "POST"])
 def import_run(request, pk):
     run = _own_run(request, pk)
     error = None
@@ -144,6 +150,7 @@ def import_run(request, pk):
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         else:
             return redirect("exchange:import-run", run.pk)
+    _audit_people_shown(request.user, run)
     if request.htmx and request.GET.get("status"):
         response = render(request, "exchange/_import_status.html", {"run": run})
         if not run.is_busy or run.is_stale:
@@ -151,6 +158,14 @@ def import_run(request, pk):
         return response
     context = {"run": run, "error": error, "kinds": list(SHEETS), "columns": _column_forms(run)}
     return render(request, "exchange/import_run.html", context, status=422 if error else 200)
+
+
+def _audit_people_shown(user, run):
+    """The dry run lists people on record with their stored name or birth date (the ones the file
+    would change): showing them is a read of their records, audited as a list."""
+    codes = {change["code"] for change in run.identity_changes}
+    if codes:
+        audit_read(user, Participant.objects.visible_to(user).filter(code__in=codes).order_by("code"))
 
 
 def _import_action(request, run):
