@@ -40,6 +40,8 @@ FORBIDDEN = {
     "municipality and provider (R4)": ("R4", {"year": str(LAST_YEAR), "municipality": "TOWN",
                                               "provider": "PROVIDER"}, "nicht beides"),
     "topics counted by case (R2)": ("R2", {"year": str(LAST_YEAR), "unit": "cases"}, "Themennennungen"),
+    "providers in one town (R15)": ("R15", {"year": str(LAST_YEAR), "reference_date": f"{LAST_YEAR}-12-31",
+                                            "municipality": "TOWN"}, "eine Zeile je Träger"),
 }
 # The committee paper has fields for the year and the reference date only: it cannot ask for a
 # part of a year, a municipality, a provider or topics by case, so only these are put to it.
