@@ -97,7 +97,7 @@ class Attacker:
         return changed
 
 
-def load_table(attacker, tag, payload, seen_hidden):
+def load_table(attacker, tag, payload, seen_hidden, seen_below):
     """Add a downloaded JSON table to the attacker's knowledge; return its row keys in order."""
     keys = []
     count_columns = [c for c in payload["columns"] if c["unit"] == "count"]
@@ -115,6 +115,8 @@ def load_table(attacker, tag, payload, seen_hidden):
             if marker and (payload["suppression"]["withheld"] or column.get("implicit")):
                 marker = "unknown"  # a withheld table, or R10's counts that are never shown
             attacker.cell(key, row["values"][column["key"]], marker)
+            if marker == "below" and payload["report"] != "R10":
+                seen_below.add(key)
             # R10 never shows its counts to aggregate readers; they are unknowns that may help
             # the attacker (with the bands), but not small counts hidden by suppression.
             if marker and payload["report"] != "R10":
@@ -163,7 +165,7 @@ def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
     org = make_org(make_district("Kreis Geheim"), municipalities=3, providers=3)
     random_records(org, random.Random(seed), 2023, 90)
     client.force_login(org.coordination)
-    attacker, hidden = Attacker(K), set()
+    attacker, hidden, below = Attacker(K), set(), set()
     downloads = 0
     for report_id in SUPPRESSIBLE:
         for year in (2022, 2023):
@@ -179,7 +181,7 @@ def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
                 downloads += 1
                 payload = json.loads(response.content)
                 tag = (report_id, year, name)
-                tables[name] = (tag, *load_table(attacker, tag, payload, hidden))
+                tables[name] = (tag, *load_table(attacker, tag, payload, hidden, below))
             # Two tables differing by one filter: district = sum of providers >= sum of towns.
             all_tag, rows, columns = tables["all"]
             for prefix, relation in (("p", attacker.equalities), ("m", attacker.at_least)):
@@ -204,6 +206,11 @@ def test_the_attacker_recovers_no_hidden_cell(client, db, seed):
     assert downloads == len(SUPPRESSIBLE) * 2 * 7
     details = [(key, attacker.bounds[key]) for key in recovered[:4]]
     assert recovered == [], f"the attacker worked out {len(recovered)} hidden cells, e.g. {details}"
+    # "< k" means 0 to k-1: no small count is narrowed to less than half of that, to "at most 1"
+    # (second attack, R15), except to an exact zero, which hides nothing.
+    narrowed = sorted(key for key in below if 0 < attacker.bounds[key][1] < (K - 1) / 2)
+    details = [(key, attacker.bounds[key]) for key in narrowed[:4]]
+    assert narrowed == [], f"the attacker narrowed {len(narrowed)} small counts, e.g. {details}"
 
 
 def test_the_owner_of_the_data_sees_small_counts(client, db):

@@ -2,15 +2,17 @@
 
 Primary suppression shows every count below k as "< k" (zero included, so that "< k" means
 0..k-1 and nothing more). Complementary suppression then hides further counts, all of at
-least k, until no hidden value can be worked out exactly from the published ones.
+least k, until no hidden value can be worked out exactly, nor a small one narrowed to less
+than half its range, from the published ones.
 
 A published table is a set of cells tied by sums: a parent row is the sum of its children,
 the district column is the sum of the municipality columns (and of the provider columns).
 The audit below is what an attacker does with those sums: it narrows each hidden cell to
 an interval, knowing that "< k" lies in 0..k-1 and a hidden cell without range is at least
 k. While some hidden cell's interval is a single value other than zero, the smallest
-visible cell of a sum it takes part in is hidden as well. Should nothing be left to hide,
-the table is withheld as a whole.
+visible cell of a sum it takes part in is hidden as well; so it is while a small count's
+interval is narrowed to less than half of 0..k-1 (other than an exact zero). Should nothing
+be left to hide, the table is withheld as a whole.
 """
 
 import math
@@ -61,20 +63,51 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
 
     while True:
         bounds = audit(values, primary, complementary, constraints, k)
-        # A hidden cell worked out as zero tells nothing that a small count would hide.
-        exposed = sorted(
-            (c for c in primary | complementary if bounds[c][0] == bounds[c][1] != 0), key=repr
-        )
+        exposed = sorted((c for c in primary | complementary if _exposed(c, bounds[c], primary, k)), key=repr)
         if not exposed:
             return Suppression(primary, complementary)
         changed = False
         for cell in exposed:
-            candidate = _cheapest_visible(cell, involving, values, primary | complementary)
+            candidate = _nearest_visible(cell, involving, values, primary | complementary)
             if candidate is not None:
                 complementary.add(candidate)
                 changed = True
         if not changed:
             return Suppression(set(), cells, withheld=True)
+
+
+def _exposed(cell, bounds, primary, k) -> bool:
+    """Whether the published cells tell too much of `cell`: any hidden count worked out
+    exactly, or a small count ("< k": 0 to k-1) narrowed to less than half of that range
+    ("at most 1" for k = 5: the second attack found such cells in R15). A cell worked out as
+    zero tells nothing that a small count would hide. Some narrowing is in the marks
+    themselves and cannot be hidden away: a small part of a hidden sum of at least k, beside
+    a small sibling, is at least 1."""
+    low, high = bounds
+    if low == high:
+        return low != 0
+    return cell in primary and 0 < high < (k - 1) / 2
+
+
+def _nearest_visible(cell, involving, values, hidden):
+    """The cheapest visible cell in a sum with `cell`; where all of those are hidden already,
+    the cheapest one in a sum with those hidden cells, and so on outwards: a hidden cell is
+    worked out through its hidden neighbours too, so the protection may have to lie further
+    out than the cell's own sums."""
+    seen, frontier = {cell}, [cell]
+    while frontier:
+        candidates = [c for c in (_cheapest_visible(f, involving, values, hidden) for f in frontier) if c is not None]
+        if candidates:
+            return min(candidates, key=lambda c: (values.get(c, 0), repr(c)))
+        neighbours = []
+        for hidden_cell in frontier:
+            for constraint in involving[hidden_cell]:
+                for other in (constraint.total, *constraint.parts):
+                    if other not in seen:
+                        seen.add(other)
+                        neighbours.append(other)
+        frontier = neighbours
+    return None
 
 
 def _cheapest_visible(cell, involving, values, hidden):
