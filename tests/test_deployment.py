@@ -125,3 +125,16 @@ def test_the_deployment_check_sees_the_audit_triggers_and_the_role():
     problems = audit_log_is_append_only(databases=["default"])
     assert [p.id for p in problems] == [*expected_role, "kim.E001"]
     assert "not append-only" in problems[-1].msg
+
+
+@pytest.mark.django_db
+def test_a_disabled_trigger_counts_as_missing():
+    from django.db import connection
+
+    from kim.core.checks import audit_log_is_append_only
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite cannot disable a trigger; the PostgreSQL leg runs this")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_append_only")
+    assert "kim.E001" in [p.id for p in audit_log_is_append_only(databases=["default"])]

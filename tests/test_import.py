@@ -17,7 +17,7 @@ from kim.exchange.models import ImportRun
 from kim.exchange.services import assign_sheets, map_values, run_import, start_import
 from kim.exchange.workbook import SHEETS as SHEETS_
 
-from .factories import MunicipalityFactory
+from .factories import MunicipalityFactory, ParticipantFactory
 
 TODAY = date.today()
 Y = TODAY.year - 1
@@ -531,6 +531,17 @@ def test_a_hand_kept_numbering_like_the_exports_names_no_record(world, town):
     with scope(district=world.district.pk):
         by_hand.refresh_from_db()
         assert (by_hand.date, by_hand.duration_minutes) == (date(Y, 3, 3), 45)
+
+
+def test_a_colleagues_participant_code_in_a_file_makes_no_second_person(world, town):
+    """The file names a person by the code a colleague's record has (second attack)."""
+    with scopes_disabled():
+        theirs = ParticipantFactory(responsible=world.colleague, first_name="Lina", last_name="Haddad")
+    person = ["Kennung", "Vorname", "Nachname", "Geburtsdatum", "Kommune"]
+    data = workbook_bytes({"Teilnehmende": [person, [theirs.code, "Lina", "Haddad", "01.02.1991", "Aue-Stadt"]]})
+    run = do_import(world.insider, data, commit=False)
+    assert any("gehört bei Ihrem Träger zu einer Person, deren Akte Sie nicht sehen" in p for p in problems(run)), \
+        problems(run)
 
 
 def test_a_colleagues_record_under_the_same_identifier_is_neither_found_nor_overwritten(world, town):

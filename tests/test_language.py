@@ -11,7 +11,7 @@ from django.apps import apps
 from django.utils import translation
 
 INFORMAL = re.compile(r"\b(du|dich|dir|dein\w*|Gib|gib|Wähle|Prüfe|Versuche|versuche|Stelle|Lade|Korrigiere|"
-                      r"Ändere|kannst|hast|bist|musst|Hast|Möchtest)\b")
+                      r"Ändere|kannst|hast|bist|musst|Hast|Möchtest|Nutze|Benutze|Erwarte|Sende|Gebe|Wähl|Achte)\b")
 
 
 def library_catalogues():

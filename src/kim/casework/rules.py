@@ -10,6 +10,7 @@ Where a rule makes a field required only in some cases (topics for individual co
 rule is declared here once and the forms read it to say so at the field, instead of "optional".
 """
 
+import unicodedata
 from datetime import date
 
 from django.utils import timezone
@@ -231,3 +232,15 @@ def goal_status_problems(agreed_on: date, changed_on: date, today=None) -> Probl
     if changed_on < agreed_on:
         return {"status_changed_on": _("The status cannot change before the goal was agreed.")}
     return _problems(status_changed_on=record_date_problem(changed_on, today))
+
+
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))  # zero-width characters, soft hyphen
+
+
+def same_text(first: str, second: str) -> bool:
+    """Whether two texts say the same to a reader: Unicode forms (NFKC), invisible characters,
+    spaces and case make no difference ("Wohnung  finden" is "wohnung finden")."""
+    def plain(text):
+        return " ".join(unicodedata.normalize("NFKC", text).translate(INVISIBLE).split()).casefold()
+
+    return plain(first) == plain(second)

@@ -261,7 +261,8 @@ def add_goal(actor: User, case: Case, values: dict) -> Goal:
     _require_consent_for_case_management(case)
     _refuse(rules.goal_problems(values["agreed_on"], values.get("due_on"), opened_on=case.opened_on))
     Case.objects.select_for_update().filter(pk=case.pk).exists()  # two submissions of one form: one after the other
-    if case.goals.filter(category=values.get("category"), text=values["text"], agreed_on=values["agreed_on"]).exists():
+    same_day = case.goals.filter(category=values.get("category"), agreed_on=values["agreed_on"])
+    if any(rules.same_text(goal.text, values["text"]) for goal in same_day):
         # The same goal agreed the same day is the same goal: a second click, or a second tab.
         raise ValidationError({"text": _("This goal, agreed on this day, is already recorded for the case.")})
     values.setdefault("status_changed_on", values["agreed_on"])

@@ -26,7 +26,7 @@ def audit_log_is_append_only(app_configs=None, databases=None, **kwargs):
     missing = {f"{table}_{name}" for name in EXPECTED_TRIGGERS.get(connection.vendor, set())} - present
     if missing:
         problems.append(checks.Error(
-            f"The audit log is not append-only: trigger(s) {', '.join(sorted(missing))} missing.",
+            f"The audit log is not append-only: trigger(s) {', '.join(sorted(missing))} missing or disabled.",
             hint="Run `kim migrate`; if they were dropped, restore them from migrations 0002 and 0005 of core.",
             id="kim.E001"))
     return problems
@@ -37,7 +37,9 @@ def _triggers(table) -> set[str]:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
         else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table])
+            # A disabled trigger (ALTER TABLE ... DISABLE TRIGGER) protects nothing: not counted.
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+                           "AND tgenabled <> 'D'", [table])
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -310,8 +310,10 @@ class _Check:
         # of this file is taken at the provider, so that a second record is not made under it.
         hidden = set()
         for chunk in _chunks([k for k in keys if k not in found]):
-            hidden |= set(Participant.objects.filter(provider_id=self.actor.provider_id, external_id__in=chunk)
-                          .values_list("external_id", flat=True))
+            at_provider = Participant.objects.filter(provider_id=self.actor.provider_id)
+            hidden |= set(at_provider.filter(external_id__in=chunk).values_list("external_id", flat=True))
+            # A colleague's participant code names that person as much as a file's identifier.
+            hidden |= set(at_provider.filter(code__in=chunk).values_list("code", flat=True))
         for key, row in rows.items():
             row.existing = found.get(key)
             if row.existing is not None:
