@@ -118,3 +118,20 @@ def test_a_duplicate_is_recognised_without_diacritics(world):
         person = ParticipantFactory(responsible=world.insider, first_name="Emre", last_name="Şahin")
         assert find_possible_duplicates(world.insider, "emre", "Sahin", person.birth_date) == 1
         assert find_possible_duplicates(world.insider, "Emre", "Sahinoglu", person.birth_date) == 0
+
+
+def test_the_list_sorts_names_with_diacritics_among_their_letters(client, world, people):
+    """Bytewise, Łukasiewicz, Şahin and Đorđević came after Z (walkthrough)."""
+    ParticipantFactory(responsible=world.insider, first_name="Anna", last_name="Zimmermann")
+    client.force_login(world.insider)
+    listed = [p.last_name for p in client.get(reverse("casework:participants")).context["page"]]
+    assert listed == ["Al-Hassan", "Đorđević", "Коваленко", "Łukasiewicz", "Müller", "Nasser", "Qasimova", "Şahin",
+                      "Zimmermann"]
+
+
+def test_the_migration_fills_the_sort_name_of_existing_participants(world, people):
+    migration = importlib.import_module("kim.casework.migrations.0008_participant_sort_name")
+    with scopes_disabled():
+        Participant.objects.update(sort_name="")
+        migration.fill_sort_names(apps, None)
+        assert Participant.objects.get(pk=people["Şahin"].pk).sort_name == "sahin emre"

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from django_scopes.manager import DisabledQuerySet
 
-from kim.casework.search import participant_search_text
+from kim.casework.search import participant_search_text, participant_sort_name
 from kim.core.models import (
     ClosureReason,
     District,
@@ -202,6 +202,7 @@ def _with_search_text(participants):
     for participant in participants:
         participant.search_text = participant_search_text(participant.first_name, participant.last_name,
                                                           participant.code)
+        participant.sort_name = participant_sort_name(participant.first_name, participant.last_name)
     return participants
 
 
@@ -212,7 +213,7 @@ class ParticipantQuerySet(ScopedQuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         if set(fields) & set(SEARCHED_FIELDS):
-            objs, fields = _with_search_text(list(objs)), [*fields, "search_text"]
+            objs, fields = _with_search_text(list(objs)), [*fields, "search_text", "sort_name"]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def visible_to(self, user):
@@ -281,12 +282,13 @@ class Participant(models.Model):
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     # Name and code folded for search (kim.casework.search), kept up to date on every save.
     search_text = models.CharField(_("search text"), max_length=400, blank=True, editable=False)
+    sort_name = models.CharField(_("name for sorting"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = scoped_manager(ParticipantQuerySet, "district")
 
     class Meta:
-        ordering = ["last_name", "first_name"]
+        ordering = ["sort_name", "pk"]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
         constraints = [models.UniqueConstraint(fields=["district", "code"], name="participant_unique_code",
@@ -305,7 +307,7 @@ class Participant(models.Model):
         _with_search_text([self])
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and set(update_fields) & set(SEARCHED_FIELDS):
-            kwargs["update_fields"] = {*update_fields, "search_text"}
+            kwargs["update_fields"] = {*update_fields, "search_text", "sort_name"}
         super().save(*args, **kwargs)
 
     @property

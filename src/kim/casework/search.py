@@ -38,6 +38,12 @@ def participant_search_text(first_name: str, last_name: str, code: str) -> str:
     return f" {' '.join(parts)} "
 
 
+def participant_sort_name(first_name: str, last_name: str) -> str:
+    """Last and first name folded like the search text, so that lists put Öztürk among the O
+    and Łukasiewicz among the L on SQLite and PostgreSQL alike (the databases compare bytes)."""
+    return f"{fold(last_name)} {fold(first_name)}"[:300]
+
+
 def participant_matches(query: str, path: str = "") -> Q | None:
     """The condition for participants (at `path`, e.g. "participant__") that match every word
     of `query`; None for a query without words."""

@@ -168,7 +168,7 @@ def participants(request):
     visible_open = (Case.objects.visible_to(request.user).open().filter(participant=OuterRef("pk"))
                     .order_by().values("participant").annotate(n=Count("pk")).values("n"))
     people = people.annotate(open_cases=Coalesce(Subquery(visible_open), 0))
-    page = Paginator(people.order_by("last_name", "first_name", "pk"), 50).get_page(request.GET.get("page"))
+    page = Paginator(people.order_by("sort_name", "pk"), 50).get_page(request.GET.get("page"))
     opened(request, page.object_list)
     return render(request, "casework/participants.html", {"page": page, "q": query})
 
