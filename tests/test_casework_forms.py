@@ -147,3 +147,16 @@ def test_a_step_of_a_closed_case_cannot_be_marked_done(client, world):
     body = client.post(reverse("casework:action-done", args=[action.pk]), follow=True).content.decode()
     assert re.search(r'role="alert">.*?Der Fall ist abgeschlossen', body, re.S)
     assert writes() == before
+
+
+def test_number_fields_offer_the_bounds_the_model_enforces(world, in_scope):
+    """A duration of at least 5 minutes was offered from 0 (walkthrough): the browser's min and
+    max come from the model's validators too."""
+    from kim.casework.forms import AppointmentForm
+    from kim.core.forms import DistrictSettingsForm
+
+    duration = AppointmentForm(with_case=True).fields["duration_minutes"].widget.attrs
+    assert (duration["min"], duration["max"]) == (5, 600)
+    district = DistrictSettingsForm(instance=world.district).fields
+    assert (district["suppression_k"].widget.attrs["min"], district["suppression_k"].widget.attrs["max"]) == (3, 20)
+    assert district["caseload_key"].widget.attrs["max"] == 200

@@ -2,7 +2,8 @@
 
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -63,8 +64,25 @@ class KernFormMixin:
             css = WIDGET_CLASSES.get(kind, "kern-form-input__input")
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
             widget.attrs["data-kern"] = "1"
+            if isinstance(widget, forms.NumberInput):
+                widget.attrs.update(self.numeric_bounds(name, field))
             if field.help_text:
                 widget.attrs["aria-describedby"] = f"id_{self.add_prefix(name)}_hint"
+
+    def numeric_bounds(self, name, field) -> dict:
+        """min and max of a number field as the browser should offer them: the tightest bounds
+        of the form field and of the model field behind it (whose validators a ModelForm does
+        not pass on, so a duration of at least 5 minutes was offered from 0)."""
+        validators = list(field.validators)
+        model = getattr(getattr(self, "_meta", None), "model", None)
+        if model is not None:
+            try:
+                validators += model._meta.get_field(name).validators
+            except FieldDoesNotExist:
+                pass
+        lows = [v.limit_value for v in validators if isinstance(v, MinValueValidator) and not callable(v.limit_value)]
+        highs = [v.limit_value for v in validators if isinstance(v, MaxValueValidator) and not callable(v.limit_value)]
+        return {**({"min": max(lows)} if lows else {}), **({"max": min(highs)} if highs else {})}
 
     def full_clean(self):
         super().full_clean()
