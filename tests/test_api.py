@@ -197,3 +197,11 @@ def test_a_body_that_is_no_json_is_refused_in_german(world):
     assert broken.status_code == 400 and broken.json() == {"detail": "Der Inhalt der Anfrage ist kein gültiges JSON."}
     form = api.client.patch(path, "a=b", content_type="application/x-www-form-urlencoded", **api.headers)
     assert form.status_code == 415 and "nur JSON" in form.json()["detail"]
+
+
+def test_options_describes_nothing_in_english(world):
+    """DRF's OPTIONS metadata named the endpoints "Participant List" (second attack): the
+    OpenAPI schema documents the API, OPTIONS is refused in German."""
+    api = Api(world.insider)
+    answer = api.client.options("/api/v1/participants/", **api.headers)
+    assert answer.status_code == 405 and "nicht erlaubt" in answer.json()["detail"]

@@ -129,12 +129,19 @@ def test_the_deployment_check_sees_the_audit_triggers_and_the_role():
 
 @pytest.mark.django_db
 def test_a_disabled_trigger_counts_as_missing():
-    from django.db import connection
+    from django.db import connection, transaction
 
     from kim.core.checks import audit_log_is_append_only
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite cannot disable a trigger; the PostgreSQL leg runs this")
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_append_only")
-    assert "kim.E001" in [p.id for p in audit_log_is_append_only(databases=["default"])]
+    for disabling in ("ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_append_only",
+                      "ALTER TABLE core_auditentry ENABLE REPLICA TRIGGER core_auditentry_append_only",
+                      "CREATE OR REPLACE FUNCTION kim_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                      "$$ BEGIN RETURN OLD; END $$"):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(disabling)
+            assert "kim.E001" in [p.id for p in audit_log_is_append_only(databases=["default"])], disabling
+            transaction.set_rollback(True)
+    assert "kim.E001" not in [p.id for p in audit_log_is_append_only(databases=["default"])]

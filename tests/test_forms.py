@@ -52,7 +52,8 @@ def test_the_same_goal_sent_twice_is_recorded_once(client, world):
     assert "Dieses Ziel ist für den Fall an diesem Tag schon erfasst." in again.content.decode()
     with scopes_disabled():
         assert Goal.objects.filter(case=world.case, text="Wohnung finden").count() == 1
-    for spelling in ("Wohnung  finden", "wohnung finden", "Wohnung\u200b finden", "Wohnung finden "):
+    for spelling in ("Wohnung  finden", "wohnung finden", "Wohnung\u200b finden", "Wohnung finden ", "Woh\u200enung finden",
+                     "Wohnung\u034f finden", "Wohnung\ufe0f finden", "Wohnung\u3164 finden", "\u202aWohnung finden\u202c"):
         again = post(client, world.insider, "casework:goal-new", world.case.pk, {**data, "text": spelling})
         assert again.status_code == 422, spelling
 

@@ -539,9 +539,23 @@ def test_a_colleagues_participant_code_in_a_file_makes_no_second_person(world, t
         theirs = ParticipantFactory(responsible=world.colleague, first_name="Lina", last_name="Haddad")
     person = ["Kennung", "Vorname", "Nachname", "Geburtsdatum", "Kommune"]
     data = workbook_bytes({"Teilnehmende": [person, [theirs.code, "Lina", "Haddad", "01.02.1991", "Aue-Stadt"]]})
-    run = do_import(world.insider, data, commit=False)
-    assert any("gehört bei Ihrem Träger zu einer Person, deren Akte Sie nicht sehen" in p for p in problems(run)), \
-        problems(run)
+    for written in (theirs.code, theirs.code.lower(), theirs.code + "\u200b", theirs.code.replace("-", "\u2010"),
+                    "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in theirs.code)):  # full-width
+        data = workbook_bytes({"Teilnehmende": [person, [written, "Lina", "Haddad", "01.02.1991", "Aue-Stadt"]]})
+        run = do_import(world.insider, data, commit=False)
+        assert any("gehört bei Ihrem Träger zu einer Person, deren Akte Sie nicht sehen" in p for p in problems(run)), \
+            (written, problems(run))
+
+
+def test_a_participant_code_written_otherwise_names_the_same_person(world, town):
+    code = world.participant.code
+    person = ["Kennung", "Vorname", "Nachname", "Geburtsdatum", "Kommune"]
+    row = ["Zarifa", "Qasimova", world.participant.birth_date, "Aue-Stadt"]
+    run = do_import(world.insider, workbook_bytes({"Teilnehmende": [person, [code.lower(), *row]]}), commit=False)
+    assert run.summary["Teilnehmende"]["schon vorhanden"] == 1, problems(run)
+    twice = workbook_bytes({"Teilnehmende": [person, [code, *row], [code.lower(), *row]]})
+    assert "Teilnehmende:3:Kennung: Die Kennung „%s“ nennt dieselbe Person wie Zeile 2." % code.lower() in problems(
+        do_import(world.insider, twice, commit=False))
 
 
 def test_a_colleagues_record_under_the_same_identifier_is_neither_found_nor_overwritten(world, town):

@@ -227,9 +227,20 @@ def test_the_import_dry_run_listing_stored_names_is_a_read(client, world):
             district=world.district, provider=world.provider, created_by=world.insider, mapping=mapping,
             case_manager=world.insider, filename="a.xlsx", format="xlsx", status=ImportRun.Status.CHECKED,
             identity_changes=[{"row": 2, "code": world.participant.code, "column": "Nachname",
-                               "before": "Qasimova", "after": "Kasimova"}])
+                               "before": "Qasimova", "after": "Kasimova"},
+                              # someone the reader no longer sees (a deputyship ended since the check)
+                              {"row": 3, "code": "TN-ANDERE1", "column": "Nachname", "before": "Verborgen",
+                               "after": "Neu"}])
     client.force_login(world.insider)
     before = len(reads())
-    assert "Qasimova" in client.get(reverse("exchange:import-run", args=[run.pk])).content.decode()
+    page = client.get(reverse("exchange:import-run", args=[run.pk])).content.decode()
+    assert "Qasimova" in page and "Verborgen" not in page
     [entry] = reads()[before:]
     assert entry.object_type == "casework.participant" and entry.changes["listed"] == [world.participant.code]
+
+
+def test_a_subject_access_in_an_unknown_format_reads_nothing(client, world):
+    client.force_login(world.insider)
+    before = len(reads())
+    assert client.get(reverse("exchange:subject-access", args=[world.participant.pk, "xlsx"])).status_code == 404
+    assert reads()[before:] == []

@@ -290,6 +290,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "kim.api.errors.german_exception_handler",
+    # OPTIONS would describe the endpoints with DRF's English names; the OpenAPI schema does it.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KIM-Fachdatenbank API",

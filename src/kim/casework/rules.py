@@ -234,13 +234,29 @@ def goal_status_problems(agreed_on: date, changed_on: date, today=None) -> Probl
     return _problems(status_changed_on=record_date_problem(changed_on, today))
 
 
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))  # zero-width characters, soft hyphen
+# Characters a reader does not see besides the format characters (Unicode category Cf): the
+# combining grapheme joiner, variation selectors, Hangul fillers, Mongolian free variation selectors.
+IGNORABLE = {0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)}
+
+
+def visible_text(text: str) -> str:
+    """`text` as a reader sees it: Unicode compatibility forms joined (NFKC), characters that
+    show nothing (zero-width, direction marks, joiners, variation selectors) left out."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(c) != "Cf" and ord(c) not in IGNORABLE)
 
 
 def same_text(first: str, second: str) -> bool:
-    """Whether two texts say the same to a reader: Unicode forms (NFKC), invisible characters,
-    spaces and case make no difference ("Wohnung  finden" is "wohnung finden")."""
+    """Whether two texts say the same to a reader: Unicode forms, invisible characters, spaces
+    and case make no difference ("Wohnung  finden" is "wohnung finden")."""
     def plain(text):
-        return " ".join(unicodedata.normalize("NFKC", text).translate(INVISIBLE).split()).casefold()
+        return " ".join(visible_text(text).split()).casefold()
 
     return plain(first) == plain(second)
+
+
+def participant_code_form(key: str) -> str:
+    """A participant code as a file may write it (tn-8fb4wjwg, with a typographic dash or in
+    full-width letters) in the form the system gives it (TN-8FB4WJWG)."""
+    text = "".join("-" if unicodedata.category(c) == "Pd" else c for c in visible_text(key))
+    return "".join(text.split()).upper()

@@ -37,9 +37,12 @@ def _triggers(table) -> set[str]:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
         else:
-            # A disabled trigger (ALTER TABLE ... DISABLE TRIGGER) protects nothing: not counted.
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
-                           "AND tgenabled <> 'D'", [table])
+            # Counted only if it fires in every session ('O' origin, 'A' always: not disabled, not
+            # 'R' replica-only) and its function still refuses (a function that returns its row
+            # lets everything through).
+            cursor.execute("SELECT t.tgname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                           "WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A') "
+                           "AND p.prosrc ILIKE '%%RAISE EXCEPTION%%'", [table])
         return {row[0] for row in cursor.fetchall()}
 
 

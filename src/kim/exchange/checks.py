@@ -299,25 +299,38 @@ class _Check:
 
     def _match_participants(self, rows, table):
         keys = list(rows)
+        # A participant code may come written otherwise (lower case, another dash): its form.
+        by_code = defaultdict(list)
+        for key in keys:
+            by_code[rules.participant_code_form(key)].append(key)
         visible = Participant.objects.visible_to(self.actor)
         found = {}
         for chunk in _chunks(keys):
             for participant in visible.filter(external_id__in=chunk):
                 found[participant.external_id] = participant
+        for chunk in _chunks(list(by_code)):
             for participant in visible.filter(code__in=chunk):
-                found.setdefault(participant.code, participant)
+                for key in by_code[participant.code]:
+                    found.setdefault(key, participant)
         # Outside visible_to on purpose, like find_possible_duplicates: only whether an identifier
         # of this file is taken at the provider, so that a second record is not made under it.
+        at_provider = Participant.objects.filter(provider_id=self.actor.provider_id)
         hidden = set()
         for chunk in _chunks([k for k in keys if k not in found]):
-            at_provider = Participant.objects.filter(provider_id=self.actor.provider_id)
             hidden |= set(at_provider.filter(external_id__in=chunk).values_list("external_id", flat=True))
-            # A colleague's participant code names that person as much as a file's identifier.
-            hidden |= set(at_provider.filter(code__in=chunk).values_list("code", flat=True))
+        # A colleague's participant code names that person as much as a file's identifier.
+        for chunk in _chunks([code for code, named in by_code.items() if not all(k in found for k in named)]):
+            for code in at_provider.filter(code__in=chunk).values_list("code", flat=True):
+                hidden |= {key for key in by_code[code] if key not in found}
+        named_in_row = {}
         for key, row in rows.items():
             row.existing = found.get(key)
             if row.existing is not None:
                 self._note_identity_changes(row)
+                first = named_in_row.setdefault(row.existing.pk, row.number)
+                if first != row.number:
+                    self.plan.add(table.sheet, row.number, "Kennung",
+                                  f"Die Kennung „{key}“ nennt dieselbe Person wie Zeile {first}.")
             if key in hidden:
                 self.plan.add(table.sheet, row.number, "Kennung", f"Die Kennung „{key}“ gehört bei Ihrem Träger zu "
                               "einer Person, deren Akte Sie nicht sehen. Bitte klären Sie das mit der Leitung.")

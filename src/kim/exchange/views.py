@@ -77,6 +77,8 @@ def provider_export(request, fmt):
 @personal_data_view
 @require_safe  # a download: no other method answers with the record
 def subject_access(request, pk, fmt):
+    if fmt not in ("json", "pdf"):
+        raise Http404  # before the record is read: an unknown format shows nothing
     participant = visible_or_404(Participant, request.user, pk=pk)
     data = participant_record(request.user, participant)
     record(request.user, Action.READ, participant, changes={"subject_access": [None, fmt]})
@@ -139,7 +141,7 @@ def _own_run(request, pk):
 
 
 @personal_data_view
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_run(request, pk):
     run = _own_run(request, pk)
     error = None
@@ -162,10 +164,14 @@ def import_run(request, pk):
 
 def _audit_people_shown(user, run):
     """The dry run lists people on record with their stored name or birth date (the ones the file
-    would change): showing them is a read of their records, audited as a list."""
+    would change): only those the reader may see now (a deputyship may have ended since the
+    check), and showing them is a read of their records, audited as a list."""
     codes = {change["code"] for change in run.identity_changes}
-    if codes:
-        audit_read(user, Participant.objects.visible_to(user).filter(code__in=codes).order_by("code"))
+    people = list(Participant.objects.visible_to(user).filter(code__in=codes).order_by("code")) if codes else []
+    visible = {person.code for person in people}
+    run.shown_identity_changes = [change for change in run.identity_changes if change["code"] in visible]
+    if people:
+        audit_read(user, people)
 
 
 def _import_action(request, run):
