@@ -83,3 +83,24 @@ def test_a_case_manager_imports_her_excel_file(page, auditor, monkeypatch, tmp_p
     page.goto("/daten/import/")
     assert page.get_by_role("cell", name="klientinnen.xlsx").is_visible()
     auditor.visit("import-list")
+
+    # The same file again, with a surname changed: before anything is imported, the dry run
+    # shows the person on record whose name the file would change (walkthrough).
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book["Personen"]["C3"] = "Kovalenko-Schmidt"
+    changed = tmp_path / "klientinnen-neu.xlsx"
+    book.save(changed)
+    page.goto("/daten/import/")
+    page.get_by_label("Datei (xlsx, xls, ods oder csv)").set_input_files(str(changed))
+    page.get_by_role("button", name="Hochladen und weiter").click()
+    page.wait_for_url("**/daten/import/*/")
+    page.get_by_role("button", name="Spalten speichern und prüfen (Probelauf)").click()
+    run_worker(monkeypatch)
+    warning = page.get_by_role("alert").filter(has_text="Die Datei ändert Name oder Geburtsdatum erfasster Personen")
+    warning.wait_for(timeout=15000)
+    changes = page.get_by_role("table", name="Änderungen von Name oder Geburtsdatum")
+    assert changes.get_by_role("cell", name="Kovalenko-Schmidt").is_visible()
+    assert changes.get_by_role("cell", name="Kovalenko", exact=True).is_visible()
+    auditor.visit("import-identity-changes")
