@@ -12,6 +12,7 @@ appointment on the case page (a form), the import status, the committee paper's 
 the check of an uploaded Word template (polling regions). A test below fails when a new one appears untested."""
 
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,7 +289,7 @@ def test_a_polling_region_says_when_it_cannot_update(page, auditor, request, reg
 # form's submission; the goal form's service refuses the same goal twice in any case)
 
 
-def test_a_double_click_records_an_appointment_and_a_person_once(page, open_case):
+def test_a_double_click_records_an_appointment_and_a_person_once(page, open_case, monkeypatch):
     log_in(page, "fallmanagerin")
     form = open_quick_entry(page, open_case)
     fill_appointment(form, day=timezone.localdate(), minutes=50)
@@ -303,7 +304,19 @@ def test_a_double_click_records_an_appointment_and_a_person_once(page, open_case
     page.get_by_label("Nachname").fill("Klick")
     page.get_by_label("Geburtsdatum").fill("1990-01-01")
     page.get_by_label("Kommune").select_option(label="Hilden")
-    page.get_by_role("button", name="Speichern").dblclick()
+
+    # A slow server: the second click lands while the first submission is being worked on.
+    from kim.casework import views
+
+    create = views.create_participant_from_form
+
+    def slowly(*args, **kwargs):
+        time.sleep(1)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(views, "create_participant_from_form", slowly)
+    # Two clicks 0.3 s apart, from inside the page (Playwright would wait for the navigation).
+    page.get_by_role("button", name="Speichern").evaluate("button => { button.click(); setTimeout(() => button.click(), 300); }")
     expect(page.get_by_role("heading", level=1)).to_have_text("Doppel Klick")
     with scopes_disabled():
         from kim.casework.models import Participant

@@ -101,3 +101,28 @@ function showRequestError(detail, kind) {
     alert.focus();  // moving focus on a poll would pull the user away every second
   }
 }
+
+// A plain form sent once is not sent again while its answer is on the way: Chromium sends a
+// double click's second submission too, which recorded a new person and then showed the form
+// again with a duplicate warning (PostgreSQL leg of the browser tests). htmx forms are left to
+// htmx, which drops a second request of an element while one is on its way. A download leaves
+// the page where it is, so the guard lapses after a few seconds.
+var RESUBMIT_AFTER_MS = 5000;
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) {
+    return;
+  }
+  var sentAt = Number(form.dataset.kimSentAt || 0);
+  if (Date.now() - sentAt < RESUBMIT_AFTER_MS) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.kimSentAt = String(Date.now());
+});
+// Back to a page from the browser's cache: its forms may be sent again.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-kim-sent-at]").forEach(function (form) {
+    delete form.dataset.kimSentAt;
+  });
+});
