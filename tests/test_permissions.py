@@ -27,6 +27,9 @@ EXPECTED = {
     "core.administer_district": {ADMIN},
     "core.manage_staff": {ADMIN, LEAD},
     "api.use": EVERYONE,
+    "system.report_need": {CM, LEAD},
+    "system.coordinate": {COORD},
+    "system.read": {COORD, STEER, M3},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.
 OPEN_TO_EVERY_USER = {"home", "logout", "password-change", "otp-setup", "otp-verify"}

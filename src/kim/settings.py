@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "kim.casework",
     "kim.reports",
     "kim.exchange",
+    "kim.system",
     "kim.api",
 ]
 

@@ -35,6 +35,9 @@ PERMISSIONS = {
     "core.administer_district":        {ADMIN},               # settings, organisation, catalogues
     "core.manage_staff":               {ADMIN, LEAD},         # the account pages, see below
     "api.use":                         DISTRICT_ROLES,
+    "system.report_need":              PERSONAL_DATA_ROLES,   # need reports from case work
+    "system.coordinate":               {COORDINATION},        # triage, themes (module 1)
+    "system.read":                     AGGREGATE_READERS,     # themes, triaged reports
 }
 
 # ---------------------------------------------------------------- who may grant which role

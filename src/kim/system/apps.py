@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SystemConfig(AppConfig):
+    name = "kim.system"
+    label = "system"
+    verbose_name = _("System level")

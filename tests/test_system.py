@@ -1,0 +1,122 @@
+"""Module 1, first part: need reports from case work and generative themes. The guard keeps
+personal data inside the provider; every change is a service with its audit entry; who sees
+what follows the personas of case work."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_scopes import scope, scopes_disabled
+
+from kim.core.models import AuditEntry
+from kim.system import services
+from kim.system.guard import personal_data_in
+from kim.system.models import NeedReport, Theme
+
+
+@pytest.fixture
+def zarifa(world):
+    """The insider's participant Zarifa Qasimova, with a birth date of her own."""
+    with scopes_disabled():
+        world.participant.birth_date = date(1990, 3, 4)
+        world.participant.save()
+    return world.participant
+
+
+@pytest.mark.parametrize("text", [
+    "Frau Qasimova bekommt keinen Kitaplatz.",
+    "qasimova wartet seit Monaten",
+    "Zarifa wartet seit Monaten",
+    "Qasımova (anders geschrieben) wartet",
+    "Q\u200basimova mit unsichtbarem Zeichen",
+    "geboren am 04.03.1990",
+    "geb. 4.3.90",
+    "1990-03-04 ist ihr Geburtstag",
+    "am 4. März 1990 geboren",
+    "Fall F-{case} zeigt es",
+    "Fall f{case} zeigt es",
+    "Code {code}",
+    "Code {code_lower}",
+])
+def test_the_guard_finds_names_dates_codes_and_case_numbers(world, zarifa, text):
+    text = text.format(case=f"{world.case.pk:05d}", code=zarifa.code, code_lower=zarifa.code.lower())
+    with scope(district=world.district.pk):
+        assert personal_data_in(text, world.insider), text
+
+
+@pytest.mark.parametrize("text", [
+    "Kinder, die im Sprachtest schlecht abschneiden, bekommen keine Sprachförderung.",
+    "Die Ausländerbehörde braucht 9 Monate für eine Verlängerung (Stand 01.02.2025).",
+    "Mehrere Familien aus Südosteuropa finden keine Wohnung.",
+])
+def test_general_texts_pass_the_guard(world, zarifa, text):
+    with scope(district=world.district.pk):
+        assert personal_data_in(text, world.insider) == []
+
+
+def test_the_guard_knows_only_the_people_its_author_sees(world, zarifa):
+    """A colleague at another provider may write the same surname: it names nobody they see."""
+    with scope(district=world.district.pk):
+        assert personal_data_in("Frau Qasimova", world.other_provider_cm) == []
+        assert personal_data_in(f"Fall F-{world.case.pk:05d}", world.other_provider_cm) == []
+
+
+def report_values(**values):
+    return {"challenge": "Kinder mit schlechtem Sprachtest bekommen keine Sprachförderung.",
+            "legal_domains": ["sgb8", "school"], "frequency": NeedReport.Frequency.OFTEN, **values}
+
+
+def test_a_report_naming_a_participant_is_refused_and_nothing_is_sent(world, zarifa):
+    with scope(district=world.district.pk):
+        with pytest.raises(ValidationError) as refused:
+            services.send_need_report(world.insider, report_values(challenge="Frau Qasimova, geb. 04.03.1990"))
+        message = " ".join(refused.value.message_dict["challenge"])
+        assert "ein Name („qasimova“)" in message and "ein Geburtsdatum" in message
+        assert NeedReport.objects.count() == 0
+
+
+def test_a_report_is_sent_with_its_case_and_audited(world, zarifa):
+    with scope(district=world.district.pk):
+        report = services.send_need_report(world.insider, report_values(), cases=[world.case])
+        assert report.provider == world.provider and list(report.cases.all()) == [world.case]
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(object_type="system.needreport", action="create")
+    assert entry.actor == world.insider and entry.changes["challenge"][1].startswith("Kinder")
+
+
+def test_a_report_cannot_link_a_case_its_author_does_not_see(world):
+    with scope(district=world.district.pk), pytest.raises(PermissionDenied):
+        services.send_need_report(world.other_provider_cm, report_values(), cases=[world.case])
+
+
+def test_who_sees_a_report(world):
+    with scope(district=world.district.pk):
+        report = services.send_need_report(world.insider, report_values(), cases=[world.case])
+        seen = {name: NeedReport.objects.visible_to(user).filter(pk=report.pk).exists()
+                for name, user in world.personas().items()}
+        assert seen == {"insider": True, "colleague": False, "lead": True, "other_provider": False,
+                        "other_district": False, "coordination": True, "steering": False,
+                        "district_admin": False}
+        # Before triage the steering group sees nothing of it; after, the report (never its cases).
+        theme = services.create_theme(world.coordination, {"title": "Sprachförderung nach dem Sprachtest"})
+        services.triage_need_report(world.coordination, report, NeedReport.Status.MERGED, theme=theme)
+        assert NeedReport.objects.visible_to(world.steering).filter(pk=report.pk).exists()
+        assert services.linked_case_count(report) == 1
+
+
+def test_only_coordination_triages_and_themes_need_a_reason_to_fail(world):
+    with scope(district=world.district.pk):
+        report = services.send_need_report(world.insider, report_values())
+        for user in (world.insider, world.lead, world.steering, world.district_admin):
+            with pytest.raises(PermissionDenied):
+                services.triage_need_report(user, report, NeedReport.Status.ACCEPTED)
+        with pytest.raises(ValidationError, match="Thema"):
+            services.triage_need_report(world.coordination, report, NeedReport.Status.MERGED)
+        with pytest.raises(ValidationError):
+            services.triage_need_report(world.coordination, report, NeedReport.Status.DECLINED, response=" ")
+        theme = services.create_theme(world.coordination, {"title": "Wohnen"})
+        with pytest.raises(ValidationError, match="nicht zustande"):
+            services.update_theme(world.coordination, theme, {"status": Theme.Status.FAILED})
+        services.update_theme(world.coordination, theme, {"status": Theme.Status.FAILED,
+                                                           "failure_reason": "Kein Träger gefunden"})
+        assert Theme.objects.get(pk=theme.pk).status == Theme.Status.FAILED
