@@ -120,3 +120,50 @@ def test_only_coordination_triages_and_themes_need_a_reason_to_fail(world):
         services.update_theme(world.coordination, theme, {"status": Theme.Status.FAILED,
                                                            "failure_reason": "Kein Träger gefunden"})
         assert Theme.objects.get(pk=theme.pk).status == Theme.Status.FAILED
+
+
+# ---------------------------------------------------------------- the pages
+
+from django.urls import reverse  # noqa: E402
+
+
+def test_a_case_manager_reports_a_need_and_a_name_is_refused_on_the_page(client, world, zarifa):
+    client.force_login(world.insider)
+    refused = client.post(reverse("system:need-report-new"), {"challenge": "Frau Qasimova wartet", "frequency": "once"})
+    assert refused.status_code == 422
+    text = refused.content.decode()
+    assert "Der Text nennt eine*n Teilnehmende*n" in text and "Frau Qasimova wartet" in text  # the input stays
+    sent = client.post(reverse("system:need-report-new"), {"challenge": "Keine Kitaplätze für Geflüchtete",
+                                                           "frequency": "often", "legal_domains": ["sgb8"]})
+    assert sent.status_code == 302
+    page = client.get(reverse("system:my-need-reports")).content.decode()
+    assert "Keine Kitaplätze für Geflüchtete" in page and "gemeldet" in page
+
+
+@pytest.mark.parametrize("url_name, allowed", [
+    ("system:need-report-new", {"insider", "colleague", "lead", "other_provider", "other_district"}),
+    ("system:my-need-reports", {"insider", "colleague", "lead", "other_provider", "other_district"}),
+    ("system:inbox", {"coordination"}),
+])
+def test_who_opens_which_page(client, world, url_name, allowed):
+    for name, user in world.personas().items():
+        client.force_login(user)
+        status = client.get(reverse(url_name)).status_code
+        assert (status == 200) == (name in allowed), (name, status)
+
+
+def test_coordination_triages_on_the_page(client, world):
+    with scope(district=world.district.pk):
+        report = services.send_need_report(world.insider, report_values(), cases=[world.case])
+    client.force_login(world.coordination)
+    page = client.get(reverse("system:need-report", args=[report.pk])).content.decode()
+    assert "verknüpfte Fälle" in page and world.case.number not in page
+    refused = client.post(reverse("system:need-report", args=[report.pk]), {"status": "merged"})
+    assert refused.status_code == 422 and "Bitte wählen Sie das Thema" in refused.content.decode()
+    done = client.post(reverse("system:need-report", args=[report.pk]),
+                       {"status": "answered", "response": "Projektgruppe DELFIN 4"})
+    assert done.status_code == 302
+    with scopes_disabled():
+        assert NeedReport.objects.get(pk=report.pk).status == "answered"
+    client.force_login(world.insider)
+    assert "Projektgruppe DELFIN 4" in client.get(reverse("system:my-need-reports")).content.decode()

@@ -12,11 +12,13 @@ NAVIGATION = [
     (_("Participants"), "casework:participants", "casework.personal_data"),
     (_("Appointments"), "casework:appointments", "casework.personal_data"),
     (_("Deputyships"), "casework:deputies", "casework.personal_data"),
+    (_("Need reports"), "system:my-need-reports", "system.report_need"),
     (_("Data exchange"), "exchange:index", "exchange.use"),
     (_("Key figures"), "reports:dashboard", "casework.lead_provider"),  # others start on them
     (_("Reports"), "reports:index", "reports.read"),
     (_("Completeness"), "reports:completeness", "reports.read"),
     (_("Status reports"), "reports:papers", "reports.read_papers"),
+    (_("Need reports"), "system:inbox", "system.coordinate"),
     (_("Staff"), "admin-users", "casework.lead_provider"),
     (_("Users"), "admin-users", "core.administer_district"),
     (_("Organisation"), "admin-organisation", "core.administer_district"),

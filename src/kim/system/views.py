@@ -1,0 +1,70 @@
+"""Pages of the system level: a case manager reports a need, coordination triages it."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from kim.core.access import permission_required
+from kim.core.views import form_errors_from, render_form
+
+from . import services
+from .forms import NeedReportForm, TriageForm
+from .models import LegalDomain, NeedReport
+
+report_need_view = permission_required("system.report_need")
+coordination_view = permission_required("system.coordinate")
+
+
+@report_need_view
+@require_http_methods(["GET", "POST"])
+def need_report_new(request):
+    form = NeedReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.send_need_report(request.user, dict(form.cleaned_data))
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("The need report %(number)s has been sent to the coordination.")
+                             % {"number": report.audit_label})
+            return redirect("system:my-need-reports")
+    return render_form(request, "casework/form.html", {"form": form, "title": _("Report a need")})
+
+
+@report_need_view
+@require_safe
+def my_need_reports(request):
+    reports = NeedReport.objects.visible_to(request.user).select_related("topic", "theme")
+    return render(request, "system/need_reports.html", {"reports": reports, "title": _("My need reports")})
+
+
+@coordination_view
+@require_safe
+def inbox(request):
+    reports = NeedReport.objects.visible_to(request.user).select_related("topic", "theme", "municipality")
+    return render(request, "system/need_reports.html", {"reports": reports, "title": _("Need reports"),
+                                                        "coordination": True})
+
+
+@coordination_view
+@require_http_methods(["GET", "POST"])
+def need_report_detail(request, pk):
+    report = get_object_or_404(NeedReport.objects.visible_to(request.user), pk=pk)
+    form = TriageForm(request.POST or None, initial={"status": report.status, "theme": report.theme,
+                                                    "response": report.response})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.triage_need_report(request.user, report, data["status"], data["response"], data["theme"])
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("The need report has been dealt with."))
+            return redirect("system:inbox")
+    return render_form(request, "system/need_report.html", {
+        "form": form, "report": report, "linked_cases": services.linked_case_count(report),
+        "legal_domain_choices": LegalDomain.choices,
+        "title": _("Need report %(number)s") % {"number": report.audit_label},
+    })

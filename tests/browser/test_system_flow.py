@@ -1,0 +1,63 @@
+"""Module 1 in a real browser, first part: a case manager reports a need (first naming her
+participant, which the guard refuses with the input kept), the coordination finds it in its
+list and merges it into a theme (first without choosing one). axe-core on every page."""
+
+import pytest
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from kim.core.models import Role
+from kim.system import services
+
+from ..factories import ParticipantFactory, ProviderFactory, UserFactory, make_district
+from .test_case_flow import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def district():
+    district = make_district("Kreis Aue")
+    provider = ProviderFactory(district=district, name="Diakonie Aue", slug="diakonie")
+    manager = UserFactory(username="fallmanagerin", role=Role.CASE_MANAGER, district=district, provider=provider)
+    coordination = UserFactory(username="koordination", role=Role.COORDINATION, district=district)
+    ParticipantFactory(responsible=manager, first_name="Amira", last_name="Nasser")
+    with scope(district=district.pk):
+        services.create_theme(coordination, {"title": "Sprachförderung vor der Einschulung"})
+    return district
+
+
+def test_a_need_goes_from_case_work_to_a_theme(page, auditor, district):
+    log_in(page, "fallmanagerin")
+    page.get_by_role("navigation").get_by_role("link", name="Bedarfsmeldungen").click()
+    auditor.visit("system-my-need-reports-empty")
+    page.get_by_role("link", name="Bedarf melden").click()
+    challenge = page.get_by_label("Herausforderung")
+    challenge.fill("Frau Nasser findet für ihr Kind keinen Sprachkurs.")
+    page.get_by_label("Kinder- und Jugendhilfe (SGB VIII)").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("#form-errors")).to_contain_text("Der Text nennt eine*n Teilnehmende*n")
+    expect(page.locator("#form-errors")).to_be_focused()
+    expect(challenge).to_have_value("Frau Nasser findet für ihr Kind keinen Sprachkurs.")  # nothing lost
+    auditor.visit("system-need-report-refused")
+    challenge.fill("Kinder mit schlechtem Sprachtest finden vor der Einschulung keinen Sprachkurs.")
+    page.get_by_label("Wie oft beobachtet").select_option(label="häufig")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status").or_(page.locator(".kern-alert--success"))).to_contain_text(
+        "an die Koordination gesendet")
+    expect(page.get_by_role("cell", name="gemeldet", exact=True)).to_be_visible()
+    auditor.visit("system-my-need-reports")
+    page.get_by_role("button", name="Abmelden").click()
+
+    log_in(page, "koordination")
+    page.get_by_role("navigation").get_by_role("link", name="Bedarfsmeldungen").click()
+    auditor.visit("system-inbox")
+    page.get_by_role("link", name="B-").first.click()
+    page.get_by_label("Bearbeitung der Meldung").select_option(label="in ein Thema übernommen")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("#form-errors")).to_contain_text("Bitte wählen Sie das Thema")
+    auditor.visit("system-triage-refused")
+    page.locator("#id_theme").select_option(label="Sprachförderung vor der Einschulung")  # "Thema – optional"
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("cell", name="in ein Thema übernommen: Sprachförderung vor der Einschulung")).to_be_visible()
+    auditor.visit("system-inbox-triaged")
