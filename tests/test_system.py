@@ -167,3 +167,20 @@ def test_coordination_triages_on_the_page(client, world):
         assert NeedReport.objects.get(pk=report.pk).status == "answered"
     client.force_login(world.insider)
     assert "Projektgruppe DELFIN 4" in client.get(reverse("system:my-need-reports")).content.decode()
+
+
+def test_a_need_reported_from_a_case_is_linked_inside_the_provider(client, world):
+    url = reverse("system:need-report-new") + f"?fall={world.case.pk}"
+    client.force_login(world.other_provider_cm)
+    assert client.get(url).status_code == 404  # a case of another provider
+    client.force_login(world.insider)
+    with scopes_disabled():
+        before = AuditEntry.objects.filter(action="read", object_type="casework.case").count()
+    page = client.get(url).content.decode()
+    assert world.case.number in page
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action="read", object_type="casework.case").count() == before + 1
+    assert client.post(url, {"challenge": "Keine Kitaplätze", "frequency": "once"}).status_code == 302
+    with scopes_disabled():
+        assert list(NeedReport.objects.get().cases.all()) == [world.case]
+    assert f"?fall={world.case.pk}" in client.get(reverse("casework:case", args=[world.case.pk])).content.decode()

@@ -6,7 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from kim.core.access import permission_required
+from kim.casework.models import Case
+from kim.casework.reads import audit_read
+from kim.core.access import permission_required, visible_or_404
 from kim.core.views import form_errors_from, render_form
 
 from . import services
@@ -20,17 +22,26 @@ coordination_view = permission_required("system.coordinate")
 @report_need_view
 @require_http_methods(["GET", "POST"])
 def need_report_new(request):
+    """A new report, on its own or from a case (?fall=<id>): the case is linked inside the
+    provider only; showing its number here is a read of it."""
+    case = None
+    if request.GET.get("fall", "").isdigit():
+        case = visible_or_404(Case, request.user, pk=int(request.GET["fall"]))
     form = NeedReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.send_need_report(request.user, dict(form.cleaned_data))
+            report = services.send_need_report(request.user, dict(form.cleaned_data), cases=[case] if case else ())
         except ValidationError as exc:
             form_errors_from(exc, form)
         else:
             messages.success(request, _("The need report %(number)s has been sent to the coordination.")
                              % {"number": report.audit_label})
             return redirect("system:my-need-reports")
-    return render_form(request, "casework/form.html", {"form": form, "title": _("Report a need")})
+    if case is not None:
+        audit_read(request.user, case)
+    subtitle = _("From case %(number)s: the link stays with your provider; the coordination sees only that a "
+                 "case stands behind the report.") % {"number": case.number} if case else ""
+    return render_form(request, "casework/form.html", {"form": form, "title": _("Report a need"), "subtitle": subtitle})
 
 
 @report_need_view
