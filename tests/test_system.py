@@ -184,3 +184,32 @@ def test_a_need_reported_from_a_case_is_linked_inside_the_provider(client, world
     with scopes_disabled():
         assert list(NeedReport.objects.get().cases.all()) == [world.case]
     assert f"?fall={world.case.pk}" in client.get(reverse("casework:case", args=[world.case.pk])).content.decode()
+
+
+def test_themes_are_read_by_aggregate_readers_and_written_by_coordination(client, world):
+    with scope(district=world.district.pk):
+        theme = services.create_theme(world.coordination, {"title": "Wohnraum für große Familien"})
+        report = services.send_need_report(world.insider, report_values(), cases=[world.case])
+        services.triage_need_report(world.coordination, report, NeedReport.Status.MERGED, theme=theme)
+    readers = {"coordination", "steering"}
+    for name, user in world.personas().items():
+        client.force_login(user)
+        for url in (reverse("system:themes"), reverse("system:theme", args=[theme.pk])):
+            assert (client.get(url).status_code == 200) == (name in readers), (name, url)
+        assert (client.get(reverse("system:theme-new")).status_code == 200) == (name == "coordination"), name
+    client.force_login(world.steering)
+    page = client.get(reverse("system:theme", args=[theme.pk])).content.decode()
+    assert "Kinder mit schlechtem Sprachtest" in page and "1 Fall" in page and world.case.number not in page
+
+
+def test_a_failed_theme_without_a_reason_is_refused_on_the_page(client, world):
+    client.force_login(world.coordination)
+    answer = client.post(reverse("system:theme-new"), {"title": "Kita", "status": "failed"})
+    assert answer.status_code == 422
+    assert "Ein Thema, das nicht zustande kam, nennt den Grund." in answer.content.decode()
+    with scopes_disabled():
+        assert not Theme.objects.exists()
+    answer = client.post(reverse("system:theme-new"), {"title": "Kita", "status": "collected",
+                                                       "planned_year": 2027, "planned_quarter": 2})
+    assert answer.status_code == 302
+    assert "Q2/2027" in client.get(reverse("system:themes")).content.decode()

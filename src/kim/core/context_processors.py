@@ -19,6 +19,7 @@ NAVIGATION = [
     (_("Completeness"), "reports:completeness", "reports.read"),
     (_("Status reports"), "reports:papers", "reports.read_papers"),
     (_("Need reports"), "system:inbox", "system.coordinate"),
+    (_("Themes"), "system:themes", "system.read"),
     (_("Staff"), "admin-users", "casework.lead_provider"),
     (_("Users"), "admin-users", "core.administer_district"),
     (_("Organisation"), "admin-organisation", "core.administer_district"),

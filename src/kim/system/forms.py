@@ -28,3 +28,16 @@ class TriageForm(KernForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].queryset = Theme.objects.all()
+
+
+class ThemeForm(KernModelForm):
+    class Meta:
+        model = Theme
+        fields = ["title", "description", "status", "failure_reason", "planned_year", "planned_quarter", "responsible"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from kim.core.models import Role, User
+
+        self.fields["responsible"].queryset = User.objects.filter(role=Role.COORDINATION, is_active=True)

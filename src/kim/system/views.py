@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -12,8 +13,8 @@ from kim.core.access import permission_required, visible_or_404
 from kim.core.views import form_errors_from, render_form
 
 from . import services
-from .forms import NeedReportForm, TriageForm
-from .models import LegalDomain, NeedReport
+from .forms import NeedReportForm, ThemeForm, TriageForm
+from .models import LegalDomain, NeedReport, Theme
 
 report_need_view = permission_required("system.report_need")
 coordination_view = permission_required("system.coordinate")
@@ -79,3 +80,42 @@ def need_report_detail(request, pk):
         "legal_domain_choices": LegalDomain.choices,
         "title": _("Need report %(number)s") % {"number": report.audit_label},
     })
+
+
+read_view = permission_required("system.read")
+
+
+@read_view
+@require_safe
+def themes(request):
+    items = Theme.objects.annotate(reports=Count("need_reports")).select_related("responsible")
+    return render(request, "system/themes.html", {"themes": items})
+
+
+@read_view
+@require_safe
+def theme_detail(request, pk):
+    theme = get_object_or_404(Theme.objects.select_related("responsible"), pk=pk)
+    evidence = (NeedReport.objects.visible_to(request.user).filter(theme=theme)
+                .select_related("topic", "municipality").annotate(case_count=Count("cases")))
+    return render(request, "system/theme.html", {"theme": theme, "evidence": evidence})
+
+
+@coordination_view
+@require_http_methods(["GET", "POST"])
+def theme_edit(request, pk=None):
+    theme = get_object_or_404(Theme.objects.all(), pk=pk) if pk else None
+    form = ThemeForm(request.POST or None, instance=theme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if theme is None:
+                theme = services.create_theme(request.user, dict(form.cleaned_data))
+            else:
+                theme = services.update_theme(request.user, theme, dict(form.cleaned_data))
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("The theme has been saved."))
+            return redirect("system:theme", pk=theme.pk)
+    title = _("Change the theme") if theme else _("New generative theme")
+    return render_form(request, "casework/form.html", {"form": form, "title": title})
