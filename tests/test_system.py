@@ -213,3 +213,18 @@ def test_a_failed_theme_without_a_reason_is_refused_on_the_page(client, world):
                                                        "planned_year": 2027, "planned_quarter": 2})
     assert answer.status_code == 302
     assert "Q2/2027" in client.get(reverse("system:themes")).content.decode()
+
+
+def test_only_the_districts_coordinators_can_be_responsible_for_a_theme(client, world):
+    """Accounts are not scoped by district: the form and the service limit them (review)."""
+    from .factories import UserFactory
+
+    foreign = UserFactory(username="koordination-berg", role="coordination", district=world.other_district)
+    client.force_login(world.coordination)
+    form = client.get(reverse("system:theme-new")).context["form"]
+    assert list(form.fields["responsible"].queryset) == [world.coordination]
+    with scope(district=world.district.pk), pytest.raises(ValidationError):
+        services.create_theme(world.coordination, {"title": "Wohnen", "responsible": foreign})
+    with scope(district=world.district.pk), pytest.raises(ValidationError, match="Grund|zustande"):
+        theme = services.create_theme(world.coordination, {"title": "Arbeit"})
+        services.update_theme(world.coordination, theme, {"status": "failed", "failure_reason": " "})

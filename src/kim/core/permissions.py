@@ -37,7 +37,7 @@ PERMISSIONS = {
     "api.use":                         DISTRICT_ROLES,
     "system.report_need":              PERSONAL_DATA_ROLES,   # need reports from case work
     "system.coordinate":               {COORDINATION},        # triage, themes (module 1)
-    "system.read":                     AGGREGATE_READERS,     # themes, triaged reports
+    "system.read":                     {COORDINATION, STEERING},  # themes, triaged reports
 }
 
 # ---------------------------------------------------------------- who may grant which role

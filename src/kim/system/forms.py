@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kim.core.forms import KernForm, KernModelForm
 
 from .models import LegalDomain, NeedReport, Theme
-from .services import TRIAGE
+from .services import TRIAGE, coordinators_of
 
 
 class NeedReportForm(KernModelForm):
@@ -36,8 +36,8 @@ class ThemeForm(KernModelForm):
         fields = ["title", "description", "status", "failure_reason", "planned_year", "planned_quarter", "responsible"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        from kim.core.models import Role, User
+        # Accounts are not scoped by district: the district's own coordination only.
+        self.fields["responsible"].queryset = coordinators_of(user.district_id)
 
-        self.fields["responsible"].queryset = User.objects.filter(role=Role.COORDINATION, is_active=True)

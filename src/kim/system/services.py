@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kim.casework.models import Case
+from kim.core.models import Role, User
 from kim.core.services import create_object, update_object
 
 from .guard import personal_data_in
@@ -28,6 +29,12 @@ def refuse_personal_data(user, **texts):
                               "“a participant”, without names, dates of birth or case numbers.") % {"found": found}
     if errors:
         raise ValidationError(errors)
+
+
+def coordinators_of(district_id):
+    """Who may be responsible for a theme: the district's own coordination (accounts are not
+    scoped by district)."""
+    return User.objects.filter(district_id=district_id, role=Role.COORDINATION, is_active=True)
 
 
 def _ensure(actor, permission):
@@ -71,18 +78,31 @@ def triage_need_report(actor, report: NeedReport, status: str, response: str = "
                                          "triaged_at": timezone.now()})
 
 
+def _check_theme(actor, values: dict, theme: Theme | None = None):
+    """What a theme must say, by field (the database's constraint is the backstop): a reason
+    where it did not come about, and a responsible coordinator of the district's own."""
+    status = values.get("status", theme.status if theme else Theme.Status.COLLECTED)
+    reason = values.get("failure_reason", theme.failure_reason if theme else "")
+    if status == Theme.Status.FAILED and not (reason or "").strip():
+        raise ValidationError({"failure_reason": _("Say why the theme did not come about.")})
+    responsible = values.get("responsible")
+    if responsible is not None and not coordinators_of(actor.district_id).filter(pk=responsible.pk).exists():
+        raise ValidationError({"responsible": _("The responsible person is one of the district's coordinators.")})
+
+
 @transaction.atomic
 def create_theme(actor, values: dict) -> Theme:
     _ensure(actor, "system.coordinate")
+    _check_theme(actor, values)
     return create_object(actor, Theme, district=actor.district, **values)
 
 
 @transaction.atomic
 def update_theme(actor, theme: Theme, values: dict) -> Theme:
     _ensure(actor, "system.coordinate")
-    if values.get("status") == Theme.Status.FAILED and not (values.get("failure_reason") or theme.failure_reason):
-        raise ValidationError({"failure_reason": _("Say why the theme did not come about.")})
-    return update_object(actor, Theme.objects.select_for_update().get(pk=theme.pk), values)
+    theme = Theme.objects.select_for_update().get(pk=theme.pk)
+    _check_theme(actor, values, theme)
+    return update_object(actor, theme, values)
 
 
 def linked_case_count(report: NeedReport) -> int:

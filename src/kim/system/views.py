@@ -105,7 +105,7 @@ def theme_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def theme_edit(request, pk=None):
     theme = get_object_or_404(Theme.objects.all(), pk=pk) if pk else None
-    form = ThemeForm(request.POST or None, instance=theme)
+    form = ThemeForm(request.POST or None, instance=theme, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             if theme is None:
