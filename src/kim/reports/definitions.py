@@ -277,9 +277,6 @@ class StaffReport(Report):
     """Rows per provider and case manager (names of staff, never of participants): the
     case managers the reader's scope covers, active ones only."""
 
-    # Aggregate readers get the provider rows only, no row per case manager.
-    per_provider_for_aggregate_readers = False
-
     def per_case_manager(self, context) -> bool:
         return not (context.suppressed and self.per_provider_for_aggregate_readers)
 

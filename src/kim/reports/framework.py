@@ -94,6 +94,9 @@ class Report:
     suppressible = True
     # Said to aggregate readers with the table (page, every download): what they do not see.
     aggregate_note = ""
+    # Rows per provider only for aggregate readers (R15): no rows per case manager, no cut by
+    # municipality (reports/questions.py).
+    per_provider_for_aggregate_readers = False
     measures = (Measure("n", gettext_lazy("Number")),)
     chart_measure = "n"
     # Counted measures that add up to another in every cell: (total, (parts...)). Suppression

@@ -231,7 +231,7 @@ def _check_aggregate_question(report, params, today):
         ), "unit")
     if params.municipality_id and params.provider_id:
         raise ParamError(_("Choose a municipality or a provider, not both."), "provider")
-    if params.municipality_id and getattr(report, "per_provider_for_aggregate_readers", False):
+    if params.municipality_id and report.per_provider_for_aggregate_readers:
         # Its rows are the providers: per municipality they would be provider-in-town cells.
         raise ParamError(_(
             "This report shows the district one row per provider; per municipality it would show each "

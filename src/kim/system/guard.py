@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 from kim.casework.rules import participant_code_form, visible_text
 from kim.casework.search import fold
 
@@ -79,7 +81,7 @@ def _dates(folded: str):
 def _date(written, year, month, day):
     year = int(year)
     if year < 100:  # 31.12.90: the century a birth date most likely has
-        year += 1900 if year > date.today().year % 100 else 2000
+        year += 1900 if year > timezone.localdate().year % 100 else 2000
     try:
         return written, date(year, int(month), int(day))
     except ValueError:
