@@ -29,7 +29,10 @@ EXPECTED = {
     "api.use": EVERYONE,
     "system.report_need": {CM, LEAD},
     "system.coordinate": {COORD},
-    "system.read": {COORD, STEER},  # module 3: only groups it is a member of (to come)
+    "system.read": {COORD, STEER},
+    "system.read_own_groups": {CM, LEAD, M3},
+    "system.read_need_figures": {CM, LEAD, COORD, STEER},
+    "system.read_directory": {CM, LEAD, COORD, STEER, M3},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.
 OPEN_TO_EVERY_USER = {"home", "logout", "password-change", "otp-setup", "otp-verify"}

@@ -55,10 +55,37 @@ def test_general_texts_pass_the_guard(world, zarifa, text):
 
 
 def test_the_guard_knows_only_the_people_its_author_sees(world, zarifa):
-    """A colleague at another provider may write the same surname: it names nobody they see."""
+    """A colleague at another provider may write the same surname: it names nobody they see
+    (written without a form of address, which the guard refuses by form alone)."""
     with scope(district=world.district.pk):
-        assert personal_data_in("Frau Qasimova", world.other_provider_cm) == []
-        assert personal_data_in(f"Fall F-{world.case.pk:05d}", world.other_provider_cm) == []
+        assert personal_data_in("Qasimova", world.other_provider_cm) == []
+        assert personal_data_in(f"Fall {world.case.pk}", world.other_provider_cm) == []
+        assert [hit.kind for hit in personal_data_in("Frau Qasimova", world.insider)] == ["name", "name"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Frau Nasser kam mit ihrem Sohn.", "name"),
+    ("Gespräch mit Herrn Ilić über die Wohnung.", "name"),
+    ("geboren am 03.04.1987 in Aleppo", "birth date"),
+    ("geb. 3. April 1987", "birth date"),
+    ("siehe TN-AB12CD34", "code"),
+    ("wie in F-00042 beschrieben", "case number"),
+])
+def test_the_guard_refuses_by_form_what_no_author_can_compare(world, text, kind):
+    """Coordination sees no participant: names after a form of address, old full dates, codes
+    and case numbers are refused by their form, without looking anyone up."""
+    with scope(district=world.district.pk):
+        assert kind in [hit.kind for hit in personal_data_in(text, world.coordination)]
+
+
+@pytest.mark.parametrize("text", [
+    "Frau A. und ihre Kinder, Zielgruppe Südosteuropa, seit 2019 in Deutschland.",
+    "Termin bei der Ausländerbehörde am 12.03.2025 ohne Dolmetschung.",
+    "Familie mit drei Kindern wartet seit Monaten auf einen Kitaplatz.",
+])
+def test_anonymised_vignettes_pass_the_guard(world, text):
+    with scope(district=world.district.pk):
+        assert personal_data_in(text, world.coordination) == []
 
 
 def report_values(**values):

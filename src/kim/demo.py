@@ -405,6 +405,9 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
             "appointments": len(b.appointments), "goals": len(b.goals), "assessments": len(assessments),
         }
         _deadline(district, today)
+        from kim.system.demo import build_system_level
+
+        result.counts.update(build_system_level(district, today, rng))
         record(None, Action.CREATE, district, changes={"demo_data": [None, result.counts]})
     return result
 

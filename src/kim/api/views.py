@@ -358,7 +358,7 @@ class ReportListView(ScopedMixin, APIView):
     @extend_schema(responses={200: ReportSummarySerializer(many=True)}, summary="Die Berichte")
     def get(self, request):
         return Response([{"id": r.id, "title": str(r.title), "description": str(r.description)}
-                         for r in registered_reports()])
+                         for r in registered_reports(request.user)])
 
 
 class ReportView(ScopedMixin, APIView):

@@ -37,7 +37,10 @@ PERMISSIONS = {
     "api.use":                         DISTRICT_ROLES,
     "system.report_need":              PERSONAL_DATA_ROLES,   # need reports from case work
     "system.coordinate":               {COORDINATION},        # triage, themes (module 1)
-    "system.read":                     {COORDINATION, STEERING},  # themes, triaged reports
+    "system.read":                     {COORDINATION, STEERING},  # themes, meetings, groups, measures
+    "system.read_need_figures":        PERSONAL_DATA_ROLES | {COORDINATION, STEERING},  # R11
+    "system.read_own_groups":          PERSONAL_DATA_ROLES | {MODULE3},  # groups one is a member of
+    "system.read_directory":           PERSONAL_DATA_ROLES | AGGREGATE_READERS,  # service directory
 }
 
 # ---------------------------------------------------------------- who may grant which role

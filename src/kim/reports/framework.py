@@ -46,8 +46,10 @@ def get_report(report_id: str) -> "Report":
         raise ParamError(_("There is no report %(id)s.") % {"id": report_id}) from None
 
 
-def registered_reports() -> list["Report"]:
-    return [cls() for _key, cls in sorted(REGISTRY.items(), key=lambda item: int(item[0][1:]))]
+def registered_reports(user=None) -> list["Report"]:
+    """Every report, or those `user` may read (the module 1 reports are not for every role)."""
+    reports = [cls() for _key, cls in sorted(REGISTRY.items(), key=lambda item: int(item[0][1:]))]
+    return [report for report in reports if user is None or user.has_perm(report.permission)]
 
 
 # ---------------------------------------------------------------- report classes
@@ -63,6 +65,8 @@ class RowSpec:
     # Whether this row's figure is the sum of its children's (a published sum).
     sums_children: bool = False
     show_share: bool = True
+    # False for a row of text only (R11's reported problems): it has no counts to show or hide.
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class Report:
     id = ""
     title = ""
     description = ""
+    # Who may read it (kim.core.permissions); checked with every question.
+    permission = "reports.read"
     uses_period = True
     uses_reference_date = False
     uses_top = False
@@ -271,10 +277,11 @@ def _published_member(context: Context, params: ReportParams):
     return (params.municipality_id or TOTAL), MUNICIPALITY
 
 
-def _cells_for_member(report, specs, by_split, split, member, context, suppressing):
+def _cells_for_member(report, all_specs, by_split, split, member, context, suppressing):
     """Values of the published column, and which of them are hidden."""
     count_measures = [m for m in report.measures if m.kind == "count"]
     values = {}
+    specs = [spec for spec in all_specs if spec.counted]
     for split_name, counted in by_split.items():
         for measure in count_measures:
             per_row = counted.get(measure.key, {})
@@ -305,6 +312,7 @@ def _cells_for_member(report, specs, by_split, split, member, context, suppressi
                 hidden_cells.add((spec.key, measure.key))
             if not withheld and (key in below or (suppressing and value < context.k)):
                 below_cells.add((spec.key, measure.key))
+    specs = all_specs
     for spec in specs:
         row_values = {m: cells.get((spec.key, m)) for m in [x.key for x in count_measures]}
         for key, value in report.derive(row_values, spec, context, None if member == TOTAL else member).items():

@@ -121,6 +121,9 @@ class CommitteePaper(models.Model):
     )
     introduction = models.TextField(_("introduction"), blank=True)
     report_ids = models.JSONField(_("reports"), default=list)
+    # A steering-group meeting whose decisions the paper shows after the reports.
+    meeting = models.ForeignKey("system.Meeting", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("decisions of the meeting"))
     closing = models.TextField(_("outlook"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

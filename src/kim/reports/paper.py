@@ -61,6 +61,10 @@ def paper_tables(paper, user, progress=None):
         tables.append(build_table(user, report_id, params))
         if progress:
             progress(index + 1, len(paper.report_ids))
+    if paper.meeting_id:
+        from kim.system.reports import MeetingDecisionsReport
+
+        tables.append(build_table(user, MeetingDecisionsReport(paper.meeting), params))
     return tables
 
 

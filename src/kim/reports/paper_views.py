@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
 from kim.core.views import form_errors_from, render_form
+from kim.system.models import Meeting
 
 from . import services
 from .completeness import deadline_for_year
@@ -26,7 +27,7 @@ from .renderers import FORMATS
 
 coordination_view = permission_required("reports.coordinate")
 paper_readers = permission_required("reports.read_papers")
-PAPER_FIELDS = ("title", "year", "reference_date", "report_ids", "introduction", "closing", "template")
+PAPER_FIELDS = ("title", "year", "reference_date", "report_ids", "meeting", "introduction", "closing", "template")
 
 
 class PaperForm(KernForm):
@@ -36,6 +37,10 @@ class PaperForm(KernForm):
     reference_date = forms.DateField(label=gettext_lazy("Reference date"), widget=DateInput(),
                                      help_text=gettext_lazy("District figures: 30 June or 31 December."))
     report_ids = forms.MultipleChoiceField(label=gettext_lazy("Reports"), widget=forms.CheckboxSelectMultiple)
+    meeting = forms.ModelChoiceField(
+        label=gettext_lazy("Decisions of a steering-group meeting"), queryset=Meeting.objects.none(), required=False,
+        empty_label=gettext_lazy("none"),
+        help_text=gettext_lazy("The decisions of the meeting follow the reports."))
     introduction = forms.CharField(label=gettext_lazy("Introduction"), widget=forms.Textarea, required=False)
     closing = forms.CharField(label=gettext_lazy("Outlook"), widget=forms.Textarea, required=False)
     template = forms.ModelChoiceField(
@@ -47,6 +52,7 @@ class PaperForm(KernForm):
         super().__init__(*args, **kwargs)
         self.fields["report_ids"].choices = [(r.id, f"{r.id} {r.title}") for r in registered_reports()]
         self.fields["template"].queryset = DocumentTemplate.objects.filter(status=DocumentTemplate.Status.READY)
+        self.fields["meeting"].queryset = Meeting.objects.all()
         self.style_fields()
 
 

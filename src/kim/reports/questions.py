@@ -190,6 +190,8 @@ def _day(text, field) -> date:
 def check_question(user, report, params: ReportParams, today: date | None = None):
     """Refuse (ParamError with a German message) a question this reader may not ask."""
     today = today or timezone.localdate()
+    if not user.has_perm(report.permission):
+        raise ParamError(_("This report is not open to your role."))
     for day in (params.period.start, params.period.end, params.reference_date):
         if not 1990 <= day.year <= 2100:
             raise ParamError(_("The year must lie between 1990 and 2100."), "year")

@@ -7,6 +7,8 @@ from django.shortcuts import render
 
 from kim.core.access import permission_required
 
+from kim.system.board import board as system_board
+
 from .completeness import data_state
 from .forms import ReportParamsForm
 from .framework import ParamError, build_table, default_params, get_report, registered_reports
@@ -18,7 +20,7 @@ report_view = permission_required("reports.read")
 
 @report_view
 def index(request):
-    return render(request, "reports/index.html", {"reports": registered_reports()})
+    return render(request, "reports/index.html", {"reports": registered_reports(request.user)})
 
 
 @report_view
@@ -33,7 +35,8 @@ def dashboard(request):
         panels.append({"table": table, "lines": cell_texts(table), "svg": svg if table.chart_data() else "",
                        "alternative": alternative, "legend": legend(table)})
     return render(request, "reports/dashboard.html", {
-        "panels": panels, "data_state": data_state(user), "reports": registered_reports(), "params": params,
+        "panels": panels, "data_state": data_state(user), "reports": registered_reports(user), "params": params,
+        "board": system_board(user),
     })
 
 

@@ -6,3 +6,6 @@ class SystemConfig(AppConfig):
     name = "kim.system"
     label = "system"
     verbose_name = _("System level")
+
+    def ready(self):
+        from . import reports  # noqa: F401 - registers R11 and R12

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kim.core.forms import KernForm, KernModelForm
 
 from .models import LegalDomain, NeedReport, Theme
+from .indicators import indicator_choices
 from .services import TRIAGE, coordinators_of
 
 
@@ -33,11 +34,17 @@ class TriageForm(KernForm):
 class ThemeForm(KernModelForm):
     class Meta:
         model = Theme
-        fields = ["title", "description", "status", "failure_reason", "planned_year", "planned_quarter", "responsible"]
+        fields = ["title", "description", "status", "failure_reason", "planned_year", "planned_quarter", "responsible",
+                  "evidence_figure"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # Accounts are not scoped by district: the district's own coordination only.
         self.fields["responsible"].queryset = coordinators_of(user.district_id)
+        self.fields["evidence_figure"] = forms.ChoiceField(
+            label=_("report figure as evidence"), required=False, choices=[("", "–")] + indicator_choices(user),
+            help_text=_("A figure of the reports that shows the problem; the theme page shows it for the last "
+                        "whole year."))
+        self.style_fields()
 

@@ -10,7 +10,14 @@ folded like the search (kim.casework.search.fold: no diacritics, no case, "ae" a
   31. Dezember 1990), however the digits are padded;
 - a participant code (TN-…) or a case number (F-00042), also written otherwise.
 Common words that are also names cannot be told apart: such a text asks its author to write
-"the participant" instead. The guard is a barrier against slips, not against intent."""
+"the participant" instead.
+
+Whatever the author can see, the text is also checked by form alone, because coordination
+writes vignettes and forum notes but sees no participant to compare with (and looking names up
+in the whole district would tell a coordinator who is a participant): a name after a form of
+address ("Frau Nasser", "Herrn Ilić"; an initial such as "Frau A." is the anonymised form), a
+full date more than fourteen years back (a date of birth, most likely), anything written like a
+participant code or a case number. The guard is a barrier against slips, not against intent."""
 
 import re
 from dataclasses import dataclass
@@ -31,6 +38,10 @@ ISO_DATE = re.compile(r"\b(\d{4})\s*-\s*(\d{1,2})\s*-\s*(\d{1,2})\b")
 WORDED_DATE = re.compile(r"\b(\d{1,2})\s*\.?\s*([a-z]{3,9})\.?\s+(\d{2}|\d{4})\b")
 CODE = re.compile(r"\btn\s*-?\s*[a-z0-9]{8}\b")
 CASE_NUMBER = re.compile(r"\bf\s*-?\s*0*(\d{1,9})\b")
+# Written like a case number: "F-00042", "F 42" would be too loose ("F 1" is a grade, a form).
+CASE_NUMBER_FORM = re.compile(r"\bf\s*-\s*\d{3,9}\b")
+ADDRESSED_NAME = re.compile(r"\b(?:Frau|Herrn?|Familie|Fam\.)\s+([A-ZÄÖÜ][^\W\d_]{2,})", re.UNICODE)
+BIRTH_DATE_AGE = 14  # a full date at least this many years back is treated as a date of birth
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,8 @@ def personal_data_in(text: str, user) -> list[Hit]:
     """What in `text` names a participant that `user` can see (nothing for an empty text)."""
     from kim.casework.models import Case, Participant
 
-    folded = fold(visible_text(text or ""))
+    text = text or ""
+    folded = fold(visible_text(text))
     if not folded.strip():
         return []
     people = Participant.objects.visible_to(user).values_list("first_name", "last_name", "birth_date", "code")
@@ -63,7 +75,29 @@ def personal_data_in(text: str, user) -> list[Hit]:
     if numbers:
         visible = set(Case.objects.visible_to(user).filter(pk__in=numbers).values_list("pk", flat=True))
         hits += [Hit("case number", numbers[pk]) for pk in sorted(visible)]
+    return _merge(hits, _by_form(text, folded))
+
+
+def _by_form(text: str, folded: str) -> list[Hit]:
+    """Hits by form alone, whoever the author is (see the module's docstring)."""
+    hits = [Hit("name", match.group(0)) for match in ADDRESSED_NAME.finditer(visible_text(text))]
+    today = timezone.localdate()
+    limit = date(today.year - BIRTH_DATE_AGE, today.month, min(today.day, 28))
+    hits += [Hit("birth date", written) for written, day in _dates(folded) if day and day <= limit]
+    hits += [Hit("code", match.group(0)) for match in CODE.finditer(folded)]
+    hits += [Hit("case number", match.group(0)) for match in CASE_NUMBER_FORM.finditer(folded)]
     return hits
+
+
+def _merge(*groups) -> list[Hit]:
+    """Each thing found once, in the order found."""
+    seen, merged = set(), []
+    for hit in (hit for group in groups for hit in group):
+        key = (hit.kind, fold(hit.text))
+        if key not in seen:
+            seen.add(key)
+            merged.append(hit)
+    return merged
 
 
 def _dates(folded: str):

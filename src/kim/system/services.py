@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy
 
 from kim.casework.models import Case
 from kim.core.models import Role, User
+from kim.core import audit
 from kim.core.services import create_object, update_object
+from kim.reports.services import check_word_file
 
 from .guard import personal_data_in
 from .models import LegalDomain, NeedReport, Theme
@@ -109,3 +111,120 @@ def linked_case_count(report: NeedReport) -> int:
     """What coordination learns of the cases behind a report: how many, not which."""
     return report.cases.count()
 
+
+
+# ---------------------------------------------------------------- records of the system level
+# Free texts about participants (not about professionals): the guard checks them.
+GUARDED_TEXTS = {"CaseReconstruction": ("vignette", "findings"), "ParticipationForum": ("topics_raised",)}
+# Putting a theme on the agenda presents it; a decision on it decides it (never backwards).
+THEME_ORDER = [Theme.Status.COLLECTED, Theme.Status.PREPARED, Theme.Status.PRESENTED, Theme.Status.DECIDED,
+               Theme.Status.IMPLEMENTING, Theme.Status.CLOSED]
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+
+def group_member_candidates(district_id):
+    """Who can be a member of a working group with an account: the district's case managers,
+    leads and module 3 staff (coordination and the steering group read every group anyway)."""
+    return User.objects.filter(district_id=district_id, is_active=True,
+                               role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD, Role.MODULE3])
+
+
+def _check_record(actor, model, values: dict, record=None):
+    refuse_personal_data(actor, **{name: values.get(name, "") for name in GUARDED_TEXTS.get(model.__name__, ())})
+    members = values.get("members")
+    if members is not None:
+        allowed = set(group_member_candidates(actor.district_id).values_list("pk", flat=True))
+        if any(member.pk not in allowed for member in members):
+            raise ValidationError({"members": _("Members are case managers, leads or module 3 staff of the district.")})
+    mode = values.get("mode", getattr(record, "mode", None))
+    if model.__name__ == "Decision" and mode == "vote" and values.get("votes_for", getattr(record, "votes_for", None)) is None:
+        raise ValidationError({"votes_for": _("A decision by vote records the votes for it.")})
+    if model.__name__ == "Decision" and values.get("follow_up") == "standard" and not values.get("standard", "").strip():
+        raise ValidationError({"standard": _("Name the standard the decision sets.")})
+
+
+def _derived_theme(values: dict):
+    """A measure, group or agreement belongs to the theme of the decision or group it follows."""
+    if values.get("theme") is None:
+        for source in ("decision", "mandate", "group"):
+            if values.get(source) is not None and values[source].theme_id:
+                return values[source].theme
+    return values.get("theme")
+
+
+def _advance_theme(actor, theme, status):
+    """Move a theme forward along the chain, never back (coordination sets it back by hand)."""
+    if theme is None or theme.status not in THEME_ORDER or THEME_ORDER.index(theme.status) >= THEME_ORDER.index(status):
+        return
+    update_object(actor, Theme.objects.select_for_update().get(pk=theme.pk), {"status": status})
+
+
+@transaction.atomic
+def save_record(actor, model, values: dict, record=None, **parent):
+    """Create (record None) or change one record of the system level, with its audit entry.
+    `parent` names the meeting or group an item belongs to."""
+    _ensure(actor, "system.coordinate")
+    values = dict(values)
+    _check_record(actor, model, values, record)
+    if "theme" in values and any(name in values for name in ("decision", "mandate", "group")):
+        values["theme"] = _derived_theme(values)
+    if record is None:
+        record = create_object(actor, model, district=actor.district, **parent, **values)
+    else:
+        record = update_object(actor, model.objects.select_for_update().get(pk=record.pk), values)
+    if model.__name__ == "AgendaItem":
+        _advance_theme(actor, record.theme, Theme.Status.PRESENTED)
+    elif model.__name__ == "Decision":
+        _advance_theme(actor, record.theme, Theme.Status.DECIDED)
+    return record
+
+
+@transaction.atomic
+def delete_record(actor, record):
+    """Remove an agenda item or a group's meeting (what was entered by mistake); the audit
+    entry keeps what it said."""
+    _ensure(actor, "system.coordinate")
+    if type(record).__name__ not in ("AgendaItem", "GroupMeeting"):
+        raise PermissionDenied
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    fields = [f.name for f in record._meta.concrete_fields if f.name not in ("id", "district")]
+    audit.record(actor, audit.Action.DELETE, record,
+                 changes={k: [v, None] for k, v in audit.snapshot(record, fields).items()})
+    record.delete()
+
+
+def check_document(content: bytes, name: str):
+    """An agreement's document: a PDF without scripts or embedded files, or a Word document
+    without macros; anything else gets a German message and is not stored."""
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise ValidationError({"document": _("The document is larger than 5 MB.")})
+    if not content.strip():
+        raise ValidationError({"document": _("The file is empty.")})
+    lowered = name.lower()
+    if lowered.endswith(".pdf"):
+        if not content.startswith(b"%PDF-"):
+            raise ValidationError({"document": _("The file is not a PDF document.")})
+        if any(marker in content for marker in (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile")):
+            raise ValidationError({"document": _("PDF documents with scripts or embedded files are not accepted.")})
+    elif lowered.endswith(".docx"):
+        try:
+            check_word_file(content)
+        except ValidationError as exc:
+            raise ValidationError({"document": exc.messages}) from None
+    else:
+        raise ValidationError({"document": _("Upload the agreement as PDF (.pdf) or Word document (.docx).")})
+
+
+@transaction.atomic
+def attach_document(actor, agreement, content: bytes, name: str):
+    """Store (or replace) an agreement's document; the audit entry names the file, not its
+    content."""
+    _ensure(actor, "system.coordinate")
+    check_document(content, name)
+    agreement = type(agreement).objects.select_for_update().get(pk=agreement.pk)
+    before = agreement.document_name
+    agreement.document, agreement.document_name = content, name[-200:]
+    agreement.save(update_fields=["document", "document_name"])
+    audit.record(actor, audit.Action.UPDATE, agreement, changes={
+        "document_name": [before or None, agreement.document_name], "document_bytes": [None, len(content)]})
+    return agreement

@@ -12,7 +12,7 @@ from kim.casework.reads import audit_read
 from kim.core.access import permission_required, visible_or_404
 from kim.core.views import form_errors_from, render_form
 
-from . import services
+from . import chain, services
 from .forms import NeedReportForm, ThemeForm, TriageForm
 from .models import LegalDomain, NeedReport, Theme
 
@@ -96,9 +96,7 @@ def themes(request):
 @require_safe
 def theme_detail(request, pk):
     theme = get_object_or_404(Theme.objects.select_related("responsible"), pk=pk)
-    evidence = (NeedReport.objects.visible_to(request.user).filter(theme=theme)
-                .select_related("topic", "municipality").annotate(case_count=Count("cases")))
-    return render(request, "system/theme.html", {"theme": theme, "evidence": evidence})
+    return render(request, "system/theme.html", {"theme": theme, **chain.of_theme(request.user, theme)})
 
 
 @coordination_view
@@ -119,3 +117,13 @@ def theme_edit(request, pk=None):
             return redirect("system:theme", pk=theme.pk)
     title = _("Change the theme") if theme else _("New generative theme")
     return render_form(request, "casework/form.html", {"form": form, "title": title})
+
+
+@read_view
+@require_safe
+def index(request):
+    from .board import board
+    from .records import KINDS
+
+    kinds = [kind for kind in KINDS if not kind.parent]
+    return render(request, "system/index.html", {"board": board(request.user), "kinds": kinds})
