@@ -54,7 +54,20 @@ def main():
         "Termine": "/fallarbeit/termine/",
         "Neue*r Teilnehmende*r": "/fallarbeit/teilnehmende/neu/",
     }
-    for username in ("cm-caritas-1", "leitung-caritas"):
+    from kim.system.models import Measure, Meeting, Theme
+
+    with scopes_disabled():
+        theme = Theme.objects.get(district__slug="demo", status="implementing")
+        meeting = Meeting.objects.filter(district__slug="demo").order_by("held_on").first()
+        measure = Measure.objects.filter(district__slug="demo").exclude(indicator="").first()
+    system_pages = {
+        "Start (Systemebene)": "/berichte/uebersicht/", "Systemebene": "/systemebene/", "Bedarfsmeldungen": "/systemebene/bedarfe/",
+        "Themen": "/systemebene/themen/", "Thema (Kette)": f"/systemebene/themen/{theme.pk}/",
+        "Sitzung": f"/systemebene/sitzungen/{meeting.pk}/", "Maßnahme": f"/systemebene/massnahmen/{measure.pk}/",
+        "Angebotsübersicht": "/systemebene/angebote/", "Maßnahme (neu)": "/systemebene/massnahmen/neu/",
+        "R11": "/berichte/R11/", "R12": "/berichte/R12/",
+    }
+    for username, pages in (("cm-caritas-1", pages), ("leitung-caritas", pages), ("koordination", system_pages)):
         client = Client()
         with scopes_disabled():
             client.force_login(User.objects.get(username=username))

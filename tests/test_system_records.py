@@ -152,6 +152,9 @@ def pdf_bytes(extra=b""):
 
 @pytest.mark.parametrize(("content", "name", "message"), [
     (pdf_bytes(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "v.pdf", "Skripten"),
+    (pdf_bytes(b"/OpenAction << /S /J#61vaScript >>"), "v.pdf", "Skripten"),
+    (pdf_bytes(b"1 0 obj << /Filter /FlateDecode >> stream\n" + __import__("zlib").compress(b"/Launch /F (cmd.exe)")
+               + b"\nendstream"), "v.pdf", "Skripten"),
     (b"MZ\x90\x00 not a pdf", "v.pdf", "kein PDF"),
     (b"PK\x03\x04 broken zip", "v.docx", "Word"),
     (b"plain text", "v.txt", "PDF (.pdf) oder"),

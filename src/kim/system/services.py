@@ -1,5 +1,8 @@
 """Changes of the system level: one transaction and one audit entry each."""
 
+import re
+import zlib
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -193,6 +196,32 @@ def delete_record(actor, record):
     record.delete()
 
 
+PDF_ACTIVE = (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/richmedia", b"/submitform", b"/importdata")
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+MAX_INFLATED_BYTES = 50 * 1024 * 1024
+
+
+def _pdf_has_active_content(content: bytes) -> bool:
+    """Scripts, launch actions or embedded files anywhere in the file, also where names are
+    written with #-escapes (/J#61vaScript) or sit in compressed object streams."""
+    parts, inflated = [content], 0
+    for match in PDF_STREAM.finditer(content):
+        try:
+            data = zlib.decompressobj().decompress(match.group(1), MAX_INFLATED_BYTES - inflated)
+        except zlib.error:
+            continue
+        inflated += len(data)
+        parts.append(data)
+        if inflated >= MAX_INFLATED_BYTES:
+            return True  # a bomb, or too much to look through: refused as unsafe
+    for part in parts:
+        plain = PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part).lower()
+        if any(marker in plain for marker in PDF_ACTIVE):
+            return True
+    return False
+
+
 def check_document(content: bytes, name: str):
     """An agreement's document: a PDF without scripts or embedded files, or a Word document
     without macros; anything else gets a German message and is not stored."""
@@ -204,7 +233,7 @@ def check_document(content: bytes, name: str):
     if lowered.endswith(".pdf"):
         if not content.startswith(b"%PDF-"):
             raise ValidationError({"document": _("The file is not a PDF document.")})
-        if any(marker in content for marker in (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile")):
+        if _pdf_has_active_content(content):
             raise ValidationError({"document": _("PDF documents with scripts or embedded files are not accepted.")})
     elif lowered.endswith(".docx"):
         try:
