@@ -46,7 +46,7 @@ def main():
         user = User.objects.get(username="cm-caritas-1")
         case = Case.objects.filter(case_manager=user, kind="case_management").order_by("-opened_on").first()
         participant = Participant.objects.filter(responsible=user).first()
-    pages = {
+    case_pages = {
         "Meine Fälle": "/fallarbeit/",
         "Teilnehmende": "/fallarbeit/teilnehmende/",
         "Teilnehmende*r": f"/fallarbeit/teilnehmende/{participant.pk}/",
@@ -67,7 +67,8 @@ def main():
         "Angebotsübersicht": "/systemebene/angebote/", "Maßnahme (neu)": "/systemebene/massnahmen/neu/",
         "R11": "/berichte/R11/", "R12": "/berichte/R12/",
     }
-    for username, pages in (("cm-caritas-1", pages), ("leitung-caritas", pages), ("koordination", system_pages)):
+    for username, pages in (("cm-caritas-1", case_pages), ("leitung-caritas", case_pages),
+                            ("koordination", system_pages)):
         client = Client()
         with scopes_disabled():
             client.force_login(User.objects.get(username=username))
