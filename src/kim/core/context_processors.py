@@ -22,6 +22,7 @@ NAVIGATION = [
     (_("System level"), "system:index", "system.read"),
     (_("Working groups"), "system:groups", "system.read_own_groups"),
     (_("Service directory"), "system:directory", "system.read_directory"),
+    (_("Staffing and funding"), "staffing:index", "staffing.read"),
     (_("Staff"), "admin-users", "casework.lead_provider"),
     (_("Users"), "admin-users", "core.administer_district"),
     (_("Organisation"), "admin-organisation", "core.administer_district"),

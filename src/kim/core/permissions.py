@@ -41,6 +41,9 @@ PERMISSIONS = {
     "system.read_need_figures":        PERSONAL_DATA_ROLES | {COORDINATION, STEERING},  # R11
     "system.read_own_groups":          PERSONAL_DATA_ROLES | {MODULE3},  # groups one is a member of
     "system.read_directory":           PERSONAL_DATA_ROLES | AGGREGATE_READERS,  # service directory
+    "staffing.read":                   {COORDINATION, STEERING, ADMIN},  # positions, funding, R8, R9
+    "staffing.manage":                 {COORDINATION},        # positions, fillings, rates, import
+    "staffing.read_names":             {COORDINATION, ADMIN},  # who fills a position: those who manage staff
 }
 
 # ---------------------------------------------------------------- who may grant which role

@@ -325,8 +325,8 @@ class CaseloadReport(StaffReport):
     id = "R10"
     title = gettext_lazy("Caseload")
     description = gettext_lazy(
-        "Active case-management cases per case manager on the reference date, per filled "
-        "full-time equivalent (FTE, recorded on the user), against the district's key."
+        "Active case-management cases per case manager on the reference date, per case-management "
+        "full-time equivalent (FTE) the person fills on that day (staffing), against the district's key."
     )
     # A figure about the workload of staff. Aggregate readers see FTE and key only: counts,
     # ratios or even bands of utilisation would narrow cells that R3 hides.
@@ -348,11 +348,15 @@ class CaseloadReport(StaffReport):
     )
 
     def row_specs(self, context, params):
+        from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_on  # staffing builds on reports
+
+        filled = person_fte_on(params.reference_date, CASELOAD_FUNCTIONS)
         self._fte = {"total": Decimal(0)}  # FTE per row, read by `derive` for this build
         for user in self.case_managers(context):
-            self._fte[f"u:{user.pk}"] = user.fte
-            self._fte[f"p:{user.provider_id}"] = self._fte.get(f"p:{user.provider_id}", Decimal(0)) + user.fte
-            self._fte["total"] += user.fte
+            fte = filled.get(user.pk, Decimal(0))
+            self._fte[f"u:{user.pk}"] = fte
+            self._fte[f"p:{user.provider_id}"] = self._fte.get(f"p:{user.provider_id}", Decimal(0)) + fte
+            self._fte["total"] += fte
         self._key = context.district.caseload_key
         return super().row_specs(context, params)
 

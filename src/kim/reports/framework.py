@@ -98,6 +98,9 @@ class Report:
     uses_top = False
     # False only for a report that shows aggregate readers no count at all (R10: FTE and key).
     suppressible = True
+    # False for a report of no records about people (R8 staffing, R9 funding): the rules that
+    # keep small counts from being worked out (whole ended years, two reference days) do not apply.
+    counts_people = True
     # Said to aggregate readers with the table (page, every download): what they do not see.
     aggregate_note = ""
     # Rows per provider only for aggregate readers (R15): no rows per case manager, no cut by
@@ -116,6 +119,9 @@ class Report:
         """{measure key: {row key: {member: number}}} from grouped queries, where member is
         the municipality or provider id (None where a record has none)."""
         raise NotImplementedError
+
+    def check_params(self, params: ReportParams):
+        """Refuse (ParamError) a question this report cannot answer, e.g. R9 for half a year."""
 
     def derive(self, values: dict, row: RowSpec, context: "Context", member) -> dict:
         """Measures computed from the counted ones, e.g. cases per FTE (R10)."""
