@@ -1,7 +1,6 @@
 """Factories for tests. Every factory writes outside the request scope (scopes_disabled)."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -62,7 +61,6 @@ class UserFactory(ScopeFreeFactory):
     first_name = "Test"
     last_name = factory.Sequence(lambda n: f"Person {n}")
     role = Role.CASE_MANAGER
-    fte = Decimal("1.00")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -20,6 +20,7 @@ from kim.core.models import (
 )
 
 from .factories import MunicipalityFactory, ProviderFactory, UserFactory
+from .staffing_data import give_post
 
 _codes = itertools.count(1)
 
@@ -48,6 +49,8 @@ def make_org(district, municipalities=3, providers=2, managers_per_provider=2) -
                        for _ in range(managers_per_provider)] for p in provs}
     leads = {p.pk: UserFactory(district=district, provider=p, role=Role.PROVIDER_LEAD) for p in provs}
     coordination = UserFactory(district=district, role=Role.COORDINATION)
+    for manager in (m for group in managers.values() for m in group):
+        give_post(manager)  # a full case-management position each (R10's FTE)
     return Org(district, towns, provs, managers, leads, coordination)
 
 

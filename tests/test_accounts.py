@@ -68,7 +68,7 @@ def test_the_new_account_page_creates_only_what_the_actor_may_grant(client, worl
     client.force_login(actor)
     response = client.post(reverse("admin-user-new"), {
         "username": "neu", "first_name": "Nadia", "last_name": "Koch", "email": "", "role": role,
-        "provider": world.other_provider.pk, "fte": "0.5", "is_active": "on", "password": NEW_PASSWORD})
+        "provider": world.other_provider.pk, "is_active": "on", "password": NEW_PASSWORD})
     expected = creation_allowed(actor_name, role, "own" if actor_name == "lead" else "none")
     if actor_name not in ("district_admin", "lead"):
         assert response.status_code == 403
@@ -128,7 +128,7 @@ def test_the_administrator_sees_a_case_manager_but_cannot_edit_it(client, world)
     assert "verwaltet die Leitung des Trägers" in page.content.decode()
     response = client.post(reverse("admin-user-edit", args=[world.insider.pk]), {
         "username": "insider", "first_name": "A", "last_name": "B", "role": Role.PROVIDER_LEAD,
-        "fte": "1", "is_active": "on"})
+        "is_active": "on"})
     assert response.status_code == 403
     assert User.objects.get(pk=world.insider.pk).role == Role.CASE_MANAGER
 
@@ -183,7 +183,7 @@ def test_the_administrator_switches_a_case_manager_off_but_never_on(client, worl
     assert User.objects.get(pk=world.insider.pk).is_active is False
     client.force_login(world.lead)
     response = client.post(reverse("admin-user-edit", args=[world.insider.pk]), {
-        "username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": "1",
+        "username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER,
         "is_active": "on"})
     assert response.status_code == 302 and User.objects.get(pk=world.insider.pk).is_active is True
 
@@ -209,7 +209,7 @@ def test_a_role_change_is_audited_with_before_and_after(client, world):
     client.force_login(world.lead)
     client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
         "username": "colleague", "first_name": "Test", "last_name": "Kollegin", "role": Role.PROVIDER_LEAD,
-        "fte": "1", "is_active": "on"})
+        "is_active": "on"})
     with scopes_disabled():
         entry = AuditEntry.objects.filter(object_type="core.user", object_id=str(world.colleague.pk),
                                           action="update").first()
@@ -272,14 +272,14 @@ def test_switching_an_account_off_in_its_form_revokes_its_tokens_too(client, wor
 
     create_token(world.insider, world.insider, "Schnittstelle")
     client.force_login(world.lead)
-    data = {"username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": "1"}
+    data = {"username": "insider", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER}
     assert client.post(reverse("admin-user-edit", args=[world.insider.pk]), data).status_code == 302  # box unticked
     assert client.post(reverse("admin-user-edit", args=[world.insider.pk]), {**data, "is_active": "on"}).status_code == 302
     assert User.objects.get(pk=world.insider.pk).is_active
     assert ApiToken.objects.active().filter(user=world.insider).count() == 0
 
 
-def test_fte_and_provider_are_not_offered_for_accounts_without_case_work(client, world):
+def test_fte_and_provider_are_not_offered_for_accounts(client, world):
     client.force_login(world.district_admin)
     form = client.get(reverse("admin-user-new")).context["form"]
     assert "fte" not in form.fields and "provider" not in form.fields
@@ -292,16 +292,6 @@ def test_a_figures_only_account_cannot_belong_to_a_provider(world):
         account.full_clean(exclude=["password"])
 
 
-@pytest.mark.parametrize("fte", ["-1", "1.5"])
-def test_an_fte_outside_zero_to_one_is_refused(client, world, fte):
-    client.force_login(world.lead)
-    response = client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
-        "username": "colleague", "first_name": "A", "last_name": "B", "role": Role.CASE_MANAGER, "fte": fte,
-        "is_active": "on"})
-    assert response.status_code == 422
-    assert str(User.objects.get(pk=world.colleague.pk).fte) == "1.00"
-
-
 @pytest.mark.parametrize("key", ["0", "-3", "500"])
 def test_a_caseload_key_outside_its_bounds_is_refused(client, world, key):
     client.force_login(world.district_admin)
@@ -311,21 +301,3 @@ def test_a_caseload_key_outside_its_bounds_is_refused(client, world, key):
     assert world.district.caseload_key == 27
 
 
-def test_saving_the_same_fte_in_another_spelling_is_no_change(client, world):
-    """The database gives 0.50, the form 0.5: one value, no audit entry saying 0.50 → 0.5."""
-    User.objects.filter(pk=world.colleague.pk).update(fte="0.50")
-    client.force_login(world.lead)
-    with scopes_disabled():
-        before = AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count()
-    answer = client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
-        "username": "colleague", "first_name": "Test", "last_name": "Kollegin",
-        "role": Role.CASE_MANAGER, "fte": "0.5", "is_active": "on"})
-    assert answer.status_code == 302, answer.context["form"].errors
-    with scopes_disabled():
-        User.objects.filter(pk=world.colleague.pk).update(fte="0.50")
-        before = AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count()
-    client.post(reverse("admin-user-edit", args=[world.colleague.pk]), {
-        "username": "colleague", "first_name": "Test", "last_name": "Kollegin",
-        "role": Role.CASE_MANAGER, "fte": "0.5", "is_active": "on"})
-    with scopes_disabled():
-        assert AuditEntry.objects.filter(object_id=str(world.colleague.pk), object_type="core.user").count() == before

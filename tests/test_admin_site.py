@@ -55,7 +55,7 @@ def test_changing_an_account_in_the_admin_is_audited_with_before_and_after(admin
     data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
     data.update({"role": Role.CASE_MANAGER, "provider": world.provider.pk, "date_joined_0": "2026-01-01",
                  "date_joined_1": "09:00:00", "last_login_0": "", "last_login_1": "", "groups": [],
-                 "user_permissions": [], "fte": "1"})
+                 "user_permissions": []})
     data = {k: v for k, v in data.items() if k not in {"date_joined", "last_login"}}
     answer = admin_client.post(url, data)
     assert answer.status_code == 302, answer.context["adminform"].form.errors
@@ -75,7 +75,7 @@ def test_switching_an_account_off_in_the_admin_revokes_its_tokens(admin_client, 
     data = {name: value for name, value in form.initial.items()
             if value is not None and name not in {"password", "date_joined", "last_login", "is_active"}}
     data.update({"provider": world.provider.pk, "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00",
-                 "last_login_0": "", "last_login_1": "", "groups": [], "user_permissions": [], "fte": "1"})
+                 "last_login_0": "", "last_login_1": "", "groups": [], "user_permissions": []})
     answer = admin_client.post(url, data)
     assert answer.status_code == 302, answer.context["adminform"].form.errors
     with scopes_disabled():

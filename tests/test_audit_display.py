@@ -3,6 +3,7 @@ catalogue entries and people by name, dates in German, never model names, ids or
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -22,6 +23,8 @@ from kim.core.models import (
     TargetGroup,
     Topic,
 )
+
+from .staffing_data import give_post
 
 TODAY = timezone.localdate
 RAW = re.compile(r"\b(casework|core|exchange|reports)\.\w+|\{|\}|\[|\]|_id\b|\b[a-z]+_[a-z_]+\b")
@@ -153,7 +156,8 @@ def test_values_are_shown_in_german_whatever_record_or_key_they_belong_to(world,
 
     goal = Goal.objects.filter(case__participant__first_name="Amira").get()
     services.set_goal_status(world.insider, goal, GoalStatus.DROPPED, TODAY())
-    core_services.update_user(world.lead, world.colleague, {"fte": "0.75"})
+    filling = give_post(world.colleague)
+    core_services.update_object(world.lead, filling, {"fte": Decimal("0.75")})
     topic = Topic.objects.first()
     core_services.update_catalogue_entry(world.district_admin, topic, {"label": "Wohnen und Umzug"})
     with translation.override("de"):
@@ -163,7 +167,7 @@ def test_values_are_shown_in_german_whatever_record_or_key_they_belong_to(world,
     texts = " | ".join(list(e.sentence for e in entries) + [f"{k[1]}: {v}" for k, v in changes.items()])
     assert changes[("casework.goal", "Status")] == ("offen", "nicht weiterverfolgt")
     assert ("casework.assessment", "Phase") in changes and "agreement" not in texts and "assessment" not in texts
-    assert changes[("core.user", "Vollzeitäquivalent")] == ("1", "0,75")
+    assert changes[("staffing.filling", "VZÄ besetzt")] == ("1", "0,75")
     assert "Thema Wohnen und Umzug geändert" in texts
     for english in ("District", "Provider", "Participant", "Revoked at", "Confirmed by"):
         assert english not in texts

@@ -141,9 +141,9 @@ def _staff(district, providers, rng, logins):
         username = prefix + username
         user = create_user(
             None, district=district, username=username, password=DEMO_PASSWORD, role=role,
-            provider=provider, first_name=first, last_name=last, fte=fte,
-            email=f"{username}@demo.kim.invalid",
+            provider=provider, first_name=first, last_name=last, email=f"{username}@demo.kim.invalid",
         )
+        user.demo_fte = fte  # the share of a position the demo's staffing gives the person
         if label:
             logins.append((label, username))
         return user
@@ -408,6 +408,9 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
         from kim.system.demo import build_system_level
 
         result.counts.update(build_system_level(district, today, rng))
+        from kim.staffing.demo import build_staffing
+
+        result.counts.update(build_staffing(district, today, rng, municipalities, providers, case_managers))
         record(None, Action.CREATE, district, changes={"demo_data": [None, result.counts]})
     return result
 

@@ -132,7 +132,7 @@ def my_cases(request):
     )
 
     return render(request, "casework/my_cases.html", {
-        "form": form, "page": page, "caseload": caseload(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
+        "form": form, "page": page, "caseload": caseload(user), "time_split": time_split(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
         "stale_before": stale_before(), "today": timezone.localdate(),
     })
 
@@ -148,10 +148,21 @@ def caseload(user):
         "stale": open_cm.annotate(last=Max("appointments__date"))
         .filter(Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)).count(),
     }
+    from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_on  # staffing builds on case work
+
     key = user.district.caseload_key
-    capacity = (Decimal(key) * user.fte).quantize(Decimal("1")) if user.fte else Decimal(0)
+    fte = person_fte_on(timezone.localdate(), CASELOAD_FUNCTIONS, person=user).get(user.pk)
+    capacity = (Decimal(key) * fte).quantize(Decimal("1")) if fte else Decimal(0)
     share = round(100 * counts["total"] / capacity) if capacity else None
-    return {"open": counts["total"], "stale": counts["stale"], "key": key, "fte": user.fte, "capacity": capacity, "share": share}
+    return {"open": counts["total"], "stale": counts["stale"], "key": key, "fte": fte, "capacity": capacity, "share": share}
+
+
+def time_split(user):
+    """The user's own hours of counselling against other work this year so far (target 60/40)."""
+    from kim.staffing.reports import own_time_split
+
+    today = timezone.localdate()
+    return own_time_split(user, today.replace(month=1, day=1), today)
 
 
 # ---------------------------------------------------------------- participants

@@ -62,7 +62,7 @@ class ProviderAdmin(AuditedAdmin):
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "district", "provider", "role", "is_active"]
     list_filter = ["district", "role", "is_active"]
-    fieldsets = BaseUserAdmin.fieldsets + (("KIM", {"fields": ("district", "provider", "role", "fte")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (("KIM", {"fields": ("district", "provider", "role")}),)
 
     def save_model(self, request, obj, form, change):
         was_active = change and User._base_manager.filter(pk=obj.pk).values_list("is_active", flat=True).get()

@@ -106,11 +106,12 @@ class KernModelForm(KernFormMixin, forms.ModelForm, metaclass=ScopeSafeModelForm
 class AccountForm(KernModelForm):
     """A staff account as the actor may shape it: the roles offered are those the actor may
     grant (kim.core.permissions.GRANTS); a provider lead's accounts belong to the lead's own
-    provider and carry an FTE, the administrator's accounts have neither."""
+    provider, the administrator's accounts have none. How much of a position a person fills is
+    staffing (kim.staffing), kept by coordination."""
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "role", "fte", "is_active"]
+        fields = ["username", "first_name", "last_name", "email", "role", "is_active"]
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,8 +123,6 @@ class AccountForm(KernModelForm):
             self.fields[name].required = True
         self.fields["is_active"].help_text = _(
             "An account that is not active cannot log in and its API tokens do not work; its records stay.")
-        if not self.for_provider:
-            del self.fields["fte"]
         self.instance.district = actor.district
         self.instance.provider_id = actor.provider_id if self.for_provider else None
 

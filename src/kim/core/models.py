@@ -1,6 +1,5 @@
 """Organisation (districts, municipalities, providers, users), catalogues and the audit log."""
 
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -117,12 +116,6 @@ class User(AbstractUser):
         verbose_name=_("provider"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
-    fte = models.DecimalField(
-        _("full-time equivalent"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-        help_text=_("Share of a full-time position, e.g. 0.5 for half time."),
-    )
-
     objects = UserManager()
 
     class Meta:

@@ -88,7 +88,7 @@ def update_organisation_unit(actor, obj, values: dict):
     return update_object(actor, obj, values)
 
 
-ACCOUNT_FIELDS = ["username", "first_name", "last_name", "email", "role", "provider", "fte", "is_active"]
+ACCOUNT_FIELDS = ["username", "first_name", "last_name", "email", "role", "provider", "is_active"]
 
 
 def ensure_may_grant(actor, role, provider) -> None:

@@ -32,9 +32,11 @@ def vacant_on(day) -> dict:
     return {row["position"]: row["fte"] for row in rows}
 
 
-def person_fte_on(day, functions) -> dict:
-    """{user id: FTE that person fills on `day` in positions of `functions`} (R10's FTE)."""
-    rows = (Filling.objects.filter(running_on(day), person__isnull=False, position__function__in=functions)
+def person_fte_on(day, functions, person=None) -> dict:
+    """{user id: FTE that person fills on `day` in positions of `functions`} (R10's FTE), of
+    everyone or of one `person`."""
+    fillings = Filling.objects.filter(person=person) if person is not None else Filling.objects.all()
+    rows = (fillings.filter(running_on(day), person__isnull=False, position__function__in=functions)
             .filter(running_on(day, "position__approved_from", "position__approved_until"))
             .values("person").annotate(fte=Sum("fte")).order_by())
     return {row["person"]: row["fte"] for row in rows}

@@ -171,7 +171,7 @@ class TimeSplitReport(StaffReport):
     title = gettext_lazy("Time split of case management")
     description = gettext_lazy(
         "Hours of the case managers' appointments in the period: individual counselling against other work (working "
-        "groups, case reconstructions, forums, networks), against the target of 60 % case work and 40 % system level."
+        "groups, case reconstructions, forums, networks), against the target of 60 per cent case work and 40 per cent system level."
     )
     per_provider_for_aggregate_readers = True
     aggregate_note = gettext_lazy(
