@@ -31,6 +31,7 @@ FORBIDDEN = {
     "a quarter": ("R1", {"period": "quarter", "year": str(LAST_YEAR), "number": "2"}, "ganze Kalenderjahre"),
     "a half-year (R15)": ("R15", {"period": "half", "year": str(LAST_YEAR), "number": "1",
                                   "reference_date": f"{LAST_YEAR}-06-30"}, "ganze Kalenderjahre"),
+    "a half-year (R9 funding)": ("R9", {"period": "half", "year": str(LAST_YEAR), "number": "1"}, "Kalenderjahr"),
     "a month (R4)": ("R4", {"period": "month", "year": str(LAST_YEAR), "number": "3"}, "ganze Kalenderjahre"),
     "the running year": ("R1", {"year": str(THIS_YEAR)}, "abgeschlossen"),
     "15 March (R3)": ("R3", {"year": str(LAST_YEAR), "reference_date": f"{LAST_YEAR}-03-15"}, "30.06. und 31.12."),

@@ -20,7 +20,8 @@ from django_scopes import ScopedManager
 from kim.core.models import District, Municipality, Provider
 
 FTE_DIGITS = {"max_digits": 5, "decimal_places": 2}
-POSITIVE_FTE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))]
+POSITIVE_FTE = [MinValueValidator(Decimal("0.01"), message=_("At least 0,01 FTE.")),
+                MaxValueValidator(Decimal("100"), message=_("At most 100 FTE."))]
 
 
 class Module(models.TextChoices):

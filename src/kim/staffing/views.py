@@ -22,6 +22,11 @@ reading_view = permission_required("staffing.read")
 managing_view = permission_required("staffing.manage")
 
 
+def posted(request):
+    """The form's data: bound on every POST, also an empty one, which then answers 422."""
+    return request.POST if request.method == "POST" else None
+
+
 def _day(request):
     form = DayForm(request.GET or None)
     return (form.cleaned_data["day"] if form.is_valid() else timezone.localdate()), form
@@ -70,7 +75,7 @@ def position_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def position_edit(request, pk=None):
     position = get_object_or_404(Position.objects.all(), pk=pk) if pk else None
-    form = PositionForm(request.POST or None, instance=position)
+    form = PositionForm(posted(request), instance=position)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_position(request.user, form.cleaned_data, position)
@@ -102,7 +107,7 @@ def part_edit(request, kind, position_pk=None, pk=None):
     part = get_object_or_404(model.objects.select_related("position"), pk=pk) if pk else None
     position = part.position if part else get_object_or_404(Position.objects.all(), pk=position_pk)
     extra = {"district_id": request.user.district_id} if model is Filling else {}
-    form = form_class(request.POST or None, instance=part, **extra)
+    form = form_class(posted(request), instance=part, **extra)
     if request.method == "POST" and form.is_valid():
         try:
             save(request.user, position, form.cleaned_data, part)
@@ -151,7 +156,9 @@ def _module_funds(grant):
 
 def _rate_rows(rates):
     rows = []
-    for (expense, function), (amount, source, own) in sorted(rates.items()):
+    order = {value: index for index, value in enumerate([*Expense.values, "", *Function.values])}
+    for (expense, function), (amount, source, own) in sorted(rates.items(), key=lambda item: (
+            order[item[0][0]], order[item[0][1]])):
         label = Expense(expense).label + (f": {Function(function).label}" if function else "")
         rows.append({"label": label, "amount": amount, "source": source, "own": own})
     return rows
@@ -171,7 +178,7 @@ def rates(request):
 def rate_edit(request, pk=None):
     rate = get_object_or_404(Rate.objects.filter(district=request.user.district), pk=pk) if pk else None
     initial = {"year": timezone.localdate().year} if rate is None else None
-    form = RateForm(request.POST or None, instance=rate, initial=initial)
+    form = RateForm(posted(request), instance=rate, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_rate(request.user, form.cleaned_data, rate)
