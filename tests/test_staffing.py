@@ -163,7 +163,7 @@ def test_r9_equals_a_count_day_by_day(world):
     random_staffing(world, random.Random(8))
     year = 2023
     per_fte = {}
-    for expense, function, amount, _source in STATEWIDE[year]:
+    for _expense, function, amount, _source in STATEWIDE[year]:
         if function:
             per_fte[function] = per_fte.get(function, Decimal(0)) + amount
     with scope(district=world.district.pk):
