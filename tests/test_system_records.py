@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from kim.core.models import AuditEntry, ReferralSource, Topic
@@ -422,3 +422,114 @@ def test_the_demo_has_a_system_level(db):
         assert Meeting.objects.filter(district=result.district).count() == 4
         assert Measure.objects.filter(district=result.district).exclude(indicator="").count() == 5
         assert ReferralSource.objects.filter(district=result.district).exists()
+
+
+# ---------------------------------------------------------------- what the outside attack found
+
+
+@pytest.mark.parametrize("url, persona", [
+    ("/systemebene/angebote/?gemeinde=99999999999999999999", "coordination"),
+    ("/systemebene/angebote/?thema=%C2%B2", "insider"),
+    ("/systemebene/angebote/export.csv?gemeinde=99999999999999999999", "steering"),
+    ("/systemebene/angebote/integreat.csv?thema=99999999999999999999", "coordination"),
+    ("/systemebene/angebote/druck/?gemeinde=%C2%B2", "coordination"),
+    ("/systemebene/bedarfe/neu/?fall=%C2%B2", "insider"),
+    ("/fallarbeit/?q=F-%C2%B2", "insider"),
+])
+def test_an_id_that_is_no_id_is_ignored_or_not_found_never_a_500(client, world, url, persona):
+    client.force_login(world.personas()[persona])
+    assert client.get(url).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("slug, data", [
+    ("arbeitsgruppen", {"name": "X", "status": "active", "members": ["99999999999999999999"]}),
+    ("arbeitsgruppen", {"name": "X", "status": "active", "members": ["²"]}),
+    ("fallrekonstruktionen", {"held_on": "2025-01-01", "focus": "X", "vignette": "Y", "themes": ["99999999999999999999"]}),
+    ("angebote", {"name": "X", "provider_name": "Y", "topics": ["99999999999999999999"]}),
+])
+def test_a_choice_of_records_with_a_malformed_id_is_refused(client, world, slug, data):
+    client.force_login(world.coordination)
+    response = client.post(reverse("system:record-new", args=[slug]), data, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422 and "gültig" in response.content.decode()
+
+
+@pytest.mark.parametrize("slug, data, words", [
+    ("massnahmen", {"title": "M", "owner": "X", "status": "planned", "starts_on": "1025-02-01"}, "zwischen 1990 und 2100"),
+    ("massnahmen", {"title": "M", "owner": "X", "status": "planned", "starts_on": "2025-02-01",
+                    "due_on": "2024-01-01"}, "vor dem Beginn"),
+    ("sitzungen", {"held_on": "9999-12-31"}, "zwischen 1990 und 2100"),
+    ("vereinbarungen", {"title": "V", "partners": "P", "form": "written", "status": "in_force",
+                        "concluded_on": "2025-01-01", "review_on": "2024-01-01"}, "Überprüfung"),
+])
+def test_implausible_dates_are_refused(client, world, slug, data, words):
+    client.force_login(world.coordination)
+    response = client.post(reverse("system:record-new", args=[slug]), data, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422 and words in response.content.decode(), response.content.decode()[-3000:]
+    with scopes_disabled():
+        assert not Measure.objects.exists() and not Meeting.objects.exists()
+
+
+def test_votes_are_plausible(world, chain):
+    _theme, meeting, *_rest = chain
+    with scope(district=world.district.pk), translation.override("de"):
+        for values, words in (({"mode": "consensus", "votes_against": 2}, "Konsens"),
+                              ({"mode": "vote", "votes_for": 40000}, "Höchstens 999")):
+            with pytest.raises(ValidationError) as refused:
+                services.save_record(world.coordination, Decision, {"text": "B", "follow_up": "none", **values},
+                                     meeting=meeting)
+            assert words in str(refused.value)
+
+
+def test_a_measure_with_a_year_the_reports_cannot_ask_keeps_its_pages(client, world, chain):
+    theme, _meeting, _decision, _group, measure = chain
+    with scopes_disabled():
+        Measure.objects.filter(pk=measure.pk).update(starts_on=date(1025, 2, 1), indicator="R2|total")
+    client.force_login(world.coordination)
+    assert client.get(reverse("system:record", args=["massnahmen", measure.pk])).status_code == 200
+    assert client.get(reverse("system:theme", args=[theme.pk])).status_code == 200
+
+
+def test_an_item_sent_twice_is_added_once(client, world, chain):
+    _theme, meeting, *_rest = chain
+    client.force_login(world.coordination)
+    url = reverse("system:item-new", args=["tagesordnung", meeting.pk])
+    data = {"position": "5", "title": "Bericht der Arbeitsgruppe"}
+    assert client.post(url, data).status_code == 302
+    second = client.post(url, data, HTTP_ACCEPT_LANGUAGE="de")
+    assert second.status_code == 422 and "schon" in second.content.decode()
+    with scopes_disabled():
+        assert AgendaItem.objects.filter(meeting=meeting, position=5).count() == 1
+
+
+def test_a_paper_with_the_system_level_is_read_only_by_who_reads_the_system_level(client, world, chain, module3):
+    from kim.reports import services as report_services
+    from kim.reports.models import RenderJob
+
+    _theme, meeting, *_rest = chain
+    with scope(district=world.district.pk):
+        inner = report_services.create_paper(world.coordination, title="Systemebene", year=LAST_YEAR,
+                                             reference_date=date(LAST_YEAR, 12, 31), report_ids=["R1", "R11"],
+                                             meeting=meeting, introduction="", closing="", template=None)
+        plain = report_services.create_paper(world.coordination, title="Fallarbeit", year=LAST_YEAR,
+                                             reference_date=date(LAST_YEAR, 12, 31), report_ids=["R1"],
+                                             meeting=None, introduction="", closing="", template=None)
+    with scopes_disabled():
+        job = RenderJob.objects.create(district=world.district, paper=inner, format="docx", requested_by=world.coordination,
+                                       status=RenderJob.Status.DONE, result=b"x")
+    for user, sees in ((world.coordination, True), (world.steering, True), (world.district_admin, False),
+                       (module3, False)):
+        client.force_login(user)
+        listed = client.get(reverse("reports:papers")).content.decode()
+        assert ("Systemebene" in listed) is sees and "Fallarbeit" in listed, user
+        assert client.get(reverse("reports:paper", args=[inner.pk])).status_code == (200 if sees else 404)
+        assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == (200 if sees else 404)
+        assert client.get(reverse("reports:paper", args=[plain.pk])).status_code == 200
+
+
+def test_a_phone_number_stays_a_phone_number_and_a_formula_does_not(world):
+    from kim.core.cells import neutralise
+
+    assert neutralise("+49 2104 99000") == "+49 2104 99000"
+    assert neutralise("+49 (0)2104/99-000") == "+49 (0)2104/99-000"
+    for formula in ("+1+2", "+SUM(A1)", "+49 2104;=1", "=1", "-2+3", "@A1", "+cmd|' /C calc'!A0"):
+        assert neutralise(formula).startswith("'"), formula

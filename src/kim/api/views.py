@@ -42,7 +42,7 @@ from kim.casework.views import (
     create_participant_from_form,
     update_participant_from_form,
 )
-from kim.core.access import visible_or_404
+from kim.core.access import as_id, visible_or_404
 from kim.core.models import CATALOGUE_MODELS
 from kim.reports.completeness import data_state
 from kim.reports.framework import (
@@ -206,9 +206,9 @@ class ConsentViewSet(ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         queryset = queryset.select_related("participant")
         participant = self.request.query_params.get("participant")
         if participant:
-            if not participant.isdigit() or len(participant) > 9:
+            if as_id(participant) is None:
                 raise ValidationError({"participant": ["Erwartet wird eine Zahl."]})
-            queryset = queryset.filter(participant_id=int(participant))
+            queryset = queryset.filter(participant_id=as_id(participant))
         return queryset
 
     @extend_schema(parameters=[OpenApiParameter("participant", int, description="nur die Einwilligungen dieser Person")])

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kim.core.access import personal_data_view, visible_or_404
+from kim.core.access import as_id, personal_data_view, visible_or_404
 from kim.core.models import LifeDomain
 from kim.core.views import form_errors_from, render_form
 
@@ -117,9 +117,9 @@ def my_cases(request):
     query = (filters.get("q") or "").strip()
     if query:
         match = participant_matches(query, "participant__") or Q(pk__in=[])
-        number = query.upper().removeprefix("F-")
-        if number.isdigit() and len(number) <= 9:  # a case number such as F-00042
-            match |= Q(pk=int(number))
+        number = as_id(query.upper().removeprefix("F-"))
+        if number is not None:  # a case number such as F-00042
+            match |= Q(pk=number)
         cases = cases.filter(match)
     page = Paginator(cases.order_by(*BY_URGENCY), 50).get_page(request.GET.get("page"))
     opened(request, page.object_list)

@@ -7,6 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 
+def as_id(value, digits: int = 9) -> int | None:
+    """An id written in a request (a query parameter, a search for F-00042): ASCII digits only
+    and not too many, else None. str.isdigit() also says yes to "²" or "٣", which int() then
+    refuses, and a 20-digit number overflows the database's integer."""
+    text = str(value or "")
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
 def roles_required(*roles):
     def decorator(view):
         @wraps(view)

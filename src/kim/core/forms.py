@@ -5,9 +5,11 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+from django.db import models
 from django_scopes import scopes_disabled
 
 from . import permissions
+from .access import as_id
 from .models import District, Municipality, Provider, Role, User
 
 WIDGET_CLASSES = {
@@ -35,6 +37,30 @@ def default_choices(model):
     return model._base_manager.none()
 
 
+def refuse_malformed_ids(field):
+    """A choice of records answers "not a valid choice" for a value that is no id at all
+    ("²", a 20-digit number) before the database sees it: SQLite raises OverflowError on
+    an integer beyond 64 bits, which Django's choice fields do not catch (a 500)."""
+    if getattr(field, "ids_guarded", False):
+        return
+    original = field.clean
+
+    def clean(value):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if item in (None, "") or isinstance(item, models.Model):
+                continue
+            if as_id(item, digits=18) is None:
+                if isinstance(field, forms.ModelMultipleChoiceField):
+                    raise ValidationError(field.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                          params={"pk": str(item)[:40]})
+                raise ValidationError(field.error_messages["invalid_choice"], code="invalid_choice")
+        return original(value)
+
+    field.clean = clean
+    field.ids_guarded = True
+
+
 class ScopeSafeModelFormMetaclass(forms.models.ModelFormMetaclass):
     # Django builds choice fields when the class is defined, outside any district scope.
     def __new__(mcs, *args, **kwargs):
@@ -55,6 +81,8 @@ class KernFormMixin:
     def style_fields(self):
         """Idempotent: forms that add fields after __init__ call it again."""
         for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField):
+                refuse_malformed_ids(field)
             if field.widget.attrs.get("data-kern"):
                 continue
             widget = field.widget

@@ -1,5 +1,7 @@
 """State changes of organisation data. Each function: one transaction, one audit entry."""
 
+from datetime import date
+
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -22,6 +24,19 @@ from .models import (
     ReferralTarget,
     User,
 )
+
+
+PLAUSIBLE_YEARS = (1990, 2100)
+
+
+def refuse_implausible_dates(values: dict):
+    """Dates of the district's work (meetings, measures, positions) lie between 1990 and 2100:
+    a year 1025 or 9999 is a typing error, and the reports cannot ask for it."""
+    low, high = PLAUSIBLE_YEARS
+    errors = {name: _("The date must lie between %(low)s and %(high)s.") % {"low": low, "high": high}
+              for name, value in values.items() if isinstance(value, date) and not low <= value.year <= high}
+    if errors:
+        raise ValidationError(errors)
 
 
 def create_object(actor, model, **values):

@@ -386,7 +386,7 @@ def parse_date(value) -> date:
         return value
     if isinstance(value, bool):
         raise ValueError("kein Datum")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit() and len(value) <= 5):
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5):
         serial = int(float(value))
         if 1 <= serial <= 73050:  # 1900-01-01 to 2099-12-31
             return EXCEL_EPOCH + timedelta(days=serial)

@@ -340,7 +340,7 @@ def _cell_reference(value: str) -> tuple[int, int]:
 def _number(value: str | None, default: int, what: str) -> int:
     if value is None:
         return default
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise FileRefused(f"Die Tabelle ist beschädigt (ungültige {what}).")
     return int(value)
 

@@ -56,10 +56,29 @@ class PaperForm(KernForm):
         self.style_fields()
 
 
+def open_to(user, paper) -> bool:
+    """A paper is read by those who may read everything in it: each of its reports (R8/R9, R11,
+    R12 are not for every aggregate reader) and, where it shows a meeting's decisions, the
+    system level."""
+    from .framework import REGISTRY
+
+    reports = [REGISTRY[report_id] for report_id in paper.report_ids if report_id in REGISTRY]
+    return all(user.has_perm(report.permission) for report in reports) and (
+        paper.meeting_id is None or user.has_perm("system.read"))
+
+
+def _open_paper(request, pk):
+    paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
+    if not open_to(request.user, paper):
+        raise Http404
+    return paper
+
+
 @paper_readers
 def papers(request):
+    shown = [paper for paper in CommitteePaper.objects.all() if open_to(request.user, paper)]
     return render(request, "reports/papers.html", {
-        "papers": CommitteePaper.objects.all()[:50], "templates": DocumentTemplate.objects.all()[:20],
+        "papers": shown[:50], "templates": DocumentTemplate.objects.all()[:20],
     })
 
 
@@ -104,7 +123,7 @@ def paper_delete(request, pk):
 
 @paper_readers
 def paper_detail(request, pk):
-    paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
+    paper = _open_paper(request, pk)
     return render(request, "reports/paper.html", {
         "paper": paper, "jobs": paper.jobs.select_related("requested_by")[:20],
         "deadline": deadline_for_year(paper.year),
@@ -123,21 +142,25 @@ def paper_render(request, pk, fmt):
     return redirect("reports:job", pk=job.pk)
 
 
-def _district_job(pk):
-    """A rendering of one of the district's papers (the scope keeps other districts out)."""
-    return get_object_or_404(RenderJob.objects.select_related("paper"), pk=pk)
+def _district_job(request, pk):
+    """A rendering of one of the district's papers (the scope keeps other districts out) that
+    this reader may read."""
+    job = get_object_or_404(RenderJob.objects.select_related("paper"), pk=pk)
+    if not open_to(request.user, job.paper):
+        raise Http404
+    return job
 
 
 @paper_readers
 def job_status(request, pk):
-    job = _district_job(pk)
+    job = _district_job(request, pk)
     template = "reports/_job.html" if request.htmx else "reports/job.html"
     return render(request, template, {"job": job})
 
 
 @paper_readers
 def job_download(request, pk):
-    job = _district_job(pk)
+    job = _district_job(request, pk)
     if job.status != RenderJob.Status.DONE or job.result is None:
         raise Http404
     response = HttpResponse(bytes(job.result), content_type=FORMATS[job.format])

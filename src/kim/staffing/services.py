@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kim.core import audit
 from kim.core.models import Role, User
-from kim.core.services import create_object, update_object
+from kim.core.services import create_object, refuse_implausible_dates, update_object
 
 from .models import CASELOAD_FUNCTIONS, Filling, Position, Rate, Vacancy
 
@@ -40,6 +40,7 @@ def _own(actor, values, *names):
 @transaction.atomic
 def save_position(actor, values: dict, position: Position | None = None) -> Position:
     _ensure(actor)
+    refuse_implausible_dates(values)
     _own(actor, values, "municipality", "employer", "passed_on_to")
     if position is None:
         return create_object(actor, Position, district=actor.district, **values)
@@ -97,6 +98,7 @@ def _check_holder(actor, position, values):
 @transaction.atomic
 def save_filling(actor, position: Position, values: dict, filling: Filling | None = None) -> Filling:
     _ensure(actor)
+    refuse_implausible_dates(values)
     position = Position.objects.select_for_update().get(pk=position.pk)  # one change of a post at a time
     _check_holder(actor, position, values)
     if values.get("person") is not None:
@@ -111,6 +113,7 @@ def save_filling(actor, position: Position, values: dict, filling: Filling | Non
 @transaction.atomic
 def save_vacancy(actor, position: Position, values: dict, vacancy: Vacancy | None = None) -> Vacancy:
     _ensure(actor)
+    refuse_implausible_dates(values)
     position = Position.objects.select_for_update().get(pk=position.pk)
     draft = Vacancy(pk=vacancy.pk if vacancy else None, position=position, **values)
     _check_parts(position, draft)

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from kim.core.access import permission_required
+from kim.core.access import as_id, permission_required
 from kim.core.cells import neutralise
 from kim.core.models import Municipality, Topic
 
@@ -32,10 +32,11 @@ def search(services, data):
         services = services.filter(Q(name__icontains=text) | Q(description__icontains=text)
                                    | Q(target_groups__icontains=text) | Q(languages__icontains=text)
                                    | Q(provider_name__icontains=text))
-    if str(data.get("gemeinde", "")).isdigit():
-        services = services.filter(Q(municipality_id=int(data["gemeinde"])) | Q(municipality__isnull=True))
-    if str(data.get("thema", "")).isdigit():
-        services = services.filter(topics=int(data["thema"]))
+    municipality, topic = as_id(data.get("gemeinde")), as_id(data.get("thema"))
+    if municipality is not None:
+        services = services.filter(Q(municipality_id=municipality) | Q(municipality__isnull=True))
+    if topic is not None:
+        services = services.filter(topics=topic)
     if data.get("alle") != "1":
         today = timezone.localdate()
         services = services.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today),

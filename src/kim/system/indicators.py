@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kim.reports.formatting import HIDDEN_MARK, format_number, whole_percent
+from kim.reports.periods import PeriodError
 from kim.reports.framework import Context, ParamError, build_table, get_report, registered_reports
 from kim.reports.questions import year_question
 
@@ -61,7 +62,7 @@ def read(user, key: str, year: int) -> Reading:
     try:
         report = get_report(report_id)
         table = build_table(user, report, _params(user, report, year))
-    except ParamError as exc:
+    except (ParamError, PeriodError) as exc:  # a year the reports cannot ask for
         return Reading(year, note=str(exc))
     row = next((r for r in table.rows if str(r.key) == row_key), None)
     if row is None:

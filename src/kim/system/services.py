@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from kim.casework.models import Case
 from kim.core.models import Role, User
 from kim.core import audit
-from kim.core.services import create_object, update_object
+from kim.core.services import create_object, refuse_implausible_dates, update_object
 from kim.reports.services import check_word_file
 
 from .guard import personal_data_in
@@ -132,8 +132,16 @@ def group_member_candidates(district_id):
                                role__in=[Role.CASE_MANAGER, Role.PROVIDER_LEAD, Role.MODULE3])
 
 
+MAX_VOTES = 999
+
+
 def _check_record(actor, model, values: dict, record=None):
     refuse_personal_data(actor, **{name: values.get(name, "") for name in GUARDED_TEXTS.get(model.__name__, ())})
+    refuse_implausible_dates(values)
+    _check_order(values, ("starts_on", "due_on"), _("The due date cannot be before the start."))
+    _check_order(values, ("concluded_on", "review_on"), _("The review cannot be before the agreement was concluded."))
+    if model.__name__ == "Decision":
+        _check_votes(values, values.get("mode", getattr(record, "mode", None)))
     members = values.get("members")
     if members is not None:
         allowed = set(group_member_candidates(actor.district_id).values_list("pk", flat=True))
@@ -144,6 +152,32 @@ def _check_record(actor, model, values: dict, record=None):
         raise ValidationError({"votes_for": _("A decision by vote records the votes for it.")})
     if model.__name__ == "Decision" and values.get("follow_up") == "standard" and not values.get("standard", "").strip():
         raise ValidationError({"standard": _("Name the standard the decision sets.")})
+
+
+def _refuse_twice(model, values, parent):
+    """An item (agenda item, decision, group meeting) sent twice, by a double click or two
+    tabs, is added once: the owner's row is locked, so a second request waits and then finds
+    the first item."""
+    (name, owner), = parent.items()
+    type(owner).objects.select_for_update().filter(pk=owner.pk).exists()
+    plain = {key: value for key, value in values.items() if not model._meta.get_field(key).many_to_many}
+    if model.objects.filter(**{name: owner}, **plain).exists():
+        raise ValidationError(_("This item has already been added."))
+
+
+def _check_order(values, names, message):
+    first, second = (values.get(name) for name in names)
+    if first and second and second < first:
+        raise ValidationError({names[1]: message})
+
+
+def _check_votes(values, mode):
+    votes = {name: values.get(name) for name in ("votes_for", "votes_against", "abstentions")}
+    if mode == "consensus" and any(value is not None for value in votes.values()):
+        raise ValidationError({"votes_for": _("A decision by consensus has no votes; choose “vote” to record them.")})
+    for name, value in votes.items():
+        if value is not None and value > MAX_VOTES:
+            raise ValidationError({name: _("At most %(n)s votes.") % {"n": MAX_VOTES}})
 
 
 def _derived_theme(values: dict):
@@ -169,6 +203,8 @@ def save_record(actor, model, values: dict, record=None, **parent):
     _ensure(actor, "system.coordinate")
     values = dict(values)
     _check_record(actor, model, values, record)
+    if record is None and parent:
+        _refuse_twice(model, values, parent)
     if "theme" in values and any(name in values for name in ("decision", "mandate", "group")):
         values["theme"] = _derived_theme(values)
     if record is None:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from kim.casework.models import Case
 from kim.casework.reads import audit_read
-from kim.core.access import permission_required, visible_or_404
+from kim.core.access import as_id, permission_required, visible_or_404
 from kim.core.views import form_errors_from, render_form
 
 from . import chain, services
@@ -26,8 +26,8 @@ def need_report_new(request):
     """A new report, on its own or from a case (?fall=<id>): the case is linked inside the
     provider only; showing its number here is a read of it."""
     case = None
-    if request.GET.get("fall", "").isdigit():
-        case = visible_or_404(Case, request.user, pk=int(request.GET["fall"]))
+    if request.GET.get("fall"):
+        case = visible_or_404(Case, request.user, pk=as_id(request.GET["fall"]) or 0)
     form = NeedReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
