@@ -54,7 +54,8 @@ class ReportParamsForm(KernForm):
             self.fields["period"].widget.choices = [("year", PERIOD_KINDS["year"])]
             for name in ("number", "start", "end"):
                 del self.fields[name]
-            self.fields["reference_date"].help_text = _("District figures: 30 June or 31 December.")
+            if report.counts_people:
+                self.fields["reference_date"].help_text = _("District figures: 30 June or 31 December.")
         elif user.is_case_manager:
             del self.fields["provider"]
         if not report.uses_period:

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from kim.core.models import District, Municipality, Provider
@@ -80,8 +81,8 @@ class Position(models.Model):
 
     class Meta:
         ordering = ["function", "municipality__name", "pk"]
-        verbose_name = _("position")
-        verbose_name_plural = _("positions")
+        verbose_name = pgettext_lazy("staffing", "position")
+        verbose_name_plural = pgettext_lazy("staffing", "positions")
         constraints = [
             models.CheckConstraint(condition=Q(approved_until__isnull=True) | Q(approved_until__gte=models.F("approved_from")),
                                    name="position_approval_in_order",
@@ -114,7 +115,7 @@ class Filling(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
     position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="fillings",
-                                 verbose_name=_("position"))
+                                 verbose_name=pgettext_lazy("staffing", "position"))
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="fillings", verbose_name=_("person (account)"))
     holder = models.CharField(_("person (without account)"), max_length=120, blank=True)
@@ -152,7 +153,7 @@ class Vacancy(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
     position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="vacancies",
-                                 verbose_name=_("position"))
+                                 verbose_name=pgettext_lazy("staffing", "position"))
     fte = models.DecimalField(_("FTE not yet filled"), validators=POSITIVE_FTE, **FTE_DIGITS)
     starts_on = models.DateField(_("advertised from"))
     ends_on = models.DateField(_("closed on"), null=True, blank=True,

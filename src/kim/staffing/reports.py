@@ -46,7 +46,7 @@ class StaffingReport(Report):
     counts_people = False
     uses_period = False
     uses_reference_date = True
-    chart_measure = "approved"
+    chart_measure = ""  # the table is the figure: its sections do not add up to one chart
     measures = (
         Measure("approved", gettext_lazy("FTE approved"), **FTE),
         Measure("filled", gettext_lazy("FTE filled"), **FTE),
@@ -114,7 +114,7 @@ class FundingReport(Report):
     permission = "staffing.read"
     suppressible = False
     counts_people = False
-    chart_measure = "granted"
+    chart_measure = ""  # the table is the figure: its sections do not add up to one chart
     aggregate_note = ""
     measures = (
         Measure("fte", gettext_lazy("FTE approved (year's average)"), **FTE),
