@@ -67,8 +67,18 @@ def main():
         "Angebotsübersicht": "/systemebene/angebote/", "Maßnahme (neu)": "/systemebene/massnahmen/neu/",
         "R11": "/berichte/R11/", "R12": "/berichte/R12/",
     }
+    from kim.staffing.models import Position
+
+    with scopes_disabled():
+        position = Position.objects.filter(district__slug="demo").first()
+    year = time.localtime().tm_year - 1
+    staffing_pages = {
+        "Stellen": "/stellen/", "Stelle": f"/stellen/{position.pk}/", "Förderung": f"/stellen/foerderung/?year={year}",
+        "Fördersätze": "/stellen/saetze/", "R8": "/berichte/R8/", "R9": f"/berichte/R9/?year={year}",
+        "R10": "/berichte/R10/", "R16": "/berichte/R16/",
+    }
     for username, pages in (("cm-caritas-1", case_pages), ("leitung-caritas", case_pages),
-                            ("koordination", system_pages)):
+                            ("koordination", system_pages), ("koordination", staffing_pages)):
         client = Client()
         with scopes_disabled():
             client.force_login(User.objects.get(username=username))
