@@ -430,3 +430,33 @@ def test_the_fte_on_an_account_moves_to_a_filled_position():
         filling = Filling.objects.select_related("position").get(person_id=user.pk)
     assert filling.fte == Decimal("0.75") and filling.position.employer_id == provider.pk
     assert filling.position.function == Function.CASE_MANAGEMENT and filling.ends_on is None
+
+
+def test_r10_per_town_takes_the_fte_of_the_posts_in_that_town(world):
+    from kim.core.models import Municipality
+
+    from .factories import CaseFactory, ParticipantFactory
+
+    with scopes_disabled():
+        north, south = (Municipality.objects.create(district=world.district, name=n) for n in ("Nord", "Süd"))
+        for town, fte in ((north, "0.50"), (south, "0.25")):
+            position = Position.objects.create(district=world.district, function=Function.CASE_MANAGEMENT,
+                                               municipality=town, employer=world.provider, fte_approved=Decimal(fte),
+                                               approved_from=date(2024, 1, 1))
+            from kim.staffing.models import Filling
+
+            Filling.objects.create(district=world.district, position=position, person=world.colleague,
+                                   fte=Decimal(fte), starts_on=date(2024, 1, 1))
+        for town, n in ((north, 3), (south, 2)):
+            for _ in range(n):
+                person = ParticipantFactory(responsible=world.colleague, municipality=town)
+                CaseFactory(participant=person, case_manager=world.colleague, opened_on=date(2024, 2, 1))
+    day = date(2024, 6, 30)
+    with scope(district=world.district.pk):
+        for town, fte, n in ((north, Decimal("0.50"), 3), (south, Decimal("0.25"), 2)):
+            table = build_table(world.lead, "R10", ReportParams(Period.of("year", 2024), day, municipality_id=town.pk))
+            row = next(r for r in table.rows if r.key == f"u:{world.colleague.pk}")
+            assert row.values["fte@0"] == fte and row.values["n@0"] == n
+            assert row.values["per_fte@0"] == Decimal(n) / fte
+        whole = build_table(world.lead, "R10", ReportParams(Period.of("year", 2024), day))
+    assert cells(whole, "fte")[f"u:{world.colleague.pk}"] == Decimal("0.75")

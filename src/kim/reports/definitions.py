@@ -30,7 +30,7 @@ from kim.core.models import (
     User,
 )
 
-from .framework import MUNICIPALITY, Measure, Report, RowSpec, register
+from .framework import MUNICIPALITY, TOTAL, Measure, Report, RowSpec, register
 
 NONE_KEY = "none"
 
@@ -326,7 +326,8 @@ class CaseloadReport(StaffReport):
     title = gettext_lazy("Caseload")
     description = gettext_lazy(
         "Active case-management cases per case manager on the reference date, per case-management "
-        "full-time equivalent (FTE) the person fills on that day (staffing), against the district's key."
+        "full-time equivalent (FTE) the person fills on that day (staffing), against the district's key; "
+        "for one municipality, the cases there per FTE of the posts there."
     )
     # A figure about the workload of staff. Aggregate readers see FTE and key only: counts,
     # ratios or even bands of utilisation would narrow cells that R3 hides.
@@ -348,27 +349,45 @@ class CaseloadReport(StaffReport):
     )
 
     def row_specs(self, context, params):
-        from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_on  # staffing builds on reports
+        from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_by_town_on  # staffing builds on reports
 
-        filled = person_fte_on(params.reference_date, CASELOAD_FUNCTIONS)
-        self._fte = {"total": Decimal(0)}  # FTE per row, read by `derive` for this build
-        for user in self.case_managers(context):
-            fte = filled.get(user.pk, Decimal(0))
-            self._fte[f"u:{user.pk}"] = fte
-            self._fte[f"p:{user.provider_id}"] = self._fte.get(f"p:{user.provider_id}", Decimal(0)) + fte
-            self._fte["total"] += fte
+        # FTE per row and town (TOTAL: the whole district), read by `derive` for this build:
+        # a post belongs to a town or to none (across towns), so a town's FTE is that of its posts.
+        self._fte = defaultdict(lambda: Decimal(0))
+        self._provider_of = {}
+        filled = person_fte_by_town_on(params.reference_date, CASELOAD_FUNCTIONS)
+        people = {user.pk: user for user in self.case_managers(context)}
+        for (person, town), fte in filled.items():
+            user = people.get(person)
+            if user is None:
+                continue
+            for key in (f"u:{user.pk}", f"p:{user.provider_id}", "total"):
+                self._fte[(key, TOTAL)] += fte
+                self._fte[(key, town)] += fte
+        for user in people.values():
+            self._provider_of[f"u:{user.pk}"] = self._provider_of[f"p:{user.provider_id}"] = user.provider_id
+        self._params = params
         self._key = context.district.caseload_key
         return super().row_specs(context, params)
+
+    def _row_fte(self, row, member):
+        """The FTE of a row in the published column: the district, one town or one provider."""
+        if member is None:
+            return self._fte[(row.key, TOTAL)]
+        if self._params.municipality_id:
+            return self._fte[(row.key, member)]
+        if row.key == "total":
+            return self._fte[(f"p:{member}", TOTAL)]
+        return self._fte[(row.key, TOTAL)] if self._provider_of.get(row.key) == member else Decimal(0)
 
     def counts(self, context, period, params, split):
         cases = active_on(context.cases().filter(kind=CaseKind.CASE_MANAGEMENT), params.reference_date)
         return {"n": self.roll_up(context, grouped(cases, "case_manager", case_split(split)))}
 
     def derive(self, values, row, context, member):
-        fte = self._fte.get(row.key, Decimal(0))
+        fte = self._row_fte(row, member)
         cases = values.get("n") or 0
-        # FTE is recorded per person, not per municipality: no ratio for one municipality.
-        per_fte = (Decimal(cases) / fte) if fte and member is None else None
+        per_fte = (Decimal(cases) / fte) if fte else None
         load = (per_fte / self._key) if per_fte is not None and self._key else None
         return {"fte": fte, "key": self._key, "per_fte": per_fte, "load": load, "band": utilisation_band(load, fte)}
 

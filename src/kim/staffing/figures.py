@@ -42,6 +42,14 @@ def person_fte_on(day, functions, person=None) -> dict:
     return {row["person"]: row["fte"] for row in rows}
 
 
+def person_fte_by_town_on(day, functions) -> dict:
+    """{(user id, municipality id or None): FTE} of the posts of `functions` people fill on `day`."""
+    rows = (Filling.objects.filter(running_on(day), person__isnull=False, position__function__in=functions)
+            .filter(running_on(day, "position__approved_from", "position__approved_until"))
+            .values("person", "position__municipality").annotate(fte=Sum("fte")).order_by())
+    return {(row["person"], row["position__municipality"]): row["fte"] for row in rows}
+
+
 # ---------------------------------------------------------------- months of a year
 
 def month_shares(start, end, year) -> list[Decimal]:
@@ -178,4 +186,4 @@ def staffing_on(day) -> list[StaffingRow]:
             for position in positions_on(day).select_related("municipality", "employer", "passed_on_to")]
 
 
-__all__ = ["CASELOAD_FUNCTIONS", "Expense", "grant", "staffing_on", "person_fte_on"]
+__all__ = ["CASELOAD_FUNCTIONS", "Expense", "grant", "staffing_on", "person_fte_on", "person_fte_by_town_on"]
