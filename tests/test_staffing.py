@@ -141,6 +141,9 @@ def test_r8_equals_an_independent_count(world):
             assert approved[f"f:{function.value}"] == sum((p.fte_approved for p in positions if p.pk in mine), Decimal(0))
             assert filled[f"f:{function.value}"] == sum((f.fte for f in fillings if f.position_id in mine), Decimal(0))
             assert vacant[f"f:{function.value}"] == sum((v.fte for v in vacancies if v.position_id in mine), Decimal(0))
+        for function in Function:
+            holders = sum(1 for f in fillings if f.position.function == function and f.position_id in ids)
+            assert cells(table, "people")[f"f:{function.value}"] == holders
         for position in positions:
             key = f"e:{position.employer_id or 'none'}"
             expected = sum((p.fte_approved for p in positions if p.employer_id == position.employer_id), Decimal(0))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from .models import CASELOAD_FUNCTIONS, LUMP_SUMS, MODULE_OF, PER_FTE, Expense, Filling, Module, Position, Rate, Vacancy, running_on
 
@@ -24,6 +24,12 @@ def filled_on(day) -> dict:
     """{position id: FTE filled on `day`}."""
     rows = Filling.objects.filter(running_on(day)).values("position").annotate(fte=Sum("fte")).order_by()
     return {row["position"]: row["fte"] for row in rows}
+
+
+def holders_on(day) -> dict:
+    """{position id: number of fillings (people) running on `day`}."""
+    rows = Filling.objects.filter(running_on(day)).values("position").annotate(n=Count("pk")).order_by()
+    return {row["position"]: row["n"] for row in rows}
 
 
 def vacant_on(day) -> dict:
@@ -177,12 +183,14 @@ class StaffingRow:
     approved: Decimal
     filled: Decimal
     vacant: Decimal
+    people: int = 0
 
 
 def staffing_on(day) -> list[StaffingRow]:
     """Every position approved on `day` with its FTE approved, filled and not yet filled."""
-    filled, vacant = filled_on(day), vacant_on(day)
-    return [StaffingRow(position, position.fte_approved, filled.get(position.pk, ZERO), vacant.get(position.pk, ZERO))
+    filled, vacant, people = filled_on(day), vacant_on(day), holders_on(day)
+    return [StaffingRow(position, position.fte_approved, filled.get(position.pk, ZERO), vacant.get(position.pk, ZERO),
+                        people.get(position.pk, 0))
             for position in positions_on(day).select_related("municipality", "employer", "passed_on_to")]
 
 

@@ -51,6 +51,8 @@ class StaffingReport(Report):
         Measure("approved", gettext_lazy("FTE approved"), **FTE),
         Measure("filled", gettext_lazy("FTE filled"), **FTE),
         Measure("vacant", gettext_lazy("FTE not yet filled"), **FTE),
+        # Seed 001 says how many people fill a module's FTE ("2,5 VZÄ KIM Koordination (3 Personen)").
+        Measure("people", gettext_lazy("persons"), kind="number", share=False),
     )
 
     def row_specs(self, context, params):
@@ -98,9 +100,11 @@ class StaffingReport(Report):
         items = self._groups.get(row.key, [])
         if row.key in ("towns", "employers", "people"):
             return {}
-        return {"approved": sum((i.approved for i in items), ZERO) if not row.key.startswith("p:") else None,
+        person = row.key.startswith("p:")
+        return {"approved": None if person else sum((i.approved for i in items), ZERO),
                 "filled": sum((i.filled for i in items), ZERO),
-                "vacant": sum((i.vacant for i in items), ZERO) if not row.key.startswith("p:") else None}
+                "vacant": None if person else sum((i.vacant for i in items), ZERO),
+                "people": None if person else sum(i.people for i in items)}
 
 
 @register
