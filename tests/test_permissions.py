@@ -33,6 +33,9 @@ EXPECTED = {
     "system.read_own_groups": {CM, LEAD, M3},
     "system.read_need_figures": {CM, LEAD, COORD, STEER},
     "system.read_directory": {CM, LEAD, COORD, STEER, M3},
+    "residence.record": {M3},
+    "residence.read_figures": {M3, COORD, STEER},
+    "residence.manage_offices": {ADMIN},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.
 OPEN_TO_EVERY_USER = {"home", "logout", "password-change", "otp-setup", "otp-verify"}

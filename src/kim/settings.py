@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "kim.reports",
     "kim.exchange",
     "kim.system",
+    "kim.residence",
     "kim.api",
 ]
 

@@ -35,6 +35,7 @@ urlpatterns = [
     path("berichte/", include("kim.reports.urls")),
     path("daten/", include("kim.exchange.urls")),
     path("systemebene/", include("kim.system.urls")),
+    path("modul3/", include("kim.residence.urls")),
     path("api/v1/", include("kim.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -41,6 +41,9 @@ PERMISSIONS = {
     "system.read_need_figures":        PERSONAL_DATA_ROLES | {COORDINATION, STEERING},  # R11
     "system.read_own_groups":          PERSONAL_DATA_ROLES | {MODULE3},  # groups one is a member of
     "system.read_directory":           PERSONAL_DATA_ROLES | AGGREGATE_READERS,  # service directory
+    "residence.record":                {MODULE3},             # procedures, tallies: own offices only
+    "residence.read_figures":          {MODULE3, COORDINATION, STEERING},  # R13, the §104c pipeline
+    "residence.manage_offices":        {ADMIN},               # offices and their module 3 staff
 }
 
 # ---------------------------------------------------------------- who may grant which role
