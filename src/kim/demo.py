@@ -408,6 +408,9 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
         from kim.system.demo import build_system_level
 
         result.counts.update(build_system_level(district, today, rng))
+        from kim.residence.demo import build_residence
+
+        result.counts.update(build_residence(district, today, seed, size))
         record(None, Action.CREATE, district, changes={"demo_data": [None, result.counts]})
     return result
 
