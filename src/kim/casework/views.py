@@ -154,7 +154,7 @@ def caseload(user):
         .filter(Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)).count(),
     }
     key = user.district.caseload_key
-    capacity = (Decimal(key) * user.fte).quantize(Decimal("1")) if user.fte else Decimal(0)
+    capacity = (Decimal(key) * user.fte).quantize(Decimal(1)) if user.fte else Decimal(0)
     share = round(100 * counts["total"] / capacity) if capacity else None
     return {"open": counts["total"], "stale": counts["stale"], "key": key, "fte": user.fte, "capacity": capacity, "share": share}
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kim.casework.models import Case, add_months
 from kim.reports.suppression import Constraint, suppress
 
-from .models import Outcome, Procedure, TRANSITION_KINDS
+from .models import TRANSITION_KINDS, Outcome, Procedure
 
 MEASURES = (
     ("expiring", _("titles running out")),
