@@ -35,6 +35,7 @@ class ProcedureForm(OfficeChoiceMixin, KernModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_offices(user)
+        self.fields["from_104c"].help_text = ""  # the label says it; a checkbox's hint wraps badly
         if self.instance.pk and self.instance.participant_id:
             self.fields["participant_code"].initial = self.instance.participant.code
         self.style_fields()
