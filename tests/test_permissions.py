@@ -36,6 +36,9 @@ EXPECTED = {
     "staffing.read": {COORD, STEER, ADMIN},
     "staffing.manage": {COORD},
     "staffing.read_names": {COORD, ADMIN},
+    "residence.record": {M3},
+    "residence.read_figures": {M3, COORD, STEER},
+    "residence.manage_offices": {ADMIN},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.
 OPEN_TO_EVERY_USER = {"home", "logout", "password-change", "otp-setup", "otp-verify"}

@@ -411,6 +411,9 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
         from kim.staffing.demo import build_staffing
 
         result.counts.update(build_staffing(district, today, rng, municipalities, providers, case_managers))
+        from kim.residence.demo import build_residence
+
+        result.counts.update(build_residence(district, today, seed, size))
         record(None, Action.CREATE, district, changes={"demo_data": [None, result.counts]})
     return result
 

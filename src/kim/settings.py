@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "kim.exchange",
     "kim.system",
     "kim.staffing",
+    "kim.residence",
     "kim.api",
 ]
 

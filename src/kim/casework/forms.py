@@ -164,7 +164,7 @@ class CaseForm(KernModelForm):
         model = Case
         fields = [
             "kind", "case_manager", "municipality", "target_group", "referral_source", "opened_on",
-            "screening_outcome",
+            "screening_outcome", "title_104c_issued_on", "title_104c_expires_on",
         ]
 
     def __init__(self, *args, user, **kwargs):
@@ -181,6 +181,10 @@ class CaseForm(KernModelForm):
         self.fields["referral_source"].queryset = active(ReferralSource)
         self.fields["screening_outcome"].queryset = active(ReferralTarget)
         self.fields["screening_outcome"].help_text = _("Only for screening: referred to, or “no need”.")
+        self.fields["title_104c_issued_on"].help_text = _(
+            "Only for a residence permit §104c: the day the title was handed out.")
+        self.fields["title_104c_expires_on"].help_text = _(
+            "Empty: 18 months after the issue (the title cannot be extended).")
         self.fields["opened_on"].initial = timezone.localdate()
         self.fields["target_group"].required = True
         self.fields["referral_source"].required = True

@@ -445,6 +445,11 @@ class Case(models.Model):
         ReferralTarget, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("screening outcome"),
     )
+    # The §104c clock: the opportunity residence title is issued for 18 months and cannot be
+    # extended (kim.casework.clock warns before it runs out). Kept on the case, as everything
+    # counted, so that the pipeline's figures outlive the participant's personal data.
+    title_104c_issued_on = models.DateField(_("§104c title issued on"), null=True, blank=True)
+    title_104c_expires_on = models.DateField(_("§104c title expires on"), null=True, blank=True)
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
@@ -463,7 +468,12 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
                 name="case_closed_after_opened",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(title_104c_expires_on__isnull=True) | Q(title_104c_issued_on__isnull=False,
+                                                                   title_104c_expires_on__gte=models.F("title_104c_issued_on")),
+                name="case_104c_expires_after_issue",
+            ),
         ]
 
     def __str__(self):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Appointment, CaseKind, GoalStatus
+from .models import Appointment, CaseKind, GoalStatus, add_months
 
 Problems = dict[str, str]
 
@@ -144,9 +144,41 @@ def conditionally_required_case_fields() -> dict[str, str]:
 
 
 def case_field_problems(values: dict) -> Problems:
-    """A screening (§104c) ends in an outcome: a referral or "no need"."""
+    """A screening (§104c) ends in an outcome: a referral or "no need"; a §104c title's dates
+    (see `title_104c_problems`)."""
+    problems = title_104c_problems(values.get("title_104c_issued_on"), values.get("title_104c_expires_on"))
     if values.get("kind") == CaseKind.SCREENING and not values.get("screening_outcome"):
-        return {"screening_outcome": _("A screening needs an outcome (a referral or “no need”).")}
+        problems["screening_outcome"] = _("A screening needs an outcome (a referral or “no need”).")
+    return problems
+
+
+# The opportunity residence (§104c AufenthG) is granted for 18 months, once; the law is in force
+# since 31 December 2022.
+TITLE_104C_MONTHS = 18
+TITLE_104C_SINCE = date(2022, 12, 31)
+
+
+def title_104c_expiry(issued_on: date | None, expires_on: date | None) -> date | None:
+    """The expiry as given, or by default 18 months after the issue."""
+    if expires_on is None and issued_on is not None:
+        return add_months(issued_on, TITLE_104C_MONTHS)
+    return expires_on
+
+
+def title_104c_problems(issued_on: date | None, expires_on: date | None, today=None) -> Problems:
+    if issued_on is None:
+        return {"title_104c_issued_on": _("Give the date the §104c title was issued.")} if expires_on else {}
+    if issued_on < TITLE_104C_SINCE:
+        return {"title_104c_issued_on": _("The opportunity residence (§104c) exists since 31.12.2022.")}
+    problem = record_date_problem(issued_on, today)
+    if problem:
+        return {"title_104c_issued_on": problem}
+    if expires_on is not None and expires_on < issued_on:
+        return {"title_104c_expires_on": _("The title cannot expire before it was issued.")}
+    if expires_on is not None and expires_on > add_months(issued_on, TITLE_104C_MONTHS):
+        return {"title_104c_expires_on": _(
+            "A §104c title is issued for at most 18 months and cannot be extended (here: until %(latest)s)."
+        ) % {"latest": _shown(add_months(issued_on, TITLE_104C_MONTHS))}}
     return {}
 
 

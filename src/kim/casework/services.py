@@ -141,6 +141,9 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on) -> Consent:
 def _check_case(participant: Participant, values: dict, confirmed: bool):
     """The rules of a case's own values, and the doubts about its target group, which the
     user must have confirmed (`confirm_target_group`)."""
+    if "title_104c_issued_on" in values:
+        values["title_104c_expires_on"] = rules.title_104c_expiry(values.get("title_104c_issued_on"),
+                                                                  values.get("title_104c_expires_on"))
     _refuse({**rules.case_field_problems(values),
              **rules.case_opening_problems(values.get("opened_on"), participant.birth_date)})
     group = values.get("target_group")
@@ -179,8 +182,11 @@ def update_case(actor: User, case: Case, values: dict) -> Case:
     confirmed = values.pop("confirm_target_group", False)
     if case.participant is not None:
         merged = {"kind": case.kind, "opened_on": case.opened_on, "target_group": case.target_group,
-                  "screening_outcome": case.screening_outcome, **values}
+                  "screening_outcome": case.screening_outcome, "title_104c_issued_on": case.title_104c_issued_on,
+                  "title_104c_expires_on": case.title_104c_expires_on, **values}
         _check_case(case.participant, merged, confirmed)
+        if "title_104c_issued_on" in values:
+            values["title_104c_expires_on"] = merged["title_104c_expires_on"]  # the default expiry
     return update_object(actor, case, values)
 
 

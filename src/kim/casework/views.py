@@ -21,6 +21,7 @@ from kim.core.models import LifeDomain
 from kim.core.views import form_errors_from, render_form
 
 from . import services
+from .clock import title_warning, title_warnings
 from .forms import (
     AppointmentForm,
     AssessmentForm,
@@ -123,6 +124,9 @@ def my_cases(request):
         cases = cases.filter(match)
     page = Paginator(cases.order_by(*BY_URGENCY), 50).get_page(request.GET.get("page"))
     opened(request, page.object_list)
+    warnings = title_warnings(Case.objects.visible_to(user))
+    shown = {case.pk for case in page.object_list}
+    opened(request, [w.case for w in warnings if w.case.pk not in shown])  # named in a warning: read too
     for case in page.object_list:
         case.reassessment_due = reassessment_due_on(case.last_assessment) if case.is_case_management else None
     from kim.reports.completeness import (  # reports build on case work
@@ -134,6 +138,7 @@ def my_cases(request):
     return render(request, "casework/my_cases.html", {
         "form": form, "page": page, "caseload": caseload(user), "time_split": time_split(user), "gap_count": gap_cases(user, gaps_params(current_deadline())).count(),
         "stale_before": stale_before(), "today": timezone.localdate(),
+        "title_warnings": warnings,
     })
 
 
@@ -368,6 +373,7 @@ def case_context(case):
         "appointment_form": AppointmentForm(with_case=True, prefix="appt"),
         "phases": [p for p in Phase if p != Phase.CLOSED],
         "next_phases": services.NEXT_PHASES.get(case.phase, set()) if case.is_open else set(),
+        "title_warning": title_warning(case),
     }
 
 

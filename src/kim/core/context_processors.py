@@ -24,9 +24,12 @@ NAVIGATION = [
     (_("Service directory"), "system:directory", "system.read_directory"),
     (_("Staffing and funding"), "staffing:index", "staffing.read"),
     (_("Staff"), "admin-users", "casework.lead_provider"),
+    (_("Procedures"), "residence:procedures", "residence.record"),
+    (_("§104c pipeline"), "residence:pipeline", "residence.read_figures"),
     (_("Users"), "admin-users", "core.administer_district"),
     (_("Organisation"), "admin-organisation", "core.administer_district"),
     (_("Catalogues"), "admin-catalogues", "core.administer_district"),
+    (_("Offices"), "residence:offices", "residence.manage_offices"),
     (_("Audit trail"), "audit-trail", "core.read_audit_trail"),
 ]
 # Aggregate readers land on the key figures: for them that page is "Start".

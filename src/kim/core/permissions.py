@@ -44,6 +44,9 @@ PERMISSIONS = {
     "staffing.read":                   {COORDINATION, STEERING, ADMIN},  # positions, funding, R8, R9
     "staffing.manage":                 {COORDINATION},        # positions, fillings, rates, import
     "staffing.read_names":             {COORDINATION, ADMIN},  # who fills a position: those who manage staff
+    "residence.record":                {MODULE3},             # procedures, tallies: own offices only
+    "residence.read_figures":          {MODULE3, COORDINATION, STEERING},  # R13, the §104c pipeline
+    "residence.manage_offices":        {ADMIN},               # offices and their module 3 staff
 }
 
 # ---------------------------------------------------------------- who may grant which role

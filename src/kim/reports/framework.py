@@ -106,6 +106,9 @@ class Report:
     # Rows per provider only for aggregate readers (R15): no rows per case manager, no cut by
     # municipality (reports/questions.py).
     per_provider_for_aggregate_readers = False
+    # Roles that own this report's records within their own scope (R13: module 3 for the offices
+    # it belongs to): like case managers, they read it without suppression and for any period.
+    owner_roles: frozenset = frozenset()
     measures = (Measure("n", gettext_lazy("Number")),)
     chart_measure = "n"
     # Counted measures that add up to another in every cell: (total, (parts...)). Suppression
@@ -141,12 +144,12 @@ class Context:
     The querysets come from `for_statistics`, the aggregate-only door of each personal-data
     manager: owners of the data count what they may see, aggregate readers the district."""
 
-    def __init__(self, user, params: ReportParams | None = None):
+    def __init__(self, user, params: ReportParams | None = None, report: "Report | None" = None):
         if user.district_id is None or not user.is_active:
             raise ParamError(_("Reports need a user of a district."))
         self.user = user
         self.district = user.district
-        self.suppressed = not user.sees_personal_data
+        self.suppressed = not user.sees_personal_data and not (report and user.role in report.owner_roles)
         self.k = max(3, self.district.suppression_k)
         self.provider_filter = None
         if params and params.provider_id and not self.suppressed:
@@ -235,7 +238,7 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
     """The report for this reader: scoped, filtered and, for aggregate readers, suppressed."""
     if isinstance(report, str):
         report = get_report(report)
-    context = Context(user, params)
+    context = Context(user, params, report)
     check_question(user, report, params)
     suppressing = context.suppressed and report.suppressible
     periods = [params.period] + ([params.period.year_before()] if params.compare else [])

@@ -196,7 +196,7 @@ def check_question(user, report, params: ReportParams, today: date | None = None
     for day in (params.period.start, params.period.end, params.reference_date):
         if not 1990 <= day.year <= 2100:
             raise ParamError(_("The year must lie between 1990 and 2100."), "year")
-    if is_aggregate_reader(user) and report.counts_people:
+    if is_aggregate_reader(user) and report.counts_people and user.role not in report.owner_roles:
         _check_aggregate_question(report, params, today)
     for split, member in ((MUNICIPALITY, params.municipality_id), (PROVIDER, params.provider_id)):
         model = Municipality if split == MUNICIPALITY else Provider
