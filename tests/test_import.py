@@ -383,7 +383,7 @@ def test_other_people_cannot_see_an_import_run(client, world, town):
         run = start_import(world.insider, filename="a.xlsx", data=standard_file())
     url = reverse("exchange:import-run", args=[run.pk])
     for persona, expected in {"insider": 200, "lead": 200, "colleague": 404, "other_provider": 404,
-                              "other_district": 404, "coordination": 403}.items():
+                              "other_district": 404, "coordination": 404, "steering": 403}.items():
         client.force_login(world.personas()[persona])
         assert client.get(url).status_code == expected, persona
 
