@@ -279,7 +279,7 @@ def claim(run_id: int, *, commit: bool) -> ImportRun | None:
     by another process meanwhile (a task queued twice runs once)."""
     status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
     with transaction.atomic():
-        run = (ImportRun.objects.select_for_update().select_related("created_by", "case_manager", "mapping")
+        run = (ImportRun.objects.select_for_update(of=("self",)).select_related("created_by", "case_manager", "mapping")
                .filter(pk=run_id, status=status).first())
         if run is None or (run.worker and not run.is_stale):
             return None
