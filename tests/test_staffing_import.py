@@ -278,6 +278,7 @@ def test_the_pages_by_role(client, warendorf):
     page = client.get(reverse("exchange:imports"))
     assert page.status_code == 200 and "Blatt „Stellen“" in page.content.decode()
     assert 'name="case_manager"' not in page.content.decode()
+    assert f'href="{reverse("staffing:index")}"' in page.content.decode()  # back to the staffing, not to /daten/
     template = load_workbook(io.BytesIO(client.get(reverse("exchange:template")).content))
     assert "Stellen" in template.sheetnames and "Teilnehmende" not in template.sheetnames
     assert [cell.value for cell in template["Stellen"][1]][:4] == ["Stellen-Kennung", "Modul", "Funktion", "Bezeichnung"]
