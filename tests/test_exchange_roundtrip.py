@@ -14,7 +14,11 @@ from kim.demo import build_demo_district
 from kim.exchange.export import export_xlsx
 from kim.exchange.models import ImportRun
 from kim.exchange.services import run_import, start_import
-from kim.exchange.workbook import SHEETS
+from kim.exchange.workbook import CASE_SHEETS
+from kim.exchange.workbook import SHEETS as ALL_SHEETS
+
+# The parts of case data: what the export, the round trip and a provider's template hold (not "Stellen").
+SHEETS = {kind: ALL_SHEETS[kind] for kind in CASE_SHEETS}
 
 
 def records_of(provider) -> dict:

@@ -241,12 +241,24 @@ def test_a_lead_imports_into_a_chosen_case_managers_caseload(world, town):
             start_import(world.insider, filename="a.xlsx", data=standard_file(), case_manager=world.colleague)
 
 
-@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin"])
+@pytest.mark.parametrize("persona", ["steering", "district_admin"])
 def test_aggregate_roles_cannot_import(world, town, persona):
     from django.core.exceptions import PermissionDenied
 
     with scope(district=world.district.pk), pytest.raises(PermissionDenied):
         start_import(getattr(world, persona), filename="a.xlsx", data=standard_file())
+
+
+def test_coordination_imports_only_the_sheet_stellen_never_case_data(world, town):
+    """Coordination may upload (for the sheet "Stellen", tests/test_staffing_import.py), but no
+    sheet of case data is offered or accepted."""
+    from django.core.exceptions import ValidationError
+
+    with scope(district=world.district.pk):
+        run = start_import(world.coordination, filename="a.xlsx", data=standard_file())
+        assert run.assignments == {}
+        with pytest.raises(ValidationError, match="Die Koordination importiert nur das Blatt „Stellen“"):
+            assign_sheets(world.coordination, run, {"Teilnehmende": "Teilnehmende"})
 
 
 def test_a_hand_made_file_is_mapped_by_header_similarity_below_a_title_row(world, town):
@@ -383,7 +395,7 @@ def test_other_people_cannot_see_an_import_run(client, world, town):
         run = start_import(world.insider, filename="a.xlsx", data=standard_file())
     url = reverse("exchange:import-run", args=[run.pk])
     for persona, expected in {"insider": 200, "lead": 200, "colleague": 404, "other_provider": 404,
-                              "other_district": 404, "coordination": 403}.items():
+                              "other_district": 404, "coordination": 404, "steering": 403}.items():
         client.force_login(world.personas()[persona])
         assert client.get(url).status_code == expected, persona
 

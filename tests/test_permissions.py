@@ -18,6 +18,7 @@ EXPECTED = {
     "casework.personal_data": {CM, LEAD},
     "casework.lead_provider": {LEAD},
     "exchange.use": {CM, LEAD},
+    "exchange.import": {CM, LEAD, COORD},
     "exchange.export_provider": {LEAD},
     "reports.read": EVERYONE,
     "reports.coordinate": {COORD},

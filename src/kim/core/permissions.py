@@ -26,6 +26,7 @@ PERMISSIONS = {
     "casework.personal_data":          PERSONAL_DATA_ROLES,   # participants, cases, appointments
     "casework.lead_provider":          {LEAD},                # deputyships, confirmations, export
     "exchange.use":                    PERSONAL_DATA_ROLES,   # templates, import, subject access
+    "exchange.import":                 PERSONAL_DATA_ROLES | {COORDINATION},  # import; coordination: "Stellen"
     "exchange.export_provider":        {LEAD},
     "reports.read":                    DISTRICT_ROLES,        # scope and suppression by role
     "reports.coordinate":              {COORDINATION},        # deadlines, papers, templates

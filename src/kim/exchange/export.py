@@ -28,7 +28,7 @@ from kim.core.models import User
 
 from .mapping import fold, staff_name
 from .models import ImportedRecord
-from .workbook import CATALOGUES, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, fixed_lists, own_number
+from .workbook import CASE_SHEETS, CATALOGUES, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, fixed_lists, own_number
 
 CHUNK = 2000
 
@@ -200,7 +200,7 @@ def appointment_rows(names: _Names):
 ROWS = {"Teilnehmende": participant_rows, "Einwilligungen": consent_rows, "Fälle": case_rows,
         "Assessments": assessment_rows, "Lebensbereiche": item_rows, "Ziele": goal_rows, "Maßnahmen": action_rows,
         "Verweise": referral_rows, "Termine": appointment_rows}
-assert list(ROWS) == list(SHEETS)
+assert list(ROWS) == list(CASE_SHEETS)
 
 
 def sheet_rows(user):

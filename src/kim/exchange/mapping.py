@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,7 +21,17 @@ from kim.casework.models import CaseKind
 
 from .plan import Plan
 from .readers import header_text
-from .workbook import CATALOGUES, SHEETS, SPECS, Column, fixed_lists, german_labels
+from .workbook import (
+    ACROSS_TOWNS,
+    CATALOGUES,
+    DISTRICT_ADMINISTRATION,
+    NONE,
+    SHEETS,
+    SPECS,
+    Column,
+    fixed_lists,
+    german_labels,
+)
 
 HEADER_SEARCH_ROWS = 15
 
@@ -83,6 +94,22 @@ HEADER_SYNONYMS = {
     "Thematisches Angebot": ["Angebot"],
     "Zielgruppe des Angebots": ["Teilnehmende des Angebots", "Publikum"],
     "Bemerkung": ["Notiz", "Anmerkung", "Kommentar"],
+    "Stellen-Kennung": ["Stellen-Nr", "Stellennummer", "Stellen-ID", "Stelle-Nr"],
+    "Modul": ["Baustein", "Förderbaustein", "KIM-Modul"],
+    "Funktion": ["Stelle", "Stellenart", "Aufgabe", "Tätigkeit"],
+    "Bezeichnung": ["Stellenbezeichnung", "Titel"],
+    "Träger": ["Arbeitgeber", "Anstellungsträger", "Anstellungsträger*in", "Dienststelle"],
+    "VZÄ bewilligt": ["bewilligt", "bewilligte VZÄ", "bewilligte Stellen", "Stellen bewilligt", "VZÄ (bewilligt)",
+                      "Stellenanteil bewilligt"],
+    "VZÄ besetzt": ["besetzt", "besetzte VZÄ", "besetzte Stellen", "Stellen besetzt", "VZÄ (besetzt)"],
+    "VZÄ noch nicht besetzt": ["noch nicht besetzt", "noch nicht besetzte Stellen", "nicht besetzt", "unbesetzt",
+                               "vakant", "VZÄ vakant", "VZÄ (noch nicht besetzt)"],
+    "Stichtag": ["Stand", "Stand am", "Datum", "zum"],
+    "bewilligt ab": ["Bewilligung ab", "Beginn der Bewilligung", "Förderbeginn"],
+    "bewilligt bis": ["Bewilligung bis", "Ende der Bewilligung", "Förderende"],
+    "besetzt ab": ["Besetzung ab", "Eintritt", "Stellenantritt"],
+    "Weiterleitung an": ["weitergeleitet an", "Weiterleitung", "Mittel weitergeleitet an"],
+    "Person": ["Stelleninhaber*in", "Stelleninhaberin", "Stelleninhaber", "Name", "Mitarbeiter*in"],
 }
 SHEET_SYNONYMS = {
     "Teilnehmende": ["Teilnehmer", "Personen", "Klienten", "Stammdaten"],
@@ -94,6 +121,7 @@ SHEET_SYNONYMS = {
     "Lebensbereiche": ["Lebensbereich", "Assessment-Lebensbereiche"],
     "Maßnahmen": ["Massnahmen", "Hilfeplan", "Schritte"],
     "Verweise": ["Verweisungen", "Weitervermittlungen", "Verweis"],
+    "Stellen": ["Stellenplan", "Stellenübersicht", "Stellenbesetzung", "Personalausstattung", "Personal", "Stelle"],
 }
 assert set(SHEET_SYNONYMS) == set(SHEETS)
 
@@ -120,6 +148,8 @@ class ValueList:
     by_text: dict
     labels: list
 
+    loose: dict = field(default_factory=dict)  # {simplified text: stored value}: "Case Management-KIM"
+
     def resolve(self, text, saved: dict):
         key = fold(text)
         if key in self.by_text:
@@ -127,6 +157,8 @@ class ValueList:
         target = saved.get(key)
         if target is not None and fold(target) in self.by_text:
             return self.by_text[fold(target)]
+        if self.loose and simplify(text) in self.loose:
+            return self.loose[simplify(text)]
         return None
 
     def suggest(self, text) -> str | None:
@@ -153,6 +185,34 @@ ALIASES = {
     "case_kind": {"cm": "case_management", "fallmanagement": "case_management"},
     "assessment_kind": {"erstassessment": "initial", "reassessment": "reassessment"},
     "need": {str(level): level for level in range(5)},
+}
+# Spellings of modules and functions in the districts' own staffing tables, compared without
+# case, spaces, dashes and umlauts ("Case Management-KIM", "Modul 1", "1", "ABH").
+LOOSE = {
+    "module": {
+        "1": ["1", "1.0", "Modul 1", "M1", "Baustein 1", "Modul 1 strategische Steuerung", "Modul I"],
+        "2": ["2", "2.0", "Modul 2", "M2", "Baustein 2", "Modul 2 Case Management", "Modul II"],
+        "3": ["3", "3.0", "Modul 3", "M3", "Baustein 3", "Modul 3 ABH EBH", "Modul III"],
+    },
+    "function": {
+        "coordination": ["Koordination", "Koordinierung", "Koordination KIM", "KIM-Koordination", "Koordinator",
+                         "Koordinatorin", "Koordinator*in", "Kommunale Koordinierung", "Strategische Steuerung",
+                         "Koordinierungsstelle"],
+        "administration": ["Verwaltung", "Verwaltungsassistenz", "Verwaltungskraft", "Verwaltungsfachkraft",
+                           "Assistenz", "Sachbearbeitung", "Verwaltungsassistenz KIM", "Administration"],
+        "case_management": ["Case Management", "Case Management-KIM", "Case Management KIM", "KIM-Case-Management",
+                            "CM", "CM-KIM", "Fallmanagement", "Case Manager", "Case Managerin", "Case Manager*in",
+                            "Case Management (kommunal)", "externes Case Management"],
+        "thematic_case_management": ["Thematisches Case Management", "Thematisches CM", "MuKi-S", "MuKiS",
+                                     "Case Management thematisch"],
+        "case_management_coordination": ["Koordination Case Management", "Koordination CM", "CM-Koordination",
+                                         "Case-Management-Koordination", "Koordination des Case Managements",
+                                         "Koordination Case Management-KIM", "Leitung Case Management",
+                                         "Teamleitung Case Management"],
+        "foreigners_office": ["Ausländerbehörde", "ABH", "Ausländeramt", "Ausländerbehörde (ABH)", "Zuwanderung"],
+        "naturalisation_office": ["Einbürgerungsbehörde", "EBH", "Einbürgerung", "Einbürgerungsbehörde (EBH)",
+                                  "Staatsangehörigkeitsbehörde", "Einbürgerungsstelle"],
+    },
 }
 
 
@@ -199,10 +259,30 @@ def load_value_lists(actor=None) -> dict[str, ValueList]:
         by_text.update({fold(value): value for value in choices if isinstance(value, str)})
         by_text.update(ALIASES.get(name, {}))
         lists[name] = ValueList(name, by_text, list(dict.fromkeys(choices.values())))
+    for name, entries in LOOSE.items():
+        lists[name].loose = {simplify(text): value for value, texts in entries.items() for text in texts}
     for name, (model, field_name) in CATALOGUES.items():
         by_text, labels = _catalogue(model, field_name)
         lists[name] = ValueList(name, by_text, labels)
+    if actor is not None and actor.district_id:
+        lists.update(staffing_lists(actor.district))
     return lists
+
+
+def staffing_lists(district) -> dict[str, ValueList]:
+    """Kommune and Träger of the sheet "Stellen": the district's towns and "kommunenübergreifend"
+    (NONE: across towns); its providers and the district's own name or "Kreisverwaltung"
+    (NONE: the district administration employs)."""
+    from kim.core.models import Municipality, Provider
+
+    towns, town_labels = _catalogue(Municipality, "name")
+    towns.update({fold(ACROSS_TOWNS): NONE, "kommunenuebergreifend": NONE, "kreisweit": NONE, "alle kommunen": NONE})
+    providers, provider_labels = _catalogue(Provider, "name")
+    providers.update({fold(district.name): NONE, fold(DISTRICT_ADMINISTRATION): NONE, "kreis": NONE})
+    return {
+        "position_municipality": ValueList("position_municipality", towns, [ACROSS_TOWNS, *town_labels]),
+        "employer": ValueList("employer", providers, [DISTRICT_ADMINISTRATION, *provider_labels]),
+    }
 
 
 # ---------------------------------------------------------------- sheets, header rows and columns
@@ -255,22 +335,23 @@ def suggest_columns(headers: list[str], kind: str, saved: dict | None = None) ->
     return result
 
 
-def suggest_sheets(sheet_names: list[str], first_rows: dict[str, list]) -> dict[str, str]:
+def suggest_sheets(sheet_names: list[str], first_rows: dict[str, list], kinds=tuple(SHEETS)) -> dict[str, str]:
     """{part of the workbook: sheet}: first the sheets named like a part, then, for the parts
-    left, the sheets whose headers look most like one (a sheet stands for one part only)."""
+    left, the sheets whose headers look most like one (a sheet stands for one part only).
+    `kinds`: the parts to look for (those the uploader may import)."""
     chosen = {}
-    for kind in SHEETS:
+    for kind in kinds:
         names = {simplify(name) for name in [kind, *SHEET_SYNONYMS[kind]]}
         sheet = next((sheet for sheet in sheet_names if simplify(sheet) in names and sheet not in chosen.values()), None)
         if sheet is not None:
             chosen[kind] = sheet
     scored = sorted(((max((header_score(row, kind) for row in first_rows.get(sheet, [])[:HEADER_SEARCH_ROWS]), default=0),
-                      -index, kind, sheet) for index, kind in enumerate(SHEETS) if kind not in chosen
+                      -index, kind, sheet) for index, kind in enumerate(kinds) if kind not in chosen
                      for sheet in sheet_names if sheet not in chosen.values()), reverse=True)
     for score, _order, kind, sheet in scored:
         if score >= 3 and kind not in chosen and sheet not in chosen.values():
             chosen[kind] = sheet
-    return {kind: chosen[kind] for kind in SHEETS if kind in chosen}
+    return {kind: chosen[kind] for kind in kinds if kind in chosen}
 
 
 # ---------------------------------------------------------------- cells
@@ -320,6 +401,8 @@ def _value(spec: Column, cell, lists, saved_values, plan, where, known):
     try:
         if spec.kind == "date":
             return parse_date(cell)
+        if spec.kind == "fte":
+            return parse_fte(cell)
         if spec.kind == "number":
             value = parse_number(cell)
             if value != int(value):
@@ -402,6 +485,27 @@ def parse_date(value) -> date:
             raise ValueError(f"„{text}“ liegt außerhalb von 1900 bis 2100")
         return parsed
     raise ValueError(f"„{text}“ ist kein Datum (erwartet z. B. 31.12.2023)")
+
+
+FTE_LIMIT = Decimal(100)
+
+
+def parse_fte(value) -> Decimal:
+    """Full-time equivalents (VZÄ) with at most two decimals, from a number or German text
+    ("0,75"); a calculated cell's 2.8800000000000004 is 2,88. Raises ValueError in German."""
+    number = parse_number(value)
+    try:
+        exact = Decimal(repr(float(number)))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"„{value}“ ist keine Zahl") from None
+    fte = exact.quantize(Decimal("0.01"))
+    if abs(fte - exact) > Decimal("0.000001"):
+        raise ValueError(f"„{value}“ hat mehr als zwei Nachkommastellen")
+    if fte < 0:
+        raise ValueError(f"„{value}“ ist negativ")
+    if fte > FTE_LIMIT:
+        raise ValueError(f"„{value}“ VZÄ sind mehr als {FTE_LIMIT} für eine Stelle")
+    return fte
 
 
 def parse_number(value) -> float:

@@ -19,10 +19,11 @@ from kim.core.models import District, Provider
 class ImportMapping(models.Model):
     """How a provider's files map onto the standard workbook, saved for the next file:
     {sheet kind: {standard column: column header in the file}} and, per value list,
-    {value as written in the file (case-folded): label of the catalogue entry}."""
+    {value as written in the file (case-folded): label of the catalogue entry}. Without
+    provider: the district's own mapping, of coordination's staffing files (sheet "Stellen")."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     name = models.CharField(_("name of the mapping"), max_length=80, default="Standard")
     columns = models.JSONField(_("columns"), default=dict, blank=True)
     values = models.JSONField(_("values"), default=dict, blank=True)
@@ -35,7 +36,10 @@ class ImportMapping(models.Model):
         verbose_name = _("import mapping")
         verbose_name_plural = _("import mappings")
         constraints = [models.UniqueConstraint(fields=["provider", "name"], name="import_mapping_unique_name",
-                                              violation_error_message=_("Your provider already has a mapping of this name."))]
+                                              violation_error_message=_("Your provider already has a mapping of this name.")),
+                       models.UniqueConstraint(fields=["district", "name"], condition=models.Q(provider__isnull=True),
+                                               name="import_mapping_unique_district_name",
+                                               violation_error_message=_("Your provider already has a mapping of this name."))]
 
     def __str__(self):
         return self.name
@@ -47,10 +51,14 @@ class ImportMapping(models.Model):
 
 class ImportRunQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not user.sees_personal_data:
-            return self.none()
-        own = self.filter(provider_id=user.provider_id)
-        return own if user.is_provider_lead else own.filter(created_by=user)
+        """A provider's runs: the uploader's own, all of them for the lead. The district's
+        staffing runs (no provider, sheet "Stellen"): every member of coordination."""
+        if user.sees_personal_data:
+            own = self.filter(provider_id=user.provider_id)
+            return own if user.is_provider_lead else own.filter(created_by=user)
+        if user.is_active and user.district_id and user.has_perm("staffing.manage"):
+            return self.filter(district_id=user.district_id, provider__isnull=True)
+        return self.none()
 
 
 class ImportRun(models.Model):
@@ -64,10 +72,12 @@ class ImportRun(models.Model):
         EXPIRED = "expired", _("deleted without import")
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    # Without provider and case manager: coordination's import of the district's staffing.
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     case_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("case manager"),
+        null=True, blank=True,
     )
     mapping = models.ForeignKey(ImportMapping, on_delete=models.PROTECT, related_name="runs")
     filename = models.CharField(_("file"), max_length=200)
@@ -104,6 +114,11 @@ class ImportRun(models.Model):
     @property
     def audit_label(self):
         return f"Import {self.pk}: {self.filename}"[:120]
+
+    @property
+    def is_staffing(self):
+        """Coordination's import of the sheet "Stellen" (the district's, of no provider)."""
+        return self.provider_id is None
 
     @property
     def is_busy(self):
@@ -151,7 +166,8 @@ class ImportedRecord(models.Model):
     identifier back, so that data moved to another district and back keeps its identifiers."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    # Without provider: a record of the district's staffing (sheet "Stellen", imported by coordination).
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     sheet = models.CharField(_("sheet"), max_length=40)  # the part of the standard workbook: "Termine", "Ziele", ...
     key = models.CharField(_("identifier in the file"), max_length=300)
     from_file = models.BooleanField(_("identifier from the file"), default=True)  # False: made of the row's content, the file had no identifier
@@ -164,7 +180,10 @@ class ImportedRecord(models.Model):
         verbose_name = _("imported record")
         verbose_name_plural = _("imported records")
         constraints = [models.UniqueConstraint(fields=["provider", "sheet", "key"], name="imported_record_unique_key",
-                                              violation_error_message=_("This identifier has already been imported at your provider."))]
+                                              violation_error_message=_("This identifier has already been imported at your provider.")),
+                       models.UniqueConstraint(fields=["district", "sheet", "key"], condition=models.Q(provider__isnull=True),
+                                               name="imported_record_unique_district_key",
+                                               violation_error_message=_("This identifier has already been imported at your provider."))]
         indexes = [models.Index(fields=["provider", "sheet", "object_id"])]
 
     def __str__(self):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from kim.core.audit import Action, record
 from kim.core.models import User
 
-from . import checks, readers, writer
+from . import checks, positions, readers, writer
 from .mapping import (
     Table,
     find_header_row,
@@ -30,61 +30,98 @@ from .mapping import (
 )
 from .models import ImportMapping, ImportRun, this_process
 from .readers import FileRefused
-from .workbook import SHEETS, SPECS
+from .workbook import CASE_SHEETS, SHEETS, SPECS, STAFFING_SHEETS, kinds_for
 
 log = logging.getLogger(__name__)
 KINDS = list(SHEETS)
+ONLY_COORDINATION = "Das Blatt „Stellen“ importiert nur die Koordination (in die Stellen des Kreises)."
+ONLY_CASE_DATA = ("Die Koordination importiert nur das Blatt „Stellen“; Blätter mit Falldaten (Teilnehmende, "
+                  "Fälle, Termine …) importieren Case Manager*innen und Trägerleitungen.")
 
 
 def _require_importer(actor: User):
-    if not actor.sees_personal_data:
+    """Case data: the roles that see personal data; the sheet "Stellen": coordination."""
+    if not kinds_for(actor):
         raise PermissionDenied
+
+
+def _refuse_other_kinds(actor, kinds):
+    """A part of the workbook the actor may not import: refused with a German message."""
+    other = [kind for kind in kinds if kind not in kinds_for(actor)]
+    if other:
+        raise ValidationError(ONLY_COORDINATION if other[0] in STAFFING_SHEETS else ONLY_CASE_DATA)
 
 
 def start_import(actor: User, *, filename: str, data: bytes, case_manager: User | None = None,
                  mapping_name: str = "Standard") -> ImportRun:
     """Open the upload (raises FileRefused with a German message), suggest sheets and columns.
     The file is read before the transaction: on SQLite a transaction holds the write lock
-    from its start, and reading a large file takes seconds that others would wait."""
+    from its start, and reading a large file takes seconds that others would wait.
+    Coordination's run (the sheet "Stellen") has no provider and no case manager."""
     _require_importer(actor)
-    case_manager = case_manager or actor
-    if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
-        raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
+    staffing = kinds_for(actor) == STAFFING_SHEETS
+    if staffing:
+        case_manager = None
+    else:
+        case_manager = case_manager or actor
+        if not importable_case_managers(actor).filter(pk=case_manager.pk).exists():
+            raise ValidationError({"case_manager": "Diese Person kann keine Fälle Ihres Trägers führen."})
     found = readers.survey(data, filename)
     with transaction.atomic():
         mapping = _mapping(actor, mapping_name)
         run = ImportRun(
-            district_id=actor.district_id, provider_id=actor.provider_id, created_by=actor, case_manager=case_manager,
-            mapping=mapping, filename=filename[:200], format=found.format, content=data,
+            district_id=actor.district_id, provider_id=None if staffing else actor.provider_id, created_by=actor,
+            case_manager=case_manager, mapping=mapping, filename=filename[:200], format=found.format, content=data,
             sheets=[asdict(sheet) for sheet in found.sheets], warnings=list(found.warnings),
         )
-        run.assignments = suggest_assignments(run, mapping)
+        run.assignments = suggest_assignments(run, mapping, kinds_for(actor))
+        run.warnings += _other_parts(run, kinds_for(actor))
         run.save()
         record(actor, Action.CREATE, run, changes={"filename": [None, run.filename], "format": [None, run.format],
-                                                   "case_manager": [None, case_manager.pk]})
+                                                   "case_manager": [None, case_manager.pk if case_manager else None]})
     return run
 
 
+def _other_parts(run, kinds) -> list[str]:
+    """Warnings for sheets that look like parts of the workbook the uploader may not import:
+    they are not offered and not read."""
+    first_rows = {sheet["name"]: sheet["head"] for sheet in run.sheets if sheet["head"]}
+    visible = [sheet["name"] for sheet in run.sheets if sheet["visible"] and sheet["name"] not in
+               {a["sheet"] for a in run.assignments.values()}]
+    other = CASE_SHEETS if kinds == STAFFING_SHEETS else STAFFING_SHEETS
+    found = suggest_sheets(visible, first_rows, other) if run.format != "csv" else {}
+    if not found:
+        return []
+    names = ", ".join(f"„{sheet}“" for sheet in found.values())
+    if kinds == STAFFING_SHEETS:
+        return [f"Die Blätter {names} sehen nach Falldaten aus und werden nicht gelesen: {ONLY_CASE_DATA}"
+                if len(found) > 1 else f"Das Blatt {names} sieht nach Falldaten aus und wird nicht gelesen: "
+                                       f"{ONLY_CASE_DATA}"]
+    return [f"Das Blatt {names} sieht aus wie das Blatt „Stellen“ und wird nicht gelesen: {ONLY_COORDINATION}"]
+
+
 def _mapping(actor, name) -> ImportMapping:
+    """The provider's mapping of this name; coordination's: the district's (no provider)."""
     name = (name or "Standard").strip()[:80] or "Standard"
-    mapping = ImportMapping.objects.filter(provider_id=actor.provider_id, name=name).first()
+    provider_id = None if kinds_for(actor) == STAFFING_SHEETS else actor.provider_id
+    mapping = ImportMapping.objects.filter(district_id=actor.district_id, provider_id=provider_id, name=name).first()
     if mapping is None:
-        mapping = ImportMapping.objects.create(district_id=actor.district_id, provider_id=actor.provider_id, name=name)
+        mapping = ImportMapping.objects.create(district_id=actor.district_id, provider_id=provider_id, name=name)
         record(actor, Action.CREATE, mapping, changes={"name": [None, name]})
     return mapping
 
 
-def suggest_assignments(run, mapping) -> dict:
-    """{kind: {"sheet", "header_row", "columns"}} for the kinds a sheet of the file looks like,
-    from the first rows the survey of the file kept."""
+def suggest_assignments(run, mapping, kinds=CASE_SHEETS) -> dict:
+    """{kind: {"sheet", "header_row", "columns"}} for the kinds (of `kinds`) a sheet of the file
+    looks like, from the first rows the survey of the file kept."""
     first_rows = {sheet["name"]: sheet["head"] for sheet in run.sheets if sheet["head"]}
     visible = [sheet["name"] for sheet in run.sheets if sheet["visible"]]
     if run.format == "csv":
         rows = first_rows.get(readers.CSV_NAME, [])
-        kind = max(KINDS, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
+        kind = max(kinds, key=lambda k: max((header_score(row, k) for row in rows[:15]), default=0))
         candidates = {kind: readers.CSV_NAME}
     else:
-        candidates = suggest_sheets(visible, first_rows)
+        candidates = suggest_sheets(visible, first_rows, kinds)
     return {kind: _assignment(first_rows.get(sheet, []), kind, sheet, mapping.columns.get(kind))
             for kind, sheet in candidates.items()}
 
@@ -116,6 +153,7 @@ def assign_sheets(actor: User, run: ImportRun, sheets: dict[str, str]) -> Import
     _require_owner(actor, run)
     names = {s["name"] for s in run.sheets}
     chosen = {kind: sheet for kind, sheet in sheets.items() if kind in SHEETS and sheet}
+    _refuse_other_kinds(actor, chosen)
     if not chosen:
         raise ValidationError("Bitte wählen Sie mindestens ein Blatt.")
     if any(sheet not in names for sheet in chosen.values()):
@@ -241,7 +279,7 @@ def claim(run_id: int, *, commit: bool) -> ImportRun | None:
     by another process meanwhile (a task queued twice runs once)."""
     status = ImportRun.Status.IMPORTING if commit else ImportRun.Status.CHECKING
     with transaction.atomic():
-        run = (ImportRun.objects.select_for_update().select_related("created_by", "case_manager", "mapping")
+        run = (ImportRun.objects.select_for_update(of=("self",)).select_related("created_by", "case_manager", "mapping")
                .filter(pk=run_id, status=status).first())
         if run is None or (run.worker and not run.is_stale):
             return None
@@ -352,8 +390,15 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
         return _finish(run, ImportRun.Status.FAILED, message=str(exc))
     missing = {kind: [c.header for c in SPECS[kind] if c.required and c.header not in a["columns"]]
                for kind, a in run.assignments.items()}
-    plan = checks.check(run.created_by, run.case_manager, tables, saved_values=run.mapping.values, missing=missing,
-                        progress=progress)
+    allowed = set(STAFFING_SHEETS if run.is_staffing else CASE_SHEETS) & set(kinds_for(run.created_by))
+    if not set(tables) <= allowed:  # assigned before a change of role, or by hand in the database
+        return _finish(run, ImportRun.Status.FAILED, message=ONLY_CASE_DATA if run.is_staffing else ONLY_COORDINATION)
+    if run.is_staffing:
+        plan = positions.check(run.created_by, tables.get("Stellen"), saved_values=run.mapping.values,
+                               missing=missing, progress=progress)
+    else:
+        plan = checks.check(run.created_by, run.case_manager, tables, saved_values=run.mapping.values,
+                            missing=missing, progress=progress)
     del tables  # the plan holds what is written
     run.problems = [p.as_dict() for p in plan.problems]
     run.problem_count = plan.problem_count
@@ -366,7 +411,10 @@ def run_import(run: ImportRun, *, commit: bool, progress=None) -> ImportRun:
     if commit and plan.ok:
         progress(1, 1)
         with transaction.atomic():  # the data and the run's outcome: both or neither
-            run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
+            if run.is_staffing:
+                run.summary = positions.write(plan, run.created_by)
+            else:
+                run.summary = writer.write(plan, run.created_by, run.case_manager, label=f"Import {run.pk}")
             _record_done(run, run.summary)
             run.content = None  # the file's bytes are not kept once its data is in
             run.identity_changes = []  # names and birth dates: the audit log has the changes now

@@ -1,5 +1,7 @@
-"""The empty standard workbook for case managers: German headers, a sheet explaining each
-column, and dropdown lists filled from the district's catalogues and the fixed value lists."""
+"""The empty standard workbook: German headers, a sheet explaining each column, and dropdown
+lists filled from the district's catalogues and the fixed value lists. Case managers and
+leads get the sheets of case data, coordination the sheet "Stellen" (each the parts they may
+import)."""
 
 import io
 
@@ -10,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kim.core.cells import neutralise
 
-from .workbook import CATALOGUES, SHEETS, SPECS, fixed_lists
+from .workbook import CASE_SHEETS, CATALOGUES, SHEETS, SPECS, fixed_lists
 
 ROWS_WITH_DROPDOWNS = 5000
 
@@ -35,17 +37,40 @@ HELP = {
     "Verantwortlich": "Name der Fachkraft Ihres Trägers; leer: die beim Hochladen gewählte.",
     "Case Manager*in": "Name der Fachkraft Ihres Trägers; leer: die beim Hochladen gewählte.",
     "verfasst von": "Name der Fachkraft Ihres Trägers; leer: die Fachkraft des Falls.",
+    "Stellen-Kennung": "Ihre Kennung der Stelle (freiwillig); damit ändert eine spätere Datei diese Stelle. Ohne "
+                       "Kennung wird eine Stelle an Funktion, Kommune, Träger und Bezeichnung wiedererkannt.",
+    "Modul": "Modul 1, 2 oder 3 (auch „1“); muss zur Funktion passen. Leer: das Modul der Funktion.",
+    "Funktion": "Modul 1: Koordination, Verwaltungsassistenz; Modul 2: Case Management, Thematisches Case "
+                "Management, Koordination Case Management; Modul 3: Ausländerbehörde, Einbürgerungsbehörde.",
+    "Bezeichnung": "Freiwillig, z. B. „MuKi-S“ oder „Sachgebietsleitung“.",
+    "Träger": "Anstellungsträger; leer, „Kreisverwaltung“ oder der Name des Kreises: die Kreisverwaltung.",
+    "VZÄ bewilligt": "Vollzeitäquivalente der Bewilligung, z. B. 0,5 oder 14,00.",
+    "VZÄ besetzt": "Am Stichtag besetzte VZÄ (leer: 0); mit „noch nicht besetzt“ höchstens so viel wie bewilligt.",
+    "VZÄ noch nicht besetzt": "Am Stichtag ausgeschriebene, noch nicht besetzte VZÄ (leer: 0). Der Rest der "
+                              "Bewilligung ist noch nicht eingerichtet oder ausgeschrieben.",
+    "Stichtag": "Der Tag, an dem die Zahlen der Zeile gelten, z. B. 31.12.2022.",
+    "bewilligt ab": "Leer: der 1. Januar des Jahres des Stichtags.",
+    "bewilligt bis": "Leer: ohne Ende.",
+    "besetzt ab": "Leer: ab Beginn der Bewilligung.",
+    "Weiterleitung an": "Träger oder Kommune (als Träger erfasst), an die die Mittel der Stelle weitergeleitet werden.",
+    "Person": "Wer die besetzten VZÄ innehat (freiwillig): Name oder Benutzername eines Kontos des Kreises, "
+              "sonst als Name ohne Konto gespeichert. Mehrere Personen auf einer Stelle: eine Zeile je Person.",
 }
 
 
-def catalogue_lists() -> dict:
+def catalogue_lists(kinds=CASE_SHEETS, district=None) -> dict:
     """Dropdown values by (sheet, header): the fixed lists and the active entries of the
     district's catalogues (staff are named freely)."""
+    from .mapping import staffing_lists
+
     fixed = fixed_lists()
+    staffing = staffing_lists(district) if district is not None else {}
     lists = {}
-    for sheet_name, columns in SPECS.items():
-        for column in columns:
-            if column.values in fixed:
+    for sheet_name in kinds:
+        for column in SPECS[sheet_name]:
+            if column.values in staffing:
+                lists[(sheet_name, column.header)] = staffing[column.values].labels
+            elif column.values in fixed:
                 lists[(sheet_name, column.header)] = list(fixed[column.values].values())
             elif column.values in CATALOGUES:
                 model, field = CATALOGUES[column.values]
@@ -53,11 +78,13 @@ def catalogue_lists() -> dict:
     return lists
 
 
-def template_bytes() -> bytes:
+def template_bytes(kinds=CASE_SHEETS, district=None) -> bytes:
+    """The workbook with the sheets `kinds` (case data by default); `district` fills the lists
+    of towns and employers of the sheet "Stellen"."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     lists = workbook.create_sheet("Wertelisten")
-    dropdowns = catalogue_lists()
+    dropdowns = catalogue_lists(kinds, district)
     list_ranges = {}
     for column_index, ((sheet_name, header), values) in enumerate(dropdowns.items(), start=1):
         letter = get_column_letter(column_index)
@@ -65,7 +92,8 @@ def template_bytes() -> bytes:
         for row_index, value in enumerate(values, start=2):
             lists.cell(row_index, column_index, neutralise(value))  # a label is never run as a formula
         list_ranges[(sheet_name, header)] = f"Wertelisten!${letter}$2:${letter}${max(2, len(values) + 1)}"
-    for sheet_name, headers in SHEETS.items():
+    for sheet_name in kinds:
+        headers = SHEETS[sheet_name]
         sheet = workbook.create_sheet(sheet_name, index=len(workbook.sheetnames) - 1)
         sheet.append(headers)
         sheet.freeze_panes = "A2"
@@ -85,8 +113,8 @@ def template_bytes() -> bytes:
     guide.append(["Blatt", "Spalte", "Hinweis"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
-    for sheet_name, headers in SHEETS.items():
-        for header in headers:
+    for sheet_name in kinds:
+        for header in SHEETS[sheet_name]:
             hint = HELP.get(header, "Auswahl aus der Liste." if (sheet_name, header) in dropdowns else "")
             guide.append([sheet_name, header, hint])
     guide.column_dimensions["C"].width = 90

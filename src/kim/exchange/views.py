@@ -34,7 +34,7 @@ from .services import (
 )
 from .subject_access import as_json, participant_record, record_pdf
 from .template import template_bytes
-from .workbook import SHEETS, SPECS
+from .workbook import CASE_SHEETS, SHEETS, SPECS, STAFFING_SHEETS, kinds_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
@@ -50,11 +50,18 @@ def index(request):
     return render(request, "exchange/index.html", {"formats": list(EXPORTS)})
 
 
-@personal_data_view
+import_view = permission_required("exchange.import")
+
+
+@import_view
 @require_safe
 def template_download(request):
-    response = HttpResponse(template_bytes(), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="kim-standardmappe.xlsx"'
+    """The empty workbook with the parts the user may import: case data, or (coordination) the
+    sheet "Stellen"."""
+    staffing = kinds_for(request.user) == STAFFING_SHEETS
+    response = HttpResponse(template_bytes(STAFFING_SHEETS if staffing else CASE_SHEETS, request.user.district), content_type=XLSX)
+    name = "kim-stellen" if staffing else "kim-standardmappe"
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
 
 
@@ -105,12 +112,17 @@ class UploadForm(KernForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if kinds_for(user) == STAFFING_SHEETS:  # the district's positions: nobody's cases
+            del self.fields["case_manager"]
+            self.fields["mapping_name"].help_text = gettext_lazy(
+                "Column and value mappings are saved under this name for coordination's next file.")
+            return
         self.fields["case_manager"].queryset = importable_case_managers(user)
         self.fields["case_manager"].initial = user.pk
         self.fields["case_manager"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
-@personal_data_view
+@import_view
 @require_http_methods(["GET", "POST"])
 def imports(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
@@ -121,7 +133,7 @@ def imports(request):
             if upload.size > MAX_UPLOAD_BYTES:
                 raise FileRefused(_("The file is larger than 30 MB. Please split it, e.g. by year."))
             run = start_import(request.user, filename=upload.name, data=upload.read(),
-                               case_manager=form.cleaned_data["case_manager"],
+                               case_manager=form.cleaned_data.get("case_manager"),
                                mapping_name=form.cleaned_data["mapping_name"])
         except FileRefused as exc:
             form.add_error("file", str(exc))
@@ -132,15 +144,18 @@ def imports(request):
     if form.errors:
         status = 422
     runs = ImportRun.objects.visible_to(request.user).select_related("created_by", "case_manager")[:30]
-    mappings = ImportMapping.objects.filter(provider_id=request.user.provider_id)
-    return render(request, "exchange/imports.html", {"form": form, "runs": runs, "mappings": mappings}, status=status)
+    staffing = kinds_for(request.user) == STAFFING_SHEETS
+    mappings = ImportMapping.objects.filter(district_id=request.user.district_id,
+                                            provider_id=None if staffing else request.user.provider_id)
+    return render(request, "exchange/imports.html", {"form": form, "runs": runs, "mappings": mappings,
+                                                     "staffing": staffing}, status=status)
 
 
 def _own_run(request, pk):
     return get_object_or_404(ImportRun.objects.visible_to(request.user).select_related("mapping"), pk=pk)
 
 
-@personal_data_view
+@import_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_run(request, pk):
     run = _own_run(request, pk)
@@ -158,7 +173,7 @@ def import_run(request, pk):
         if not run.is_busy or run.is_stale:
             response["HX-Refresh"] = "true"  # the finished (or interrupted) check changes the whole page
         return response
-    context = {"run": run, "error": error, "kinds": list(SHEETS), "columns": _column_forms(run)}
+    context = {"run": run, "error": error, "kinds": list(kinds_for(request.user)), "columns": _column_forms(run)}
     return render(request, "exchange/import_run.html", context, status=422 if error else 200)
 
 
@@ -176,7 +191,7 @@ def _audit_people_shown(user, run):
 
 def _import_action(request, run):
     action = request.POST.get("action")
-    if action == "sheets":
+    if action == "sheets":  # every part of the workbook: one the user may not import is refused
         assign_sheets(request.user, run, {kind: request.POST.get(f"sheet-{kind}", "") for kind in SHEETS})
     elif action == "columns":
         for kind in run.assignments:

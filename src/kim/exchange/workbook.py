@@ -4,7 +4,12 @@ case managers fill in, for the export of everything of a provider, and for the i
 Headers and choice values are German, as case managers know them; catalogue values are the
 district's labels. The value lists below are the single place that maps them. Every record
 that others refer to has an identifier column (Kennung): the file's own, or the number the
-export gives it."""
+export gives it.
+
+The sheets of case data (CASE_SHEETS) are imported by case managers and provider leads into
+their provider's records; the sheet "Stellen" (STAFFING_SHEETS) by coordination into the
+district's staffing (kim.staffing), one row per position with its figures on a reference date
+(Stichtag). Neither side can import the other's sheets."""
 
 import re
 from dataclasses import dataclass
@@ -109,8 +114,32 @@ SPECS = {
         Column("Format", "choice", values="session_format"), Column("Zielgruppe des Angebots", "choice", values="audience"),
         Column("Bemerkung", max_length=300), _person("Case Manager*in"),
     ],
+    # One row per position (Stelle): its figures on the Stichtag. Optional columns: a
+    # designation, the approval's dates, from when it is filled, to whom its funds go on,
+    # who fills it, a note, and an identifier of the file's own.
+    "Stellen": [
+        _key("Stellen-Kennung"), Column("Modul", "choice", values="module"),
+        Column("Funktion", "choice", True, values="function"), Column("Bezeichnung", max_length=120),
+        Column("Kommune", "choice", values="position_municipality"), Column("Träger", "choice", values="employer"),
+        Column("VZÄ bewilligt", "fte", True), Column("VZÄ besetzt", "fte"), Column("VZÄ noch nicht besetzt", "fte"),
+        Column("Stichtag", "date", True), Column("bewilligt ab", "date"), Column("bewilligt bis", "date"),
+        Column("besetzt ab", "date"), Column("Weiterleitung an", "choice", values="employer"),
+        Column("Person", max_length=120), Column("Bemerkung", max_length=300),
+    ],
 }
 SHEETS = {kind: [column.header for column in columns] for kind, columns in SPECS.items()}
+STAFFING_SHEETS = ("Stellen",)
+CASE_SHEETS = tuple(kind for kind in SHEETS if kind not in STAFFING_SHEETS)
+
+
+def kinds_for(user) -> tuple:
+    """The parts of the workbook `user` may import: case data for the roles that see personal
+    data (into their provider), the staffing for coordination (into the district); never both."""
+    if user.sees_personal_data:
+        return CASE_SHEETS
+    if user.is_active and user.district_id and user.has_perm("staffing.manage"):
+        return STAFFING_SHEETS
+    return ()
 DATE_COLUMNS = {column.header for columns in SPECS.values() for column in columns if column.kind == "date"}
 LIST_SEPARATOR = ";"
 
@@ -122,6 +151,7 @@ IDENTIFIERS = {
     "Haushalte": ("Haushalt-Kennung", "H"), "Einwilligungen": ("Einwilligungs-Kennung", "E"),
     "Assessments": ("Assessment-Kennung", "A"), "Ziele": ("Ziel-Kennung", "Z"),
     "Maßnahmen": ("Maßnahmen-Kennung", "M"), "Verweise": ("Verweis-Kennung", "V"), "Termine": ("Termin-Kennung", "T"),
+    "Stellen": ("Stellen-Kennung", "S"),
 }
 
 
@@ -158,6 +188,22 @@ CATALOGUES = {
 }
 
 
+# The staffing sheet's fixed lists, in German (the exchange writes its labels here, not
+# through the catalogue of translations): modules and functions of kim.staffing.
+MODULES = {"1": "Modul 1", "2": "Modul 2", "3": "Modul 3"}
+FUNCTIONS = {
+    "coordination": "Koordination", "administration": "Verwaltungsassistenz", "case_management": "Case Management",
+    "thematic_case_management": "Thematisches Case Management",
+    "case_management_coordination": "Koordination Case Management",
+    "foreigners_office": "Ausländerbehörde", "naturalisation_office": "Einbürgerungsbehörde",
+}
+# Kommune: "kommunenübergreifend" (a position across towns); Träger: the district's own name
+# or "Kreisverwaltung" (the district administration employs). Both stand for an empty field.
+ACROSS_TOWNS = "kommunenübergreifend"
+DISTRICT_ADMINISTRATION = "Kreisverwaltung"
+NONE = 0  # what these two words resolve to: no town, no provider
+
+
 def german_labels(choices) -> dict:
     """{stored value: German label} of a model's choices."""
     with translation.override("de"):
@@ -181,6 +227,8 @@ def fixed_lists() -> dict[str, dict]:
         "place": german_labels(Appointment.Place.choices),
         "session_format": german_labels(Appointment.SessionFormat.choices),
         "audience": german_labels(Appointment.Audience.choices),
+        "module": dict(MODULES),
+        "function": dict(FUNCTIONS),
     }
 
 
