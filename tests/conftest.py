@@ -48,6 +48,19 @@ class World:
         }
 
 
+@pytest.fixture(autouse=True)
+def statewide_rates(request):
+    """Data the migrations load (the Land's funding rates) for transactional tests too: their
+    flush after each test empties every table, so the next one would find no rates."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from kim.staffing.defaults import load_statewide
+        from kim.staffing.models import Rate
+
+        load_statewide(Rate)
+
+
 @pytest.fixture
 def world(db):
     district = make_district("Kreis Aue")

@@ -37,3 +37,13 @@ def _year(year: int):
 
 YEARS = range(2020, 2027)
 STATEWIDE = {year: _year(year) for year in YEARS}
+
+
+def load_statewide(rate_model):
+    """Store the statewide defaults that are missing (migration staffing/0002; `rate_model` is
+    the migration's historical model or kim.staffing.models.Rate)."""
+    rate_model.objects.bulk_create(
+        rate_model(district=None, year=year, expense=expense, function=function, amount=amount, source=source)
+        for year, rows in STATEWIDE.items() for expense, function, amount, source in rows
+        if not rate_model.objects.filter(district=None, year=year, expense=expense, function=function).exists()
+    )

@@ -4,14 +4,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from kim.staffing.defaults import STATEWIDE
+    from kim.staffing.defaults import load_statewide
 
-    Rate = apps.get_model("staffing", "Rate")
-    Rate.objects.bulk_create(
-        Rate(district=None, year=year, expense=expense, function=function, amount=amount, source=source)
-        for year, rows in STATEWIDE.items() for expense, function, amount, source in rows
-        if not Rate.objects.filter(district=None, year=year, expense=expense, function=function).exists()
-    )
+    load_statewide(apps.get_model("staffing", "Rate"))
 
 
 def unload(apps, schema_editor):
