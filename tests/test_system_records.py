@@ -2,6 +2,7 @@
 their effect, agreements, the service directory, R11/R12 and the committee paper. Who reads
 what follows the personas; every change is a service with its audit entry."""
 
+import base64
 import csv
 import io
 import json
@@ -18,6 +19,7 @@ from django_scopes import scope, scopes_disabled
 
 from kim.core.models import AuditEntry, ReferralSource, Topic
 from kim.reports.framework import build_table
+from kim.reports.word import default_template
 from kim.reports.questions import year_question
 from kim.reports.renderers import render
 from kim.system import directory, indicators, services
@@ -34,6 +36,7 @@ from kim.system.models import (
     WorkingGroup,
 )
 
+from . import crafted_files
 from .factories import UserFactory
 
 LAST_YEAR = timezone.localdate().year - 1
@@ -150,6 +153,24 @@ def pdf_bytes(extra=b""):
     return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + extra + b"\n%%EOF\n"
 
 
+PDF_MESSAGES = {"scripts": "Skripten", "actions": "beim Öffnen von selbst", "encrypted": "ohne Kennwortschutz",
+                "unreadable": "nicht prüfen lassen", "size": "unplausiblen Größe"}
+HOSTILE_PDF_REASONS = {
+    "objstm_hex.pdf": "scripts", "objstm_a85_flate.pdf": "scripts", "objstm_flate_cr.pdf": "scripts",
+    "objstm_predictor.pdf": "scripts", "objstm_endstream_in_data.pdf": "scripts", "objstm_lzw.pdf": "unreadable",
+    "objstm_jpx.pdf": "unreadable", "stream_runlength.pdf": "unreadable", "uri_openaction.pdf": "actions",
+    "uri_openaction_inline.pdf": "actions", "uri_openaction_in_object_stream.pdf": "actions", "page_aa.pdf": "actions", "gotor_unc.pdf": "scripts",
+    "gotoe.pdf": "scripts", "xfa.pdf": "scripts", "encrypted.pdf": "encrypted", "escaped_names.pdf": "scripts",
+    "flate_bomb.pdf": "size",
+}
+WORD_MESSAGES = {"remote_template.docx": "nachladen", "unc_template.docx": "nachladen", "external_ole.docx": "Makros",
+                 "external_frame.docx": "nachladen", "embedded_ole.docx": "eingebetteten Objekten",
+                 "ole_signature.docx": "eingebetteten Objekten", "macro_renamed.docx": "Makros",
+                 "macro_content_type.docx": "Makros", "activex.docx": "ActiveX", "doctype.docx": "kein Word-Dokument"}
+assert set(HOSTILE_PDF_REASONS) == set(crafted_files.HOSTILE_PDFS)
+assert set(WORD_MESSAGES) == set(crafted_files.HOSTILE_WORD_FILES)
+
+
 @pytest.mark.parametrize(("content", "name", "message"), [
     (pdf_bytes(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "v.pdf", "Skripten"),
     (pdf_bytes(b"/OpenAction << /S /J#61vaScript >>"), "v.pdf", "Skripten"),
@@ -159,8 +180,14 @@ def pdf_bytes(extra=b""):
     (b"PK\x03\x04 broken zip", "v.docx", "Word"),
     (b"plain text", "v.txt", "PDF (.pdf) oder"),
     (b"", "v.pdf", "leer"),
+    # Issue 10, F7 and F8: object streams in other filters, automatic actions, links to other
+    # files, XFA, encryption; F9: Word files with remote templates, OLE objects, macros.
+    *[pytest.param(make, name, PDF_MESSAGES[HOSTILE_PDF_REASONS[name]], id=name)
+      for name, make in crafted_files.HOSTILE_PDFS.items()],
+    *[pytest.param(make, name, WORD_MESSAGES[name], id=name) for name, make in crafted_files.HOSTILE_WORD_FILES.items()],
 ])
 def test_a_bad_agreement_document_is_refused_and_nothing_changes(client, world, content, name, message):
+    content = content() if callable(content) else content
     agreement = save(world, Agreement, {"title": "ABH und Beratung", "partners": "ABH"})
     client.force_login(world.coordination)
     answer = client.post(reverse("system:record-edit", args=["vereinbarungen", agreement.pk]), {
@@ -170,6 +197,50 @@ def test_a_bad_agreement_document_is_refused_and_nothing_changes(client, world, 
     with scopes_disabled():
         agreement.refresh_from_db()
     assert agreement.title == "ABH und Beratung" and agreement.document is None
+
+
+def weasyprint_pdf() -> bytes:
+    """A PDF as a real producer writes it: object streams, links to a web page and within
+    the document, an outline, a PNG image."""
+    from weasyprint import HTML
+
+    image = base64.b64encode(PNG_PIXEL).decode()
+    return HTML(string=f"""<h1>Vereinbarung</h1><p>Siehe <a href="https://www.kreis.example/kim">Kreis</a>
+        und <a href="#s2">Abschnitt 2</a>.</p><img src="data:image/png;base64,{image}" width="40">
+        <h2 id="s2">Abschnitt 2</h2>""").write_pdf()
+
+
+PNG_PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+@pytest.mark.parametrize("make, name", [
+    (crafted_files.ordinary_pdf, "Vereinbarung.pdf"),
+    (lambda: crafted_files.pdf_open_action_in_object_stream(b"[3 0 R /Fit]"), "Vereinbarung.pdf"),
+    (weasyprint_pdf, "Vereinbarung.pdf"),
+    (crafted_files.ordinary_docx, "Vereinbarung.docx"),
+    (lambda: default_template(), "Vorlage.docx"),
+])
+def test_an_ordinary_document_with_links_and_images_is_stored(client, world, make, name):
+    content = make()
+    with translation.override("de"):
+        services.check_document(content, name)  # raises nothing
+    agreement = save(world, Agreement, {"title": "ABH und Beratung", "partners": "ABH"})
+    client.force_login(world.coordination)
+    answer = client.post(reverse("system:record-edit", args=["vereinbarungen", agreement.pk]), {
+        "title": "ABH und Beratung", "partners": "ABH", "form": "written", "status": "draft",
+        "upload": SimpleUploadedFile(name, content)})
+    assert answer.status_code == 302, answer.content.decode()[-800:]
+    with scopes_disabled():
+        agreement.refresh_from_db()
+    assert bytes(agreement.document) == content and agreement.document_name == name
+
+
+def test_a_pdf_that_takes_too_long_to_check_is_refused(monkeypatch):
+    monkeypatch.setattr(services, "PDF_CHECK_CPU_SECONDS", 1)
+    # Many ASCII85 streams without an end: each is decoded to the end of the file.
+    content = b"%PDF-1.4\n" + b"<< /Filter /A85 /First 1 >> stream\n" * 60000
+    with translation.override("de"), pytest.raises(ValidationError, match="dauert zu lange"):
+        services.check_document(content[:services.MAX_DOCUMENT_BYTES], "v.pdf")
 
 
 def test_an_agreement_document_is_stored_and_read_by_the_steering_group(client, world):

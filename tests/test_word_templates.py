@@ -19,6 +19,7 @@ from django_scopes import scopes_disabled
 from kim.reports import paper
 from kim.reports.models import DocumentTemplate
 
+from . import crafted_files
 from .test_report_outputs import run_worker
 from .test_worker import installation, wait_for  # noqa: F401 - the fixture of a separate installation
 
@@ -94,6 +95,35 @@ def test_a_broken_template_gets_a_german_message_not_jinjas(client, world, parag
         assert word in template.message, template.message
     for english in ("unexpected", "Encountered", "expected token", "tag"):
         assert english not in template.message
+
+
+@pytest.mark.parametrize("name", sorted(crafted_files.HOSTILE_WORD_FILES))
+def test_a_template_with_macros_objects_or_external_content_is_refused_on_upload(client, world, name):
+    """Issue 10, F9: the quick look at an uploaded template refuses what Word would run or
+    load by itself, before anything is stored (the same check as for agreement documents)."""
+    client.force_login(world.coordination)
+    response = client.post(reverse("reports:templates"), {
+        "name": "Feindlich", "file": SimpleUploadedFile("vorlage.docx", crafted_files.HOSTILE_WORD_FILES[name]()),
+    }, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422
+    assert any(words in response.content.decode() for words in ("werden nicht angenommen", "kein Word-Dokument"))
+    with scopes_disabled():
+        assert not DocumentTemplate.objects.filter(name="Feindlich").exists()
+
+
+def test_a_template_with_a_hyperlink_is_checked_as_usual(client, world, django_capture_on_commit_callbacks,
+                                                         monkeypatch):
+    from docx import Document
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    document = Document(io.BytesIO(paper.default_template_bytes()))
+    document.part.relate_to("https://www.kreis.example/kim", RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    out = io.BytesIO()
+    document.save(out)
+    template = upload(client, world.coordination, out.getvalue(), "Mit Link", django_capture_on_commit_callbacks)
+    run_worker(monkeypatch)
+    template.refresh_from_db()
+    assert template.status == DocumentTemplate.Status.READY, template.message
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,7 @@
 """State changes of controlling: one transaction and one audit entry each."""
 
 import zipfile
+from xml.parsers import expat
 from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -129,20 +130,101 @@ def correct_confirmation_note(actor, confirmation, note: str) -> DataConfirmatio
     return update_object(actor, confirmation, {"note": note})
 
 
+# What a Word file (an agreement's document, a committee paper's template) may not hold.
+# Content types and relationship types of macros, ActiveX controls and OLE objects, wherever
+# they appear (a part may have any name: macros.dat is a vbaProject as well as vbaProject.bin).
+WORD_ACTIVE_CONTENT_TYPES = ("vbaproject", "vbadata", "macroenabled", "activex", "oleobject",
+                             "keymapcustomizations", "attachedtoolbars")
+WORD_ACTIVE_RELATIONSHIPS = {"vbaproject", "wordvbadata", "activexcontrol", "activexcontrolbinary", "control",
+                             "oleobject", "keymapcustomizations", "attachedtoolbars"}
+# Embedded packages (a chart's data, an embedded workbook) without macros; anything else in
+# embeddings/ is an OLE object.
+WORD_EMBEDDED_PACKAGES = (".xlsx", ".docx", ".pptx")
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: VBA projects, OLE objects, ActiveX
+MAX_WORD_PARTS, MAX_WORD_XML_BYTES = 10_000, 2 * 1024 * 1024
+RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+
+class _Unsafe(Exception):
+    """The kind of content a Word file is refused for: "active", "external", "broken"."""
+
+
+def _xml_elements(data: bytes, namespace: str, names: tuple) -> list[dict]:
+    """The attributes of the elements `names` (in `namespace`) of a package part. A DTD is
+    refused (the package format forbids it; it is how entity tricks come in)."""
+    found = []
+
+    def start(name, attributes):
+        uri, _sep, local = name.rpartition(" ")
+        if uri == namespace and local in names:
+            found.append(attributes)
+
+    def doctype(*_args):
+        raise _Unsafe("broken")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.StartDoctypeDeclHandler = start, doctype
+    parser.EntityDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        raise _Unsafe("broken") from None
+    return found
+
+
+def _word_file_problem(archive: zipfile.ZipFile):
+    infos = archive.infolist()
+    if len(infos) > MAX_WORD_PARTS or sum(info.file_size for info in infos) > 50 * MAX_TEMPLATE_BYTES:
+        raise _Unsafe("size")
+    for info in infos:
+        name = info.filename.lower().replace("\\", "/")
+        if name.endswith("vbaproject.bin") or "/embeddings/" in f"/{name}" and not name.endswith(WORD_EMBEDDED_PACKAGES):
+            raise _Unsafe("active")
+        with archive.open(info) as part:
+            if part.read(len(OLE_SIGNATURE)) == OLE_SIGNATURE:
+                raise _Unsafe("active")
+        if name == "[content_types].xml" or name.endswith(".rels"):
+            if info.file_size > MAX_WORD_XML_BYTES:
+                raise _Unsafe("size")
+            data = archive.read(info)
+            if name == "[content_types].xml":
+                types = _xml_elements(data, CONTENT_TYPES, ("Default", "Override"))
+                if any(kind in entry.get("ContentType", "").lower()
+                       for entry in types for kind in WORD_ACTIVE_CONTENT_TYPES):
+                    raise _Unsafe("active")
+                continue
+            for relation in _xml_elements(data, RELATIONSHIPS, ("Relationship",)):
+                kind = relation.get("Type", "").strip().rstrip("/").rpartition("/")[2].lower()
+                if kind in WORD_ACTIVE_RELATIONSHIPS:
+                    raise _Unsafe("active")
+                if relation.get("TargetMode", "").strip().lower() == "external" and kind != "hyperlink":
+                    raise _Unsafe("external")
+
+
 def check_word_file(content: bytes):
-    """A .docx is a zip with word/document.xml; anything else gets a German message."""
+    """A .docx is a zip with word/document.xml, without macros, ActiveX controls or OLE
+    objects (by content type, relationship type, part name or the compound-file signature
+    they are stored in), and without relationships to anything outside the file but
+    hyperlinks (a remote template, an external OLE link load content when the file is
+    opened); anything else gets a German message."""
     if len(content) > MAX_TEMPLATE_BYTES:
         raise ValidationError(_("The template is larger than 5 MB."))
     try:
         with zipfile.ZipFile(BytesIO(content)) as archive:
-            names = archive.namelist()
-            if "word/document.xml" not in names:
+            if "word/document.xml" not in archive.namelist():
                 raise ValidationError(_("The file is not a Word document (.docx)."))
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
-                raise ValidationError(_("Word files with macros are not accepted."))
-            if sum(info.file_size for info in archive.infolist()) > 50 * MAX_TEMPLATE_BYTES:
-                raise ValidationError(_("The template unpacks to an implausible size."))
-    except zipfile.BadZipFile:
+            _word_file_problem(archive)
+    except _Unsafe as problem:
+        raise ValidationError({
+            "active": _("Word files with macros, ActiveX controls or embedded objects (OLE) are not accepted."),
+            "external": _("Word files that load content from elsewhere when opened (for example a template or an "
+                          "object from the internet or a network drive) are not accepted. Links in the text are fine."),
+            "size": _("The template unpacks to an implausible size."),
+            "broken": _("The file is not a Word document (.docx)."),
+        }[str(problem)]) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        # not a zip, a compression Python cannot unpack, an encrypted member, a bad checksum
         raise ValidationError(_("The file is not a Word document (.docx).")) from None
 
 

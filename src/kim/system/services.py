@@ -1,7 +1,6 @@
 """Changes of the system level: one transaction and one audit entry each."""
 
-import re
-import zlib
+import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,11 +11,14 @@ from django.utils.translation import gettext_lazy
 from kim.casework.models import Case
 from kim.core.models import Role, User
 from kim.core import audit
+from kim.core.sandbox import BoundedWorkFailed, run_bounded
 from kim.core.services import create_object, refuse_implausible_dates, update_object
 from kim.reports.services import check_word_file
 
 from .guard import personal_data_in
 from .models import LegalDomain, NeedReport, Theme
+
+log = logging.getLogger(__name__)
 
 HIT_KINDS = {"name": gettext_lazy("a name"), "birth date": gettext_lazy("a date of birth"),
              "code": gettext_lazy("a participant code"), "case number": gettext_lazy("a case number")}
@@ -232,35 +234,37 @@ def delete_record(actor, record):
     record.delete()
 
 
-PDF_ACTIVE = (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/richmedia", b"/submitform", b"/importdata")
-PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
-MAX_INFLATED_BYTES = 50 * 1024 * 1024
+# The PDF check (kim.system.pdfcheck) runs in a bounded child: hostile files are parsed there.
+PDF_CHECK_MEMORY_MB, PDF_CHECK_CPU_SECONDS = 512, 20
+PDF_REFUSALS = {
+    "scripts": gettext_lazy("PDF documents with scripts, forms with scripts (XFA), embedded files or actions that "
+                            "open other files are not accepted."),
+    "actions": gettext_lazy("PDF documents that do something by themselves when opened (for example call up a web "
+                            "address) are not accepted. Links that the reader clicks are fine."),
+    "encrypted": gettext_lazy("Encrypted or password-protected PDF documents cannot be checked and are not accepted. "
+                              "Save the document without password protection."),
+    "unreadable": gettext_lazy("The PDF document contains parts that cannot be checked (an unusual compression). "
+                               "Export it again as PDF, for example with “Save as PDF”."),
+    "size": gettext_lazy("The PDF document cannot be checked: it unpacks to an implausible size, or checking it "
+                         "takes too long. Export it again as PDF."),
+}
 
 
-def _pdf_has_active_content(content: bytes) -> bool:
-    """Scripts, launch actions or embedded files anywhere in the file, also where names are
-    written with #-escapes (/J#61vaScript) or sit in compressed object streams."""
-    parts, inflated = [content], 0
-    for match in PDF_STREAM.finditer(content):
-        try:
-            data = zlib.decompressobj().decompress(match.group(1), MAX_INFLATED_BYTES - inflated)
-        except zlib.error:
-            continue
-        inflated += len(data)
-        parts.append(data)
-        if inflated >= MAX_INFLATED_BYTES:
-            return True  # a bomb, or too much to look through: refused as unsafe
-    for part in parts:
-        plain = PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part).lower()
-        if any(marker in plain for marker in PDF_ACTIVE):
-            return True
-    return False
+def _pdf_refusal(content: bytes) -> str:
+    """The German reason a PDF is refused, or "" (see kim.system.pdfcheck for the rule)."""
+    try:
+        reason = run_bounded("kim.system.pdfcheck:scan", content, memory_mb=PDF_CHECK_MEMORY_MB,
+                             cpu_seconds=PDF_CHECK_CPU_SECONDS)
+    except BoundedWorkFailed as failure:
+        log.warning("checking an agreement's PDF stopped: %s", failure)
+        reason = "unreadable" if failure.reason == "crash" else "size"
+    return str(PDF_REFUSALS[reason]) if reason else ""
 
 
 def check_document(content: bytes, name: str):
-    """An agreement's document: a PDF without scripts or embedded files, or a Word document
-    without macros; anything else gets a German message and is not stored."""
+    """An agreement's document: a PDF without scripts, automatic actions, embedded files or
+    encryption (kim.system.pdfcheck), or a Word document without macros, embedded objects or
+    external content (check_word_file); anything else gets a German message and is not stored."""
     if len(content) > MAX_DOCUMENT_BYTES:
         raise ValidationError({"document": _("The document is larger than 5 MB.")})
     if not content.strip():
@@ -269,8 +273,9 @@ def check_document(content: bytes, name: str):
     if lowered.endswith(".pdf"):
         if not content.startswith(b"%PDF-"):
             raise ValidationError({"document": _("The file is not a PDF document.")})
-        if _pdf_has_active_content(content):
-            raise ValidationError({"document": _("PDF documents with scripts or embedded files are not accepted.")})
+        refusal = _pdf_refusal(content)
+        if refusal:
+            raise ValidationError({"document": refusal})
     elif lowered.endswith(".docx"):
         try:
             check_word_file(content)
