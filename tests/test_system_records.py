@@ -106,6 +106,17 @@ def test_a_vignette_naming_someone_is_refused_and_nothing_is_stored(world):
                                      "vignette": "Frau A. und ihre drei Kinder warten auf Kitaplätze."})
 
 
+def test_a_reconstructions_focus_is_guarded_like_its_vignette(world):
+    """The focus is shown in the list the steering group reads (issue 10, F5)."""
+    with pytest.raises(ValidationError) as refused:
+        save(world, CaseReconstruction, {"held_on": date(2026, 1, 5), "vignette": "Eine Familie wartet.",
+                                         "focus": "Frau Nasser, geb. 03.04.1985, TN-AB12CD34, F-00042"})
+    message = " ".join(refused.value.message_dict["focus"])
+    assert all(f"„{words}“" in message for words in ("Frau Nasser", "03.04.1985", "TN-AB12CD34", "F-00042"))
+    with scopes_disabled():
+        assert not CaseReconstruction.objects.exists()
+
+
 def test_a_decision_by_vote_records_the_votes_and_a_standard_is_named(world):
     meeting = save(world, Meeting, {"held_on": date(2026, 2, 1)})
     with pytest.raises(ValidationError, match="Stimmen|votes"):

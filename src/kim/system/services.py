@@ -120,7 +120,8 @@ def linked_case_count(report: NeedReport) -> int:
 
 # ---------------------------------------------------------------- records of the system level
 # Free texts about participants (not about professionals): the guard checks them.
-GUARDED_TEXTS = {"CaseReconstruction": ("vignette", "findings"), "ParticipationForum": ("topics_raised",)}
+# A reconstruction's focus is shown in the list the steering group reads: guarded like its texts.
+GUARDED_TEXTS = {"CaseReconstruction": ("focus", "vignette", "findings"), "ParticipationForum": ("topics_raised",)}
 # Putting a theme on the agenda presents it; a decision on it decides it (never backwards).
 THEME_ORDER = [Theme.Status.COLLECTED, Theme.Status.PREPARED, Theme.Status.PRESENTED, Theme.Status.DECIDED,
                Theme.Status.IMPLEMENTING, Theme.Status.CLOSED]
