@@ -14,7 +14,7 @@ from django_scopes.exceptions import ScopeError
 
 from kim.casework.clock import title_warning, warning_step
 from kim.casework.models import Case, Goal, Participant, add_months
-from kim.core.models import AuditEntry, GoalCategory, ReferralTarget, Role
+from kim.core.models import AuditEntry, GoalCategory, Municipality, ReferralTarget, Role
 from kim.reports.framework import build_table, registered_reports
 from kim.reports.periods import Period
 from kim.reports.questions import ParamError, ReportParams
@@ -578,9 +578,59 @@ def test_offices_are_kept_by_the_administrator_with_module_3_staff_only(client, 
     response = client.post(reverse("residence:office-new"), {"name": "ABH Troisdorf", "kind": "abh",
                                                              "staff": [m3.insider.pk]}, HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 422
+    # A second foreigners' office of the district is a town's own, a partner of releases of its own.
     response = client.post(reverse("residence:office-new"), {"name": "ABH Troisdorf", "kind": "abh",
+                                                             "staff": [m3.abh.pk], "active": "on"},
+                           HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422 and "Entbindung nennt ein Amt" in response.content.decode()
+    with scopes_disabled():
+        troisdorf = Municipality.objects.create(district=m3.district, name="Troisdorf")
+    response = client.post(reverse("residence:office-new"), {"name": "ABH Troisdorf", "kind": "abh",
+                                                             "municipality": troisdorf.pk,
                                                              "staff": [m3.abh.pk], "active": "on"})
     assert response.status_code == 302
     with scopes_disabled():
         office = Office.objects.get(name="ABH Troisdorf")
-        assert list(office.staff.all()) == [m3.abh] and office.release_target.key == "abh"
+        assert list(office.staff.all()) == [m3.abh] and office.release_target.key == f"abh-{troisdorf.pk}"
+        assert office.release_target.label == "Ausländerbehörde Troisdorf"
+
+
+def test_withdrawing_the_release_removes_the_link_of_the_offices_procedures(client, m3):
+    from kim.casework import services as casework_services
+
+    with scopes_disabled():
+        consent = m3.participant.consents.get()
+        consent.released_to.add(m3.office.release_target)
+    client.force_login(m3.abh)
+    assert client.post(reverse("residence:procedure-new"),
+                       procedure_post(m3, participant_code=m3.participant.code)).status_code == 302
+    with scopes_disabled():
+        procedure = Procedure.objects.get(participant=m3.participant)
+    with scope(district=m3.district.pk):
+        casework_services.withdraw_consent(m3.participant.responsible, consent, date.today())
+    with scopes_disabled():
+        procedure.refresh_from_db()
+        assert procedure.participant is None
+        assert AuditEntry.objects.filter(object_type="residence.procedure", object_id=str(procedure.pk),
+                                         action="update").exists()
+    page = client.get(reverse("residence:procedures")).content.decode()
+    assert m3.participant.code not in page
+
+
+def test_one_procedure_per_file_reference_of_an_office(client, m3):
+    client.force_login(m3.abh)
+    data = procedure_post(m3, reference="AZ 2026/17")
+    assert client.post(reverse("residence:procedure-new"), data).status_code == 302
+    again = client.post(reverse("residence:procedure-new"), {**data, "reference": "az 2026/17"},
+                        HTTP_ACCEPT_LANGUAGE="de")
+    assert again.status_code == 422 and "schon ein Verfahren mit diesem Aktenzeichen" in again.content.decode()
+    with scopes_disabled():
+        assert Procedure.objects.filter(reference__iexact="AZ 2026/17").count() == 1
+
+
+def test_the_pipeline_shows_whole_years_so_that_two_months_pages_cannot_be_subtracted():
+    from kim.residence.pipeline import months_shown
+
+    assert months_shown(date(2026, 1, 5)) == months_shown(date(2026, 12, 3))
+    months = months_shown(date(2026, 12, 3))
+    assert months[0] == date(2025, 1, 1) and months[-1] == date(2028, 12, 1)

@@ -148,6 +148,36 @@ def test_importing_the_same_file_again_changes_nothing_and_a_changed_file_update
     assert cells(staffing, "vacant")["total"] == 0
 
 
+def test_next_years_table_keeps_the_recorded_starts_and_last_years_grant(warendorf):
+    """The same table a year later (only the Stichtag changed): approvals and fillings keep
+    their starts, so the 2022 grant stays 1.222.800 EUR and the file imports."""
+    assert through_the_import(warendorf.coordination, EXAMPLE.read_bytes()).status == ImportRun.Status.DONE
+    book = load_workbook(EXAMPLE)
+    sheet = book["Stellen"]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, (date,)) or (isinstance(cell.value, str) and cell.value.strip() == "31.12.2022"):
+                cell.value = date(2023, 12, 31)
+    out = io.BytesIO()
+    book.save(out)
+    later = through_the_import(warendorf.coordination, out.getvalue())
+    assert later.status == ImportRun.Status.DONE, problems(later)
+    with scope(district=warendorf.district.pk):
+        funding = build_table(warendorf.steering, "R9", ReportParams(Period.of("year", 2022), DAY))
+        with_2023 = build_table(warendorf.steering, "R9", ReportParams(Period.of("year", 2023), date(2023, 12, 31)))
+    assert cells(funding, "granted")["total"] == Decimal("1222800.00")
+    assert cells(with_2023, "granted")["total"] == Decimal("1222800.00")  # the same posts, the same rates
+
+
+def test_a_huge_number_of_fte_is_a_problem_of_its_cell(warendorf):
+    run = through_the_import(warendorf.coordination, stellen([["2", "Case Management", None, None, 1e308, 0, 0, DAY],
+                                                              ["2", "Case Management", None, None, 1, 1e30, 0, DAY]]))
+    found = problems(run)
+    assert any(p.startswith("2:VZÄ bewilligt:") and "mehr als" in p for p in found), found
+    assert any(p.startswith("3:VZÄ besetzt:") and "mehr als" in p for p in found), found
+    assert staffing_records(warendorf.district) == (0, 0, 0)
+
+
 def test_a_position_entered_by_hand_is_not_taken_for_a_row(warendorf):
     with scopes_disabled():
         Position.objects.create(district=warendorf.district, function=Function.COORDINATION,

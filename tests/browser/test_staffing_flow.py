@@ -49,7 +49,7 @@ def test_a_position_and_its_holder_change_r8_and_r10(page, auditor, district):
     auditor.visit("staffing-position")
 
     page.get_by_role("link", name="Neue Besetzung").click()
-    page.get_by_label("Person (Konto)").select_option(label="Lea Berg")
+    page.get_by_label("Person (Konto)").select_option(label="Lea Berg (Caritas Aue, Case Manager*in)")
     page.get_by_label("VZÄ besetzt").fill("1")
     page.get_by_label("von").fill(f"{year - 1}-01-01")
     page.get_by_role("button", name="Speichern").click()

@@ -133,7 +133,11 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on) -> Consent:
     if consent.withdrawn_on:
         raise ValidationError(_("This consent has already been withdrawn."))
     _refuse(rules.withdrawal_problems(consent.given_on, withdrawn_on))
-    return update_object(actor, consent, {"withdrawn_on": withdrawn_on})
+    consent = update_object(actor, consent, {"withdrawn_on": withdrawn_on})
+    from kim.residence.services import release_withdrawn  # module 3 builds on case work
+
+    release_withdrawn(actor, consent)
+    return consent
 
 
 # ---------------------------------------------------------------- cases

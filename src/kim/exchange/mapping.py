@@ -498,6 +498,8 @@ def parse_fte(value) -> Decimal:
         exact = Decimal(repr(float(number)))
     except (InvalidOperation, ValueError):
         raise ValueError(f"„{value}“ ist keine Zahl") from None
+    if abs(exact) > FTE_LIMIT:  # before rounding: 1e308 has more digits than a Decimal context holds
+        raise ValueError(f"„{value}“ VZÄ sind mehr als {FTE_LIMIT} für eine Stelle")
     fte = exact.quantize(Decimal("0.01"))
     if abs(fte - exact) > Decimal("0.000001"):
         raise ValueError(f"„{value}“ hat mehr als zwei Nachkommastellen")

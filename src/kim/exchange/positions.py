@@ -87,17 +87,20 @@ def position_rules(values):
         yield "Person", "Eine Person ist genannt, aber „VZÄ besetzt“ ist leer."
 
 
-def complete(values):
-    """The defaults of the optional columns."""
+def complete(values) -> list:
+    """The defaults of the optional columns; returns the columns that took a default."""
     values["Funktion"] = function_of(values)
-    day = values.get("Stichtag")
+    day, defaulted = values.get("Stichtag"), []
     if values.get("bewilligt ab") is None and day is not None:
         values["bewilligt ab"] = date(day.year, 1, 1)
+        defaulted.append("bewilligt ab")
     if values.get("besetzt ab") is None:
         values["besetzt ab"] = values.get("bewilligt ab")
+        defaulted.append("besetzt ab")
     for column in ("Kommune", "Träger", "Weiterleitung an"):
         if values.get(column) == NONE:
             values[column] = None
+    return defaulted
 
 
 # ---------------------------------------------------------------- the check
@@ -118,7 +121,7 @@ def check(actor, table: Table | None, *, saved_values=None, missing=None, progre
     people = _holders(actor)
     rows, ordinal, seen = [], defaultdict(int), {}
     for number, values in map_rows(table, lists, saved_values or {}, plan):
-        complete(values)
+        defaulted = complete(values)
         problems = list(position_rules(values))
         person = values.get("Person")
         account = people.get(fold(person)) if person else None
@@ -138,7 +141,7 @@ def check(actor, table: Table | None, *, saved_values=None, missing=None, progre
                      else f"Die Zeile wiederholt Zeile {seen[key]}.")
         seen.setdefault(key, number)
         rows.append(Record(number, values, key=key, extra={"identifier": (key, from_file), "person": account,
-                                                           "sheet": table.sheet}))
+                                                           "sheet": table.sheet, "defaulted": defaulted}))
         if progress is not None and len(rows) % 200 == 0:
             progress(len(rows), len(table.rows))
     _match(rows, actor.district_id)
@@ -272,6 +275,8 @@ def _write_row(actor, row, towns, providers, provenance) -> str:
                       "starts_on": values["besetzt ab"], "ends_on": None}
     vacancy_values = {"fte": vacant, "starts_on": values["bewilligt ab"], "ends_on": None}
     position = row.existing
+    if position is not None:
+        _keep_stored_starts(row, position, wanted, filling_values, vacancy_values)
     if position is None:
         position = staffing.save_position(actor, wanted)
         _provide(row, SHEET, position, provenance)
@@ -305,6 +310,20 @@ def _write_row(actor, row, towns, providers, provenance) -> str:
     if changes and not grows:
         staffing.save_position(actor, changes, position)
     return "geändert"
+
+
+def _keep_stored_starts(row, position, wanted, filling_values, vacancy_values):
+    """A later table (next year's Stichtag) without "bewilligt ab" or "besetzt ab" keeps the
+    starts already recorded: the default (1 January of the Stichtag's year) is for new posts.
+    Moving a stored start would drop the earlier year from the grant (R9) and its proof of use."""
+    defaulted = row.extra.get("defaulted", ())
+    if "bewilligt ab" in defaulted:
+        wanted["approved_from"] = position.approved_from
+        vacancy = row.extra.get("vacancy")
+        vacancy_values["starts_on"] = vacancy.starts_on if vacancy is not None else vacancy_values["starts_on"]
+    if "besetzt ab" in defaulted:
+        filling = row.extra.get("filling")
+        filling_values["starts_on"] = filling.starts_on if filling is not None else wanted["approved_from"]
 
 
 def _provide(row, sheet, obj, provenance):

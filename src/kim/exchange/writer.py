@@ -258,6 +258,17 @@ class _Writer:
                     through.objects.filter(consent_id=consent.pk).delete()
                 links += [through(consent_id=consent.pk, referraltarget_id=target) for target in sorted(targets)]
         through.objects.bulk_create(links, batch_size=1000)
+        self._unlink_procedures({row.extra["written"].participant_id for row in rows if "written" in row.extra})
+
+    def _unlink_procedures(self, participant_ids):
+        """Module 3's links to people whose releases this file withdrew or narrowed (one query
+        where no procedure is linked to any of them, as in nearly every file)."""
+        from kim.residence.models import Procedure
+        from kim.residence.services import unlink_unreleased  # module 3 builds on case work
+
+        linked = set(Procedure.objects.filter(participant_id__in=participant_ids).values_list("participant_id", flat=True))
+        for participant in Participant.objects.filter(pk__in=linked):
+            unlink_unreleased(self.actor, participant)
 
     # cases -----------------------------------------------------------------
 

@@ -338,6 +338,9 @@ class CaseloadReport(StaffReport):
     )
     uses_period = False
     uses_reference_date = True
+    # Names of staff with their FTE are for the roles that manage staff (the lead; coordination
+    # finds them in R8): the district's other readers get the FTE per provider.
+    per_provider_for_aggregate_readers = True
     measures = (
         Measure("n", gettext_lazy("Active cases"), share=False, private=True),
         Measure("fte", gettext_lazy("FTE"), kind="number", share=False, decimals=2),

@@ -13,6 +13,8 @@ process (`word.py` through `kim.core.sandbox`); here the figures are prepared as
 and the child's answer is turned into a German message.
 """
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +57,7 @@ def paper_data_state(paper, user) -> str:
 
 
 def paper_tables(paper, user, progress=None):
-    params = year_question(paper.year, paper.reference_date)
+    params = replace(year_question(paper.year, paper.reference_date), published=True)
     tables = []
     for index, report_id in enumerate(paper.report_ids):
         tables.append(build_table(user, report_id, params))

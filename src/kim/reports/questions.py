@@ -65,6 +65,9 @@ class ReportParams:
     top: int = 5
     # R2: count topic mentions on appointments, or cases that had the topic.
     unit: str = "mentions"
+    # For a document that others read (a committee paper): no rows a report shows only to
+    # some readers, such as the names of staff in R8, whoever renders it.
+    published: bool = False
 
     def describe(self, report, context) -> dict:
         """The parameters as shown on every rendering, in German."""

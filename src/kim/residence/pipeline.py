@@ -25,7 +25,8 @@ MEASURES = (
     ("refused", _("refused")),
 )
 TOTAL = "total"
-MONTHS_BACK, MONTHS_AHEAD = 12, 18
+# Last year to the year after next, whole years: a title issued today (18 months) ends inside.
+YEARS_BACK, YEARS_AHEAD = 1, 2
 
 
 @dataclass
@@ -36,8 +37,11 @@ class Cell:
 
 
 def months_shown(today: date) -> list[date]:
-    first = add_months(today.replace(day=1), -MONTHS_BACK)
-    return [add_months(first, n) for n in range(MONTHS_BACK + MONTHS_AHEAD + 1)]
+    """Whole calendar years (YEARS_BACK before to YEARS_AHEAD after this one): the window moves
+    once a year. A window that slid month by month would let the totals of two months' pages be
+    subtracted to give the hidden count of the month that dropped out."""
+    first = date(today.year - YEARS_BACK, 1, 1)
+    return [add_months(first, n) for n in range(12 * (YEARS_BACK + 1 + YEARS_AHEAD))]
 
 
 def counts(user, months: list[date]) -> dict:

@@ -41,11 +41,15 @@ def month_of(day: date) -> date:
 
 # ---------------------------------------------------------------- offices
 
-def release_target_for(district, kind) -> ReferralTarget:
+def release_target_for(district, kind, municipality=None) -> ReferralTarget:
     """The district's partner "Ausländerbehörde" or "Einbürgerungsbehörde" of releases from
     confidentiality; the naturalisation office is no statewide default, so it is added to the
-    district's list (as a local entry with the key "ebh") the first time it is needed."""
+    district's list (as a local entry with the key "ebh") the first time it is needed. A town's
+    own office is a partner of its own ("Ausländerbehörde Ratingen"): a release towards the
+    district's office does not open the town's."""
     key, label = RELEASE_TARGETS[kind]
+    if municipality is not None:
+        key, label = f"{key}-{municipality.pk}", f"{label} {municipality.name}"
     target = ReferralTarget.objects.filter(district=district, key=key).first()
     if target is None:
         target = ReferralTarget.objects.filter(district=district, label=label).first()
@@ -69,7 +73,12 @@ def save_office(actor, values: dict, office: Office | None = None) -> Office:
         if any(user.pk not in allowed for user in staff):
             raise ValidationError({"staff": _("Staff of an office are module 3 accounts of the district.")})
     if values.get("release_target") is None and (office is None or "kind" in values):
-        values["release_target"] = release_target_for(actor.district, values.get("kind") or office.kind)
+        municipality = values.get("municipality", office.municipality if office else None)
+        values["release_target"] = release_target_for(actor.district, values.get("kind") or office.kind, municipality)
+    target = values.get("release_target")
+    if target is not None and Office.objects.filter(release_target=target).exclude(pk=getattr(office, "pk", None)).exists():
+        raise ValidationError({"release_target": _(
+            "Another office already uses this partner of releases: a release names one office.")})
     if office is None:
         return create_object(actor, Office, district=actor.district, **values)
     return update_object(actor, Office.objects.select_for_update().get(pk=office.pk), values)
@@ -118,6 +127,38 @@ def linked_participant(office: Office, code: str, on: date | None = None):
         "recorded without the link.") % {"office": office.release_target.label}})
 
 
+def _refuse_same_reference(office, reference, procedure):
+    """One procedure per file reference (Aktenzeichen) of an office: a form sent twice, or the
+    same file entered again, is refused. The office's row is locked so that two requests at
+    once find each other."""
+    reference = (reference or "").strip()
+    if not reference:
+        return
+    Office.objects.select_for_update().filter(pk=office.pk).exists()
+    same = Procedure.objects.filter(office=office, reference__iexact=reference)
+    if procedure is not None:
+        same = same.exclude(pk=procedure.pk)
+    if same.exists():
+        raise ValidationError({"reference": _("The office already has a procedure with this file reference.")})
+
+
+@transaction.atomic
+def release_withdrawn(actor, consent):
+    """A participant withdrew a release (on the page, by the API): see `unlink_unreleased`."""
+    unlink_unreleased(actor, consent.participant)
+
+
+def unlink_unreleased(actor, participant):
+    """The participant's procedures stay linked only to offices a release still covers today;
+    the others lose the link (audited), after a withdrawal or a release that names fewer."""
+    on = timezone.localdate()
+    released = set(participant.consents.filter(given_on__lte=on).exclude(withdrawn_on__lte=on)
+                   .values_list("released_to", flat=True))
+    linked = Procedure.objects.filter(participant=participant).exclude(office__release_target__in=released)
+    for procedure in linked.select_for_update():
+        update_object(actor, procedure, {"participant": None})
+
+
 def _tally_for(office, kind, days) -> bool:
     months = {month_of(day) for day in days if day}
     return MonthlyTally.objects.filter(office=office, kind=kind, month__in=months).exists()
@@ -148,6 +189,7 @@ def save_procedure(actor, values: dict, procedure: Procedure | None = None) -> P
             "be counted twice. Add it to the monthly figures instead."))
     if code is not None:
         values["participant"] = linked_participant(office, code)
+    _refuse_same_reference(office, values.get("reference", procedure.reference if procedure else ""), procedure)
     if procedure is None:
         return create_object(actor, Procedure, district=actor.district, **values)
     return update_object(actor, procedure, values)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from .models import CASELOAD_FUNCTIONS, LUMP_SUMS, MODULE_OF, PER_FTE, Expense, Filling, Module, Position, Rate, Vacancy, running_on
 
@@ -27,9 +27,13 @@ def filled_on(day) -> dict:
 
 
 def holders_on(day) -> dict:
-    """{position id: number of fillings (people) running on `day`}."""
-    rows = Filling.objects.filter(running_on(day)).values("position").annotate(n=Count("pk")).order_by()
-    return {row["position"]: row["n"] for row in rows}
+    """{position id: the holders of the fillings running on `day`}: an account's id, a name as
+    written, or None for a filling without a name (an imported table says FTE, not people)."""
+    result = defaultdict(set)
+    for position, person, holder in Filling.objects.filter(running_on(day)).values_list("position", "person", "holder"):
+        result[position].add(("account", person) if person else (("name", holder.strip().casefold())
+                                                                  if holder.strip() else None))
+    return dict(result)
 
 
 def vacant_on(day) -> dict:
@@ -183,14 +187,14 @@ class StaffingRow:
     approved: Decimal
     filled: Decimal
     vacant: Decimal
-    people: int = 0
+    holders: frozenset = frozenset()
 
 
 def staffing_on(day) -> list[StaffingRow]:
     """Every position approved on `day` with its FTE approved, filled and not yet filled."""
-    filled, vacant, people = filled_on(day), vacant_on(day), holders_on(day)
+    filled, vacant, holders = filled_on(day), vacant_on(day), holders_on(day)
     return [StaffingRow(position, position.fte_approved, filled.get(position.pk, ZERO), vacant.get(position.pk, ZERO),
-                        people.get(position.pk, 0))
+                        frozenset(holders.get(position.pk, ())))
             for position in positions_on(day).select_related("municipality", "employer", "passed_on_to")]
 
 

@@ -33,8 +33,12 @@ class FillingForm(KernModelForm):
 
     def __init__(self, *args, district_id, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = holder_candidates(district_id).order_by("last_name", "first_name")
-        self.fields["person"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["person"].queryset = (holder_candidates(district_id).select_related("provider")
+                                          .order_by("last_name", "first_name"))
+        # Namesakes are told apart by employer and role.
+        self.fields["person"].label_from_instance = lambda user: "{} ({})".format(
+            user.get_full_name() or user.username, ", ".join(filter(None, [str(user.provider or ""),
+                                                                            user.get_role_display()])))
         self.fields["person"].empty_label = _("no account (name below, or not named)")
 
     def clean(self):

@@ -51,7 +51,8 @@ class StaffingReport(Report):
         Measure("approved", gettext_lazy("FTE approved"), **FTE),
         Measure("filled", gettext_lazy("FTE filled"), **FTE),
         Measure("vacant", gettext_lazy("FTE not yet filled"), **FTE),
-        # Seed 001 says how many people fill a module's FTE ("2,5 VZÄ KIM Koordination (3 Personen)").
+        # Seed 001 says how many people fill a module's FTE ("2,5 VZÄ KIM Koordination (3 Personen)"):
+        # distinct accounts and names; unknown where a filling names nobody (an imported table).
         Measure("people", gettext_lazy("persons"), kind="number", share=False),
     )
 
@@ -76,7 +77,7 @@ class StaffingReport(Report):
         employers = sorted({(str(i.position.employer or ""), i.position.employer_id) for i in items})
         rows += [RowSpec(f"e:{pk or 'none'}", name or _("district administration"), 1, "employers")
                  for name, pk in employers]
-        if context.user.has_perm("staffing.read_names"):
+        if context.user.has_perm("staffing.read_names") and not params.published:
             rows += self._people(params.reference_date, items)
         return rows
 
@@ -104,7 +105,13 @@ class StaffingReport(Report):
         return {"approved": None if person else sum((i.approved for i in items), ZERO),
                 "filled": sum((i.filled for i in items), ZERO),
                 "vacant": None if person else sum((i.vacant for i in items), ZERO),
-                "people": None if person else sum(i.people for i in items)}
+                "people": None if person else _people(items)}
+
+
+def _people(items):
+    """How many people fill the rows' posts; unknown ("–") where a filling names nobody."""
+    holders = set().union(*(item.holders for item in items)) if items else set()
+    return None if None in holders else len(holders)
 
 
 @register
@@ -130,6 +137,10 @@ class FundingReport(Report):
     def check_params(self, params):
         if not params.period.is_calendar_year:
             raise ParamError(_("Funding is granted per calendar year: choose a whole year."), "period")
+        if params.municipality_id or params.provider_id:
+            raise ParamError(_("The grant is the district's: R9 has no figures per municipality or provider (see the "
+                               "positions by town and employer in R8)."), "municipality" if params.municipality_id
+                             else "provider")
 
     def row_specs(self, context, params):
         grant = self._grant = figures.grant(context.district, params.period.start.year)

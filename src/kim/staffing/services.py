@@ -10,14 +10,16 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from kim.core import audit
-from kim.core.models import Role, User
+from kim.core.models import Provider, Role, User
 from kim.core.services import create_object, refuse_implausible_dates, update_object
 
-from .models import CASELOAD_FUNCTIONS, Filling, Position, Rate, Vacancy
+from .models import CASELOAD_FUNCTIONS, Filling, Module, Position, Rate, Vacancy
 
 MANAGE = "staffing.manage"
-# Who can hold a post with an account: the district's staff who work in KIM.
+# Who can hold a post with an account: the district's staff who work in KIM, each in its module.
 HOLDER_ROLES = (Role.CASE_MANAGER, Role.PROVIDER_LEAD, Role.COORDINATION, Role.MODULE3)
+HOLDERS_OF_MODULE = {Module.STRATEGIC: {Role.COORDINATION}, Module.CASE_MANAGEMENT: {Role.CASE_MANAGER, Role.PROVIDER_LEAD},
+                     Module.OFFICES: {Role.MODULE3}}
 
 
 def _ensure(actor):
@@ -47,6 +49,10 @@ def save_position(actor, values: dict, position: Position | None = None) -> Posi
     position = Position.objects.select_for_update().get(pk=position.pk)
     saved = update_object(actor, position, values)
     _check_parts(saved, None)  # a smaller approval must still hold what fills it
+    for filling in saved.fillings.exclude(person=None).select_related("person", "person__provider"):
+        # Another function or employer must still suit the people who fill the post.
+        _check_holder(actor, saved, {"person": filling.person, "fte": filling.fte, "starts_on": filling.starts_on,
+                                     "ends_on": filling.ends_on}, filling)
     return saved
 
 
@@ -83,7 +89,10 @@ def _check_parts(position: Position, changed):
                                                  "approved": formats.localize(position.fte_approved)}})
 
 
-def _check_holder(actor, position, values):
+FULL_TIME = Decimal("1.00")
+
+
+def _check_holder(actor, position, values, filling=None):
     person = values.get("person")
     if person is None:
         return
@@ -91,8 +100,33 @@ def _check_holder(actor, position, values):
         raise ValidationError({"person": _("Choose a member of the district's staff.")})
     if position.function in CASELOAD_FUNCTIONS and person.role != Role.CASE_MANAGER:
         raise ValidationError({"person": _("A case-management position is filled by a case manager.")})
-    if position.employer_id and person.provider_id and person.provider_id != position.employer_id:
+    if person.role not in HOLDERS_OF_MODULE[position.module]:
+        raise ValidationError({"person": _("The person's role does not belong to this module: %(module)s.") % {
+            "module": Module(position.module).label}})
+    # A post without an employer is the district administration's: its holder works there too.
+    employer_ok = (person.provider_id == position.employer_id if position.employer_id
+                   else person.provider is None or person.provider.kind == Provider.Kind.DISTRICT)
+    if person.provider_id and not employer_ok:
         raise ValidationError({"person": _("The person works for another employer than this position's.")})
+    _check_full_time(person, values, filling)
+
+
+def _check_full_time(person, values, filling):
+    """One person fills at most one full position on any day, across all posts (R10 divides
+    the person's cases by it)."""
+    User.objects.select_for_update().filter(pk=person.pk).exists()  # two fillings of one person: one after the other
+    start, end = values["starts_on"], values.get("ends_on")
+    others = _overlapping(Filling.objects.filter(person=person).exclude(pk=getattr(filling, "pk", None)), start, end)
+    parts = [(f.starts_on, f.ends_on, f.fte) for f in others] + [(start, end, values["fte"])]
+    for day in {part[0] for part in parts} | {start}:
+        if day < start or (end and day > end):
+            continue
+        total = sum((fte for s, e, fte in parts if s <= day and (e is None or e >= day)), Decimal(0))
+        if total > FULL_TIME:
+            raise ValidationError({"fte": _(
+                "On %(date)s %(name)s would fill %(total)s FTE in all, more than one full position.") % {
+                "date": formats.date_format(day, "d.m.Y"), "name": person.get_full_name() or person.username,
+                "total": formats.localize(total)}})
 
 
 @transaction.atomic
@@ -100,7 +134,7 @@ def save_filling(actor, position: Position, values: dict, filling: Filling | Non
     _ensure(actor)
     refuse_implausible_dates(values)
     position = Position.objects.select_for_update().get(pk=position.pk)  # one change of a post at a time
-    _check_holder(actor, position, values)
+    _check_holder(actor, position, values, filling)
     if values.get("person") is not None:
         values["holder"] = ""
     draft = Filling(pk=filling.pk if filling else None, position=position, **values)
