@@ -108,7 +108,7 @@ def build_residence(district, today: date, seed: int, size: float = 1.0) -> dict
             ("Einbürgerungsbehörde des Kreises", Office.Kind.NATURALISATION, None, [abh_user]),
             ("Ausländerbehörde der Stadt Ratingen", Office.Kind.FOREIGNERS, ratingen, [ratingen_user])):
         office = Office.objects.create(district=district, name=name, kind=kind, municipality=town,
-                                       release_target=release_target_for(district, kind))
+                                       release_target=release_target_for(district, kind, town))
         office.staff.set(staff)
         offices.append(office)
     foreigners, naturalisation, town_office = offices
