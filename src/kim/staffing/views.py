@@ -28,13 +28,15 @@ def posted(request):
 
 
 def _day(request):
-    form = DayForm(request.GET or None)
-    return (form.cleaned_data["day"] if form.is_valid() else timezone.localdate()), form
+    today = timezone.localdate()
+    form = DayForm(request.GET or None, initial={"day": today})
+    return (form.cleaned_data["day"] if form.is_valid() else today), form
 
 
 def _year(request):
-    form = YearForm(request.GET or None)
-    return (form.cleaned_data["year"] if form.is_valid() else timezone.localdate().year), form
+    this_year = timezone.localdate().year
+    form = YearForm(request.GET or None, initial={"year": this_year})
+    return (form.cleaned_data["year"] if form.is_valid() else this_year), form
 
 
 @reading_view
