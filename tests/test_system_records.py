@@ -169,6 +169,7 @@ PDF_MESSAGES = {"scripts": "Skripten", "actions": "beim Öffnen von selbst", "en
 HOSTILE_PDF_REASONS = {
     "objstm_hex.pdf": "scripts", "objstm_a85_flate.pdf": "scripts", "objstm_flate_cr.pdf": "scripts",
     "objstm_predictor.pdf": "scripts", "objstm_endstream_in_data.pdf": "scripts", "objstm_lzw.pdf": "unreadable",
+    "objstm_untyped_filter_by_reference.pdf": "unreadable", "objstm_untyped_predictor.pdf": "scripts",
     "objstm_jpx.pdf": "unreadable", "stream_runlength.pdf": "unreadable", "uri_openaction.pdf": "actions",
     "uri_openaction_inline.pdf": "actions", "uri_openaction_in_object_stream.pdf": "actions", "page_aa.pdf": "actions", "gotor_unc.pdf": "scripts",
     "gotoe.pdf": "scripts", "xfa.pdf": "scripts", "encrypted.pdf": "encrypted", "escaped_names.pdf": "scripts",
@@ -177,7 +178,9 @@ HOSTILE_PDF_REASONS = {
 WORD_MESSAGES = {"remote_template.docx": "nachladen", "unc_template.docx": "nachladen", "external_ole.docx": "Makros",
                  "external_frame.docx": "nachladen", "embedded_ole.docx": "eingebetteten Objekten",
                  "ole_signature.docx": "eingebetteten Objekten", "macro_renamed.docx": "Makros",
-                 "macro_content_type.docx": "Makros", "activex.docx": "ActiveX", "doctype.docx": "kein Word-Dokument"}
+                 "macro_content_type.docx": "Makros", "activex.docx": "ActiveX", "doctype.docx": "kein Word-Dokument",
+                 "includepicture.docx": "nachladen", "includetext_unc.docx": "nachladen", "ddeauto.docx": "Makros",
+                 "ddeauto_simple.docx": "Makros"}
 assert set(HOSTILE_PDF_REASONS) == set(crafted_files.HOSTILE_PDFS)
 assert set(WORD_MESSAGES) == set(crafted_files.HOSTILE_WORD_FILES)
 
@@ -597,7 +600,8 @@ def test_a_paper_with_the_system_level_is_read_only_by_who_reads_the_system_leve
                                              meeting=None, introduction="", closing="", template=None)
     with scopes_disabled():
         job = RenderJob.objects.create(district=world.district, paper=inner, format="docx", requested_by=world.coordination,
-                                       status=RenderJob.Status.DONE, result=b"x")
+                                       status=RenderJob.Status.DONE, result=b"x", report_ids=["R1", "R11"],
+                                       shows_meeting=True)
     for user, sees in ((world.coordination, True), (world.steering, True), (world.district_admin, False),
                        (module3, False)):
         client.force_login(user)
@@ -606,6 +610,13 @@ def test_a_paper_with_the_system_level_is_read_only_by_who_reads_the_system_leve
         assert client.get(reverse("reports:paper", args=[inner.pk])).status_code == (200 if sees else 404)
         assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == (200 if sees else 404)
         assert client.get(reverse("reports:paper", args=[plain.pk])).status_code == 200
+    # The paper changed to case work only after it was rendered: the rendering still shows R11.
+    with scope(district=world.district.pk):
+        report_services.update_paper(world.coordination, inner, {"report_ids": ["R1"], "meeting": None})
+    client.force_login(world.district_admin)
+    assert client.get(reverse("reports:paper", args=[inner.pk])).status_code == 200
+    assert client.get(reverse("reports:job-download", args=[job.pk])).status_code == 404
+    assert f"/auftrag/{job.pk}/" not in client.get(reverse("reports:paper", args=[inner.pk])).content.decode()
 
 
 def test_a_phone_number_stays_a_phone_number_and_a_formula_does_not(world):
@@ -615,3 +626,32 @@ def test_a_phone_number_stays_a_phone_number_and_a_formula_does_not(world):
     assert neutralise("+49 (0)2104/99-000") == "+49 (0)2104/99-000"
     for formula in ("+1+2", "+SUM(A1)", "+49 2104;=1", "=1", "-2+3", "@A1", "+cmd|' /C calc'!A0"):
         assert neutralise(formula).startswith("'"), formula
+
+
+def test_a_need_report_sent_twice_is_received_once(world):
+    values = {"challenge": "Kinder finden  vor der Einschulung keinen Sprachkurs.", "legal_domains": ["sgb8"]}
+    with scope(district=world.district.pk), translation.override("de"):
+        services.send_need_report(world.insider, dict(values))
+        with pytest.raises(ValidationError) as refused:
+            services.send_need_report(world.insider, {**values, "challenge": " Kinder finden vor der Einschulung "
+                                                                             "keinen Sprachkurs."})
+        assert "schon gesendet" in str(refused.value)
+        assert NeedReport.objects.filter(author=world.insider).count() == 1
+
+
+def test_a_web_address_that_closes_an_attribute_is_refused(client, world):
+    client.force_login(world.coordination)
+    response = client.post(reverse("system:record-new", args=["angebote"]), {
+        "name": "Beratung", "provider_name": "Träger", "website": 'https://example.org/"><script>alert(4)</script>'},
+        HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422
+    with scopes_disabled():
+        assert not Service.objects.exists()
+
+
+def test_r13_has_no_figures_per_provider(client, world):
+    client.force_login(world.coordination)
+    response = client.get(reverse("reports:report", args=["R13"]), {"year": str(LAST_YEAR),
+                                                                     "provider": world.provider.pk},
+                          HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 422 and "nicht zu Trägern" in response.content.decode()

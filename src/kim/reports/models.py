@@ -156,6 +156,10 @@ class RenderJob(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
     result = models.BinaryField(_("result"), null=True, blank=True, editable=False)
+    # What the rendering shows, as the paper was when it was rendered (a paper changed later
+    # keeps its renderings): who may download it is judged by these, not by today's paper.
+    report_ids = models.JSONField(_("reports"), default=list, editable=False)
+    shows_meeting = models.BooleanField(_("shows a meeting's decisions"), default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

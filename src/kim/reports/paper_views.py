@@ -60,11 +60,15 @@ def open_to(user, paper) -> bool:
     """A paper is read by those who may read everything in it: each of its reports (R8/R9, R11,
     R12 are not for every aggregate reader) and, where it shows a meeting's decisions, the
     system level."""
+    return may_read(user, paper.report_ids, paper.meeting_id is not None)
+
+
+def may_read(user, report_ids, shows_meeting) -> bool:
     from .framework import REGISTRY
 
-    reports = [REGISTRY[report_id] for report_id in paper.report_ids if report_id in REGISTRY]
+    reports = [REGISTRY[report_id] for report_id in report_ids if report_id in REGISTRY]
     return all(user.has_perm(report.permission) for report in reports) and (
-        paper.meeting_id is None or user.has_perm("system.read"))
+        not shows_meeting or user.has_perm("system.read"))
 
 
 def _open_paper(request, pk):
@@ -125,7 +129,8 @@ def paper_delete(request, pk):
 def paper_detail(request, pk):
     paper = _open_paper(request, pk)
     return render(request, "reports/paper.html", {
-        "paper": paper, "jobs": paper.jobs.select_related("requested_by")[:20],
+        "paper": paper, "jobs": [job for job in paper.jobs.select_related("requested_by")[:20]
+                                 if may_read(request.user, job.report_ids, job.shows_meeting)],
         "deadline": deadline_for_year(paper.year),
     })
 
@@ -146,7 +151,8 @@ def _district_job(request, pk):
     """A rendering of one of the district's papers (the scope keeps other districts out) that
     this reader may read."""
     job = get_object_or_404(RenderJob.objects.select_related("paper"), pk=pk)
-    if not open_to(request.user, job.paper):
+    # Today's paper and what the rendering showed when it was made, both.
+    if not (open_to(request.user, job.paper) and may_read(request.user, job.report_ids, job.shows_meeting)):
         raise Http404
     return job
 

@@ -1,5 +1,6 @@
 """State changes of controlling: one transaction and one audit entry each."""
 
+import re
 import zipfile
 from xml.parsers import expat
 from datetime import date, timedelta
@@ -146,6 +147,22 @@ RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 
+# Field codes that run something (DDE) or load content from elsewhere when the file is opened
+# or updated; HYPERLINK, PAGE, TOC and the like are fine. A field's instruction may be split
+# over several runs: their texts are joined before looking.
+FIELD_INSTRUCTION = re.compile(rb"<w:instrText\b[^>]*>([^<]*)</w:instrText>|\bw:instr=\"([^\"]*)\"")
+ACTIVE_FIELDS = re.compile(r"(?i)(?<![A-Za-z])(DDEAUTO|DDE)(?![A-Za-z])")
+EXTERNAL_FIELDS = re.compile(r"(?i)(?<![A-Za-z])(INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)(?![A-Za-z])")
+
+
+def _field_problem(data: bytes):
+    instructions = "".join((a or b).decode("utf-8", "replace") for a, b in FIELD_INSTRUCTION.findall(data))
+    if ACTIVE_FIELDS.search(instructions):
+        raise _Unsafe("active")
+    if EXTERNAL_FIELDS.search(instructions):
+        raise _Unsafe("external")
+
+
 class _Unsafe(Exception):
     """The kind of content a Word file is refused for: "active", "external", "broken"."""
 
@@ -184,6 +201,10 @@ def _word_file_problem(archive: zipfile.ZipFile):
         with archive.open(info) as part:
             if part.read(len(OLE_SIGNATURE)) == OLE_SIGNATURE:
                 raise _Unsafe("active")
+        if name.startswith("word/") and name.endswith(".xml"):
+            if info.file_size > 10 * MAX_WORD_XML_BYTES:
+                raise _Unsafe("size")
+            _field_problem(archive.read(info))
         if name == "[content_types].xml" or name.endswith(".rels"):
             if info.file_size > MAX_WORD_XML_BYTES:
                 raise _Unsafe("size")
@@ -338,7 +359,8 @@ def request_render(actor, paper, fmt: str) -> RenderJob:
         if job.created_at >= timezone.now() - RENDER_GIVEN_UP_AFTER:
             return job
         _give_up(actor, job)
-    job = create_object(actor, RenderJob, district=paper.district, paper=paper, requested_by=actor, format=fmt)
+    job = create_object(actor, RenderJob, district=paper.district, paper=paper, requested_by=actor, format=fmt,
+                        report_ids=list(paper.report_ids), shows_meeting=paper.meeting_id is not None)
     from .tasks import render_paper
 
     transaction.on_commit(lambda: render_paper.enqueue(job.pk))
@@ -361,13 +383,17 @@ def start_job(job):
         record(job.requested_by, Action.UPDATE, job, changes={"status": [RenderJob.Status.QUEUED, job.status]})
 
 
-def finish_job(job, *, result=None, error=""):
-    """Store the outcome of a rendering (called by the task; audited like any change)."""
+def finish_job(job, *, result=None, error="", paper=None):
+    """Store the outcome of a rendering (called by the task; audited like any change) and what
+    it shows: `paper` as it was rendered."""
     with transaction.atomic():
         job.status = RenderJob.Status.FAILED if error else RenderJob.Status.DONE
         job.progress = 100
         job.result = result
         job.message = error
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "progress", "result", "message", "finished_at"])
+        if paper is not None:
+            job.report_ids, job.shows_meeting = list(paper.report_ids), paper.meeting_id is not None
+        job.save(update_fields=["status", "progress", "result", "message", "finished_at", "report_ids",
+                                "shows_meeting"])
         record(job.requested_by, Action.UPDATE, job, changes={"status": [RenderJob.Status.RUNNING, job.status]})

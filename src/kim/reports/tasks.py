@@ -43,7 +43,7 @@ def render_paper(job_id: int):
             log.exception("rendering committee paper %s failed", job.paper_id)
             finish_job(job, error=failure_message(exc))
             return
-        finish_job(job, result=result)
+        finish_job(job, result=result, paper=paper)
 
 
 def failure_message(exc) -> str:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from kim.casework.models import add_months
 from kim.core.models import Role
-from kim.reports.framework import MUNICIPALITY, TOTAL, Measure, Report, RowSpec, register
+from kim.reports.framework import MUNICIPALITY, TOTAL, Measure, ParamError, Report, RowSpec, register
 
 from .models import MonthlyTally, Outcome, Procedure, ProcedureKind
 
@@ -91,6 +91,11 @@ class ProceduresReport(Report):
     )
     measure_sums = (("completed", ("granted", "refused", "withdrawn")),
                     ("open", tuple(key for key, _lowest, _label in AGE_BANDS)))
+
+    def check_params(self, params):
+        if params.provider_id:
+            raise ParamError(_("Procedures belong to offices, not to providers: R13 has no figures per provider."),
+                             "provider")
 
     def row_specs(self, context, params):
         rows = [RowSpec("total", _("All procedures"), 0, sums_children=True)]

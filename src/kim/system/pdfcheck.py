@@ -60,6 +60,10 @@ IMAGE_FILTERS = {b"DCTDecode", b"DCT", b"JPXDecode", b"CCITTFaxDecode", b"CCF", 
 # An object stream's offset of its first object is a number (an outline's /First is a reference).
 FIRST = re.compile(rb"/First" + _WS + rb"(\d+)(?!\d|" + _WS + rb"\d+" + _WS + rb"R\b)")
 OBJECT_STREAM = re.compile(rb"/ObjStm" + _END + rb"|" + FIRST.pattern)
+# In a stream's own dictionary, /N and /First (also by reference) make it an object stream,
+# whatever its /Type says: a reader takes it so.
+OWN_N = re.compile(rb"/N" + _WS + rb"\d")
+OWN_FIRST = re.compile(rb"/First" + _END)
 IMAGE = re.compile(rb"/Subtype" + _WS + rb"/Image" + _END)
 CHUNK = 64 * 1024
 
@@ -126,13 +130,16 @@ def _decode(view, start: int, window: bytes, budget):
     `start`, or None where there is nothing to decode (no filter: its bytes are read as they
     are; an image). `window` is the file since the previous stream, ending with this
     stream's dictionary: generous, so that a string in the dictionary cannot hide a key."""
-    holds_objects = bool(OBJECT_STREAM.search(window))
+    own = window[window.rfind(b"obj"):]  # the stream's own dictionary (and what follows its `obj`)
+    holds_objects = bool(OBJECT_STREAM.search(window) or (OWN_N.search(own) and OWN_FIRST.search(own)))
     values = set(FILTER.findall(window))
     if not values:
         return None
-    if len(values) > 1 or re.fullmatch(_REF, next(iter(values))):
+    if any(re.fullmatch(_REF, value) for value in values):
+        raise Refused("unreadable")  # the filter stands in another object: not looked up, so not trusted
+    if len(values) > 1:
         if holds_objects:
-            raise Refused("unreadable")  # which filter, or it is in another object
+            raise Refused("unreadable")  # which filter applies cannot be told
         return None
     chain = []
     for name in NAME.findall(next(iter(values))):

@@ -54,6 +54,7 @@ def send_need_report(actor, values: dict, cases=()) -> NeedReport:
     """A case manager (or lead) reports a structural problem, from a case or on its own."""
     _ensure(actor, "system.report_need")
     refuse_personal_data(actor, challenge=values.get("challenge", ""))
+    _refuse_sent_twice(actor, values.get("challenge", ""))
     unknown = set(values.get("legal_domains", [])) - set(LegalDomain.values)
     if unknown:
         raise ValidationError({"legal_domains": _("Unknown legal domain.")})
@@ -63,6 +64,16 @@ def send_need_report(actor, values: dict, cases=()) -> NeedReport:
         raise PermissionDenied  # a case the author cannot see
     return create_object(actor, NeedReport, district=actor.district, provider=actor.provider, author=actor,
                          cases=cases, **values)
+
+
+def _refuse_sent_twice(actor, challenge):
+    """The same report sent twice (a double click, two tabs, a script) is received once: the
+    author's row is locked, so a second request waits and then finds the first."""
+    User.objects.select_for_update().filter(pk=actor.pk).exists()
+    text = " ".join(challenge.split())
+    if text and any(" ".join(other.split()) == text for other in
+                    NeedReport.objects.filter(author=actor).values_list("challenge", flat=True)):
+        raise ValidationError({"challenge": _("You have already sent this report.")})
 
 
 TRIAGE = {NeedReport.Status.ACCEPTED, NeedReport.Status.MERGED, NeedReport.Status.ANSWERED,
@@ -145,6 +156,9 @@ def _check_record(actor, model, values: dict, record=None):
     _check_order(values, ("concluded_on", "review_on"), _("The review cannot be before the agreement was concluded."))
     if model.__name__ == "Decision":
         _check_votes(values, values.get("mode", getattr(record, "mode", None)))
+    if any(sign in (values.get("website") or "") for sign in "\"'<>`\\"):
+        # A web address goes into Integreat and other machines' files: nothing that closes an attribute.
+        raise ValidationError({"website": _("The web address contains characters that do not belong in one.")})
     members = values.get("members")
     if members is not None:
         allowed = set(group_member_candidates(actor.district_id).values_list("pk", flat=True))
