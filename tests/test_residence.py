@@ -621,9 +621,13 @@ def test_one_procedure_per_file_reference_of_an_office(client, m3):
     client.force_login(m3.abh)
     data = procedure_post(m3, reference="AZ 2026/17")
     assert client.post(reverse("residence:procedure-new"), data).status_code == 302
-    again = client.post(reverse("residence:procedure-new"), {**data, "reference": "az 2026/17"},
-                        HTTP_ACCEPT_LANGUAGE="de")
-    assert again.status_code == 422 and "schon ein Verfahren mit diesem Aktenzeichen" in again.content.decode()
+    for spelling in ("az 2026/17", "AZ\u00a02026/17", "AZ  2026/17 "):
+        again = client.post(reverse("residence:procedure-new"), {**data, "reference": spelling},
+                            HTTP_ACCEPT_LANGUAGE="de")
+        assert again.status_code == 422 and "schon ein Verfahren mit diesem Aktenzeichen" in again.content.decode()
+    hyphen = procedure_post(m3, reference="V-TEST-1")
+    assert client.post(reverse("residence:procedure-new"), hyphen).status_code == 302
+    assert client.post(reverse("residence:procedure-new"), {**hyphen, "reference": "V\u2011TEST\u20111"}).status_code == 422
     with scopes_disabled():
         assert Procedure.objects.filter(reference__iexact="AZ 2026/17").count() == 1
 

@@ -536,8 +536,12 @@ def test_changing_a_posts_employer_or_function_must_suit_who_fills_it(world, pos
 
 
 def test_r9_is_the_districts_grant_not_a_towns_or_providers(client, world, post):
+    from kim.core.models import Municipality
+
+    with scopes_disabled():
+        town = Municipality.objects.create(district=world.district, name="Beckum")
     client.force_login(world.coordination)
-    for extra in ({"provider": world.provider.pk}, {"municipality": "1"}):
+    for extra in ({"provider": world.provider.pk}, {"municipality": town.pk}):
         response = client.get(reverse("reports:report", args=["R9"]), {"year": "2022", **extra},
                               HTTP_ACCEPT_LANGUAGE="de")
         assert response.status_code == 422 and "Förderung ist die des Kreises" in response.content.decode()

@@ -8,6 +8,7 @@ for the same office, month and kind (they would be counted twice)."""
 
 from datetime import date
 
+from anyascii import anyascii
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -131,15 +132,18 @@ def _refuse_same_reference(office, reference, procedure):
     """One procedure per file reference (Aktenzeichen) of an office: a form sent twice, or the
     same file entered again, is refused. The office's row is locked so that two requests at
     once find each other."""
-    reference = (reference or "").strip()
-    if not reference:
+    wanted = _reference_key(reference)
+    if not wanted:
         return
     Office.objects.select_for_update().filter(pk=office.pk).exists()
-    same = Procedure.objects.filter(office=office, reference__iexact=reference)
-    if procedure is not None:
-        same = same.exclude(pk=procedure.pk)
-    if same.exists():
+    others = Procedure.objects.filter(office=office).exclude(reference="").exclude(pk=getattr(procedure, "pk", None))
+    if any(_reference_key(other) == wanted for other in others.values_list("reference", flat=True)):
         raise ValidationError({"reference": _("The office already has a procedure with this file reference.")})
+
+
+def _reference_key(reference) -> str:
+    """A file reference as it is meant: case, spaces and typographic dashes or spaces aside."""
+    return " ".join(anyascii(reference or "").casefold().split())
 
 
 @transaction.atomic
