@@ -545,3 +545,14 @@ def test_r9_is_the_districts_grant_not_a_towns_or_providers(client, world, post)
         response = client.get(reverse("reports:report", args=["R9"]), {"year": "2022", **extra},
                               HTTP_ACCEPT_LANGUAGE="de")
         assert response.status_code == 422 and "Förderung ist die des Kreises" in response.content.decode()
+
+
+def test_r9_offers_no_cut_and_no_comparison_and_draws_no_chart(client, world, post):
+    client.force_login(world.coordination)
+    page = client.get(reverse("reports:report", args=["R9"]), {"year": "2022"}, HTTP_ACCEPT_LANGUAGE="de")
+    form = page.context["form"]
+    assert {"municipality", "provider", "compare"}.isdisjoint(form.fields)
+    assert "Balkendiagramm" not in page.content.decode()
+    refused = client.get(reverse("reports:report", args=["R9"]), {"year": "2022", "compare": "on"},
+                         HTTP_ACCEPT_LANGUAGE="de")
+    assert refused.status_code == 422 and "jedes Jahr einzeln" in refused.content.decode()

@@ -61,6 +61,10 @@ class ReportParamsForm(KernForm):
         if not report.uses_period:
             for name in ("period", "year", "number", "start", "end", "compare"):
                 self.fields.pop(name, None)
+        for name in {"municipality", "provider"} - set(report.cuts):
+            self.fields.pop(name, None)
+        if not report.comparable:
+            self.fields.pop("compare", None)
         if not report.uses_reference_date:
             del self.fields["reference_date"]
         if not report.uses_top:

@@ -93,6 +93,10 @@ class Report:
     description = ""
     # Who may read it (kim.core.permissions); checked with every question.
     permission = "reports.read"
+    # The cuts a reader may ask for (R9 is the district's grant: none; R13 counts offices: no provider).
+    cuts = ("municipality", "provider")
+    # Whether a column of the same period one year earlier can be added.
+    comparable = True
     uses_period = True
     uses_reference_date = False
     uses_top = False
@@ -224,6 +228,8 @@ class Table:
     def chart_data(self):
         """(label, value) of the chart: first period's chart measure, top level rows under
         the total, suppressed values left out (the chart never shows more than the table)."""
+        if not self.report.chart_measure:
+            return []  # a report without a chart (R8, R9, R12)
         key = f"{self.report.chart_measure}@0"
         totals = [r for r in self.rows if r.is_total]
         rows = [r for r in self.rows if not r.is_total]

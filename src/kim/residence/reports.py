@@ -92,6 +92,8 @@ class ProceduresReport(Report):
     measure_sums = (("completed", ("granted", "refused", "withdrawn")),
                     ("open", tuple(key for key, _lowest, _label in AGE_BANDS)))
 
+    cuts = ("municipality",)
+
     def check_params(self, params):
         if params.provider_id:
             raise ParamError(_("Procedures belong to offices, not to providers: R13 has no figures per provider."),

@@ -127,6 +127,8 @@ class FundingReport(Report):
     counts_people = False
     chart_measure = ""  # the table is the figure: its sections do not add up to one chart
     aggregate_note = ""
+    cuts = ()
+    comparable = False  # the rows are this year's grant
     measures = (
         Measure("fte", gettext_lazy("FTE approved (year's average)"), **FTE),
         Measure("granted", gettext_lazy("grant (EUR)"), **EUR),
@@ -137,6 +139,9 @@ class FundingReport(Report):
     def check_params(self, params):
         if not params.period.is_calendar_year:
             raise ParamError(_("Funding is granted per calendar year: choose a whole year."), "period")
+        if params.compare:
+            raise ParamError(_("R9 shows one year's grant; compare two years side by side by asking for each."),
+                             "compare")
         if params.municipality_id or params.provider_id:
             raise ParamError(_("The grant is the district's: R9 has no figures per municipality or provider (see the "
                                "positions by town and employer in R8)."), "municipality" if params.municipality_id
