@@ -153,10 +153,11 @@ def caseload(user):
         "stale": open_cm.annotate(last=Max("appointments__date"))
         .filter(Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)).count(),
     }
-    from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_on  # staffing builds on case work
+    from kim.staffing.figures import person_fte_by_town_on  # staffing builds on case work
+    from kim.staffing.models import CASELOAD_FUNCTIONS
 
     key = user.district.caseload_key
-    fte = person_fte_on(timezone.localdate(), CASELOAD_FUNCTIONS, person=user).get(user.pk)
+    fte = sum(person_fte_by_town_on(timezone.localdate(), CASELOAD_FUNCTIONS, person=user).values(), Decimal(0))
     capacity = (Decimal(key) * fte).quantize(Decimal("1")) if fte else Decimal(0)
     share = round(100 * counts["total"] / capacity) if capacity else None
     return {"open": counts["total"], "stale": counts["stale"], "key": key, "fte": fte, "capacity": capacity, "share": share}

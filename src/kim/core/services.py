@@ -71,6 +71,14 @@ def update_object(actor, obj, values: dict):
     return obj
 
 
+def delete_object(actor, obj, fields=None):
+    """Delete one row and audit what it held (its plain fields, or `fields`): the entry keeps
+    what was removed."""
+    fields = fields or [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "district")]
+    record(actor, Action.DELETE, obj, changes={k: [v, None] for k, v in snapshot(obj, fields).items()})
+    obj.delete()
+
+
 @transaction.atomic
 def create_district(actor, name: str, slug: str | None = None) -> District:
     """A new tenant with the statewide catalogue defaults copied in."""

@@ -352,7 +352,8 @@ class CaseloadReport(StaffReport):
     )
 
     def row_specs(self, context, params):
-        from kim.staffing.figures import CASELOAD_FUNCTIONS, person_fte_by_town_on  # staffing builds on reports
+        from kim.staffing.figures import person_fte_by_town_on  # staffing builds on reports
+        from kim.staffing.models import CASELOAD_FUNCTIONS
 
         # FTE per row and town (TOTAL: the whole district), read by `derive` for this build:
         # a post belongs to a town or to none (across towns), so a town's FTE is that of its posts.

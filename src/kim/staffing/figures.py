@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
-from .models import CASELOAD_FUNCTIONS, LUMP_SUMS, MODULE_OF, PER_FTE, Expense, Filling, Module, Position, Rate, Vacancy, running_on
+from .models import LUMP_SUMS, MODULE_OF, PER_FTE, Filling, Module, Position, Rate, Vacancy, running_on
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -42,19 +42,11 @@ def vacant_on(day) -> dict:
     return {row["position"]: row["fte"] for row in rows}
 
 
-def person_fte_on(day, functions, person=None) -> dict:
-    """{user id: FTE that person fills on `day` in positions of `functions`} (R10's FTE), of
-    everyone or of one `person`."""
+def person_fte_by_town_on(day, functions, person=None) -> dict:
+    """{(user id, municipality id or None): FTE} of the posts of `functions` people fill on
+    `day` (R10's FTE), of everyone or of one `person`."""
     fillings = Filling.objects.filter(person=person) if person is not None else Filling.objects.all()
     rows = (fillings.filter(running_on(day), person__isnull=False, position__function__in=functions)
-            .filter(running_on(day, "position__approved_from", "position__approved_until"))
-            .values("person").annotate(fte=Sum("fte")).order_by())
-    return {row["person"]: row["fte"] for row in rows}
-
-
-def person_fte_by_town_on(day, functions) -> dict:
-    """{(user id, municipality id or None): FTE} of the posts of `functions` people fill on `day`."""
-    rows = (Filling.objects.filter(running_on(day), person__isnull=False, position__function__in=functions)
             .filter(running_on(day, "position__approved_from", "position__approved_until"))
             .values("person", "position__municipality").annotate(fte=Sum("fte")).order_by())
     return {(row["person"], row["position__municipality"]): row["fte"] for row in rows}
@@ -197,5 +189,3 @@ def staffing_on(day) -> list[StaffingRow]:
                         frozenset(holders.get(position.pk, ())))
             for position in positions_on(day).select_related("municipality", "employer", "passed_on_to")]
 
-
-__all__ = ["CASELOAD_FUNCTIONS", "Expense", "grant", "staffing_on", "person_fte_on", "person_fte_by_town_on"]

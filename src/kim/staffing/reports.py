@@ -13,7 +13,7 @@ from kim.reports.definitions import StaffReport, grouped
 from kim.reports.framework import MUNICIPALITY, PROVIDER, Measure, ParamError, Report, RowSpec, register
 
 from . import figures
-from .models import LUMP_SUMS, MODULE_OF, Expense, Function, Module
+from .models import LUMP_SUMS, MODULE_OF, Expense, Filling, Function, Module, running_on
 
 ZERO = Decimal(0)
 FTE = {"kind": "number", "share": False, "decimals": 2}
@@ -85,7 +85,7 @@ class StaffingReport(Report):
         """Who fills how much (for the roles that manage staff only)."""
         positions = {item.position.pk: item.position for item in items}
         rows = [RowSpec("people", _("By person"), 0, counted=False)]
-        fillings = (figures.Filling.objects.filter(figures.running_on(day), position__in=list(positions))
+        fillings = (Filling.objects.filter(running_on(day), position__in=list(positions))
                     .select_related("person").order_by("position__function", "pk"))
         for filling in fillings:
             position = positions[filling.position_id]

@@ -9,9 +9,8 @@ from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from kim.core import audit
 from kim.core.models import Provider, Role, User
-from kim.core.services import create_object, refuse_implausible_dates, update_object
+from kim.core.services import create_object, delete_object, refuse_implausible_dates, update_object
 
 from .models import CASELOAD_FUNCTIONS, Filling, Module, Position, Rate, Vacancy
 
@@ -129,31 +128,28 @@ def _check_full_time(person, values, filling):
                 "total": formats.localize(total)}})
 
 
-@transaction.atomic
 def save_filling(actor, position: Position, values: dict, filling: Filling | None = None) -> Filling:
+    return _save_part(actor, Filling, position, values, filling)
+
+
+def save_vacancy(actor, position: Position, values: dict, vacancy: Vacancy | None = None) -> Vacancy:
+    return _save_part(actor, Vacancy, position, values, vacancy)
+
+
+@transaction.atomic
+def _save_part(actor, model, position, values, part):
+    """A filling or vacancy of `position`, new (part None) or changed, within its approval."""
     _ensure(actor)
     refuse_implausible_dates(values)
     position = Position.objects.select_for_update().get(pk=position.pk)  # one change of a post at a time
-    _check_holder(actor, position, values, filling)
-    if values.get("person") is not None:
-        values["holder"] = ""
-    draft = Filling(pk=filling.pk if filling else None, position=position, **values)
-    _check_parts(position, draft)
-    if filling is None:
-        return create_object(actor, Filling, district=actor.district, position=position, **values)
-    return update_object(actor, Filling.objects.get(pk=filling.pk, position=position), values)
-
-
-@transaction.atomic
-def save_vacancy(actor, position: Position, values: dict, vacancy: Vacancy | None = None) -> Vacancy:
-    _ensure(actor)
-    refuse_implausible_dates(values)
-    position = Position.objects.select_for_update().get(pk=position.pk)
-    draft = Vacancy(pk=vacancy.pk if vacancy else None, position=position, **values)
-    _check_parts(position, draft)
-    if vacancy is None:
-        return create_object(actor, Vacancy, district=actor.district, position=position, **values)
-    return update_object(actor, Vacancy.objects.get(pk=vacancy.pk, position=position), values)
+    if model is Filling:
+        _check_holder(actor, position, values, part)
+        if values.get("person") is not None:
+            values["holder"] = ""
+    _check_parts(position, model(pk=part.pk if part else None, position=position, **values))
+    if part is None:
+        return create_object(actor, model, district=actor.district, position=position, **values)
+    return update_object(actor, model.objects.get(pk=part.pk, position=position), values)
 
 
 @transaction.atomic
@@ -163,11 +159,7 @@ def delete_part(actor, part):
     _ensure(actor)
     if not isinstance(part, (Filling, Vacancy)):
         raise PermissionDenied
-    part = type(part).objects.select_for_update().get(pk=part.pk)
-    fields = [f.name for f in part._meta.concrete_fields if f.name not in ("id", "district")]
-    audit.record(actor, audit.Action.DELETE, part,
-                 changes={k: [v, None] for k, v in audit.snapshot(part, fields).items()})
-    part.delete()
+    delete_object(actor, type(part).objects.select_for_update().get(pk=part.pk))
 
 
 @transaction.atomic
@@ -178,9 +170,8 @@ def save_rate(actor, values: dict, rate: Rate | None = None) -> Rate:
     if rate is not None and rate.district_id != actor.district_id:
         raise PermissionDenied
     if rate is None:
-        rate = Rate(district=actor.district, **values)
-        duplicate = Rate.objects.filter(district=actor.district, year=rate.year, expense=rate.expense,
-                                        function=rate.function)
+        duplicate = Rate.objects.filter(district=actor.district, year=values.get("year"), expense=values.get("expense"),
+                                        function=values.get("function", ""))
         if duplicate.exists():
             raise ValidationError({"year": _("There is already a rate of the district for this year and expense.")})
         return create_object(actor, Rate, district=actor.district, **values)
@@ -193,7 +184,4 @@ def delete_rate(actor, rate: Rate):
     _ensure(actor)
     if rate.district_id != actor.district_id:
         raise PermissionDenied
-    rate = Rate.objects.select_for_update().get(pk=rate.pk)
-    audit.record(actor, audit.Action.DELETE, rate, changes={"amount": [str(rate.amount), None],
-                                                            "source": [rate.source, None]})
-    rate.delete()
+    delete_object(actor, Rate.objects.select_for_update().get(pk=rate.pk))

@@ -12,7 +12,7 @@ from kim.casework.models import Case
 from kim.core.models import Role, User
 from kim.core import audit
 from kim.core.sandbox import BoundedWorkFailed, run_bounded
-from kim.core.services import create_object, refuse_implausible_dates, update_object
+from kim.core.services import create_object, delete_object, refuse_implausible_dates, update_object
 from kim.reports.services import check_word_file
 
 from .guard import personal_data_in
@@ -242,11 +242,7 @@ def delete_record(actor, record):
     _ensure(actor, "system.coordinate")
     if type(record).__name__ not in ("AgendaItem", "GroupMeeting"):
         raise PermissionDenied
-    record = type(record).objects.select_for_update().get(pk=record.pk)
-    fields = [f.name for f in record._meta.concrete_fields if f.name not in ("id", "district")]
-    audit.record(actor, audit.Action.DELETE, record,
-                 changes={k: [v, None] for k, v in audit.snapshot(record, fields).items()})
-    record.delete()
+    delete_object(actor, type(record).objects.select_for_update().get(pk=record.pk))
 
 
 # The PDF check (kim.system.pdfcheck) runs in a bounded child: hostile files are parsed there.
