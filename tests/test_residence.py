@@ -638,3 +638,21 @@ def test_the_pipeline_shows_whole_years_so_that_two_months_pages_cannot_be_subtr
     assert months_shown(date(2026, 1, 5)) == months_shown(date(2026, 12, 3))
     months = months_shown(date(2026, 12, 3))
     assert months[0] == date(2025, 1, 1) and months[-1] == date(2028, 12, 1)
+
+
+def test_showing_a_procedure_is_a_read_also_after_a_refused_change(client, m3):
+    client.force_login(m3.abh)
+    url = reverse("residence:procedure", args=[m3.procedure.pk])
+
+    def reads():
+        with scopes_disabled():
+            return AuditEntry.objects.filter(object_type="residence.procedure", object_id=str(m3.procedure.pk),
+                                             action="read").count()
+
+    assert client.get(url).status_code == 200 and reads() == 1
+    refused = client.post(url, procedure_post(m3, decided_on=f"{YEAR}-01-01"))  # before it was received
+    assert refused.status_code == 422 and reads() == 2
+    client.get(reverse("residence:procedures"))
+    with scopes_disabled():
+        listed = AuditEntry.objects.filter(object_type="residence.procedure", object_id="", action="read").get()
+    assert m3.procedure.audit_label in listed.changes["listed"]

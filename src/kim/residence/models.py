@@ -120,6 +120,8 @@ def office_scoped_manager():
 class Procedure(models.Model):
     """One naturalisation or residence procedure, recorded by the office's module-3 staff."""
 
+    holds_personal_data = True  # showing one is a read (kim.casework.reads), linked or not
+
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("office"))
     kind = models.CharField(_("kind of procedure"), max_length=20, choices=ProcedureKind.choices)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from kim.core.access import permission_required, visible_or_404
-from kim.core.audit import Action, entry
+from kim.casework.reads import audit_read
 from kim.core.views import form_errors_from, render_form
 
 from . import services
@@ -22,16 +22,6 @@ from .pipeline import pipeline
 record_view = permission_required("residence.record")
 figures_view = permission_required("residence.read_figures")
 offices_view = permission_required("residence.manage_offices")
-
-
-def audit_list_read(user, records):
-    """Showing procedures is a read of an office's personal data: one entry per list page."""
-    records = list(records)
-    if records:
-        list_entry = entry(user, Action.READ, records[0], label=f"{len(records)}",
-                           changes={"listed": [r.audit_label for r in records]})
-        list_entry.object_id = ""
-        list_entry.save()
 
 
 def _form_page(request, form, save, title, back):
@@ -51,7 +41,7 @@ def _form_page(request, form, save, title, back):
 def procedures(request):
     items = Procedure.objects.visible_to(request.user).select_related("office", "participant")
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    audit_list_read(request.user, page.object_list)
+    audit_read(request.user, page.object_list)
     return render(request, "residence/procedures.html", {"page": page, "offices": own_offices(request.user)})
 
 
@@ -61,14 +51,15 @@ def procedure_edit(request, pk=None):
     user = request.user
     procedure = visible_or_404(Procedure, user, pk=pk) if pk else None
     form = ProcedureForm(request.POST or None, instance=procedure, user=user)
-    if procedure is not None and request.method == "GET":
-        entry(user, Action.READ, procedure).save()
 
     def save(data):
         services.save_procedure(user, data, procedure)
 
     title = _("Procedure %(number)s") % {"number": procedure.number} if procedure else _("Record a procedure")
-    return _form_page(request, form, save, title, reverse("residence:procedures"))
+    response = _form_page(request, form, save, title, reverse("residence:procedures"))
+    if procedure is not None and response.status_code != 302:
+        audit_read(user, procedure)  # the form shows the record, also again after a refused change
+    return response
 
 
 @record_view
