@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "kim.system",
     "kim.staffing",
     "kim.residence",
+    "kim.privacy",
     "kim.api",
 ]
 

@@ -284,6 +284,11 @@ class Participant(models.Model):
     search_text = models.CharField(_("search text"), max_length=400, blank=True, editable=False)
     sort_name = models.CharField(_("name for sorting"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Art. 18 GDPR: a restricted record is shown but neither changed nor exported.
+    restricted_on = models.DateField(_("processing restricted since"), null=True, blank=True, editable=False)
+    restriction_reason = models.CharField(_("reason for the restriction"), max_length=300, blank=True, editable=False)
+    # Set when the person's data were anonymised: what remains is the statistical trace.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
 
     objects = scoped_manager(ParticipantQuerySet, "district")
 
@@ -452,6 +457,7 @@ class Case(models.Model):
     title_104c_expires_on = models.DateField(_("§104c title expires on"), null=True, blank=True)
     external_id = models.CharField(_("identifier in imported file"), max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
 
     objects = scoped_manager(CaseQuerySet, "district")
 

@@ -329,6 +329,9 @@ class AuditEntry(models.Model):
     # A pseudonymous label (participant code, case number): never a person's name.
     object_label = models.CharField(_("object"), max_length=120, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Erasure and anonymisation blacken an entry's personal values once (label, changed values);
+    # the database allows that one change and nothing else (migration 0011).
+    redacted = models.BooleanField(_("redacted"), default=False)
 
     objects = AuditQuerySet.as_manager()
 
