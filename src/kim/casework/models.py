@@ -357,6 +357,12 @@ class Consent(models.Model):
     )
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # What the release from confidentiality covers (keys of kim.privacy.release.CATEGORIES);
+    # empty on consents recorded before categories existed, which then release nothing.
+    released_categories = models.JSONField(_("released data"), default=list, blank=True)
+    # The signed documents: their language besides German and {document kind: text version}.
+    document_language = models.CharField(_("language of the documents"), max_length=8, blank=True)
+    document_versions = models.JSONField(_("versions of the signed texts"), default=dict, blank=True, editable=False)
 
     objects = scoped_manager(ConsentQuerySet, "participant__district")
 

@@ -236,6 +236,12 @@ class ReferralTarget(CatalogueEntry):
     """A partner agency a person is referred to, or the outcome "no need"."""
 
     means_no_need = models.BooleanField(_("means no need"), default=False)
+    # A partner that is itself a provider in this district: a referral or transfer with a
+    # release hands the released data over to it inside the product (kim.privacy.release).
+    provider = models.ForeignKey(
+        "core.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("provider in the KIM-Fachdatenbank"),
+    )
 
     class Meta(CatalogueEntry.Meta):
         verbose_name = _("referral target")
