@@ -19,7 +19,8 @@ class RetentionPeriod(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     deletion_class = models.CharField(_("deletion class"), max_length=40)
-    months = models.PositiveSmallIntegerField(_("period in months"))
+    # In the unit of the deletion class (months or days, kim.privacy.registry.CLASSES).
+    period = models.PositiveSmallIntegerField(_("period"))
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
