@@ -176,7 +176,9 @@ def time_split(user):
 @personal_data_view
 @require_safe  # a page that only shows: no other method renders it
 def participants(request):
-    people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
+    # An anonymised record is a statistical trace, nobody's participant any more.
+    people = (Participant.objects.visible_to(request.user).filter(anonymised_on__isnull=True)
+              .select_related("municipality", "household"))
     query = request.GET.get("q", "").strip()
     match = participant_matches(query)
     if match is not None:

@@ -84,6 +84,11 @@ class RetentionRun(models.Model):
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
+    def counts_by_title(self) -> list[tuple[str, int]]:
+        from .registry import CLASSES
+
+        return [(CLASSES[key].title if key in CLASSES else key, n) for key, n in self.counts.items() if n]
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("retention run")

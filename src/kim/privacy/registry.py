@@ -59,6 +59,10 @@ class DeletionClass:
     automatic: bool = True  # carried out by `kim retention`
 
     @property
+    def event_text(self) -> str:
+        return EVENTS[self.event]
+
+    @property
     def period_text(self) -> str:
         if self.default is None:
             return "–"
