@@ -90,7 +90,7 @@ CLASSES = {c.key: c for c in [
         "Hat die Person ihre Einwilligung widerrufen und keine neue erteilt, werden alle ihre Fälle anonymisiert, "
         "auch offene."),
     DeletionClass(
-        "erasure", "Löschung auf Verlangen (Art. 17 DSGVO)", "erasure_request", "days", 90, 90, 90,
+        "erasure", "Löschung auf Verlangen (Art. 17 DSGVO)", "erasure_request", "days", 90, None, None,
         "Die Leitung des Trägers beantragt die Löschung mit Begründung; der Datensatz ist sofort gesperrt und "
         "wird nach 90 Tagen Prüffrist überall entfernt, wenn der Antrag nicht zurückgenommen wird."),
     DeletionClass(
@@ -111,11 +111,13 @@ CLASSES = {c.key: c for c in [
         "Einträge über Änderungen bleiben; ihre personenbezogenen Werte werden geschwärzt, sobald der "
         "Datensatz anonymisiert oder gelöscht wird. Der Eintrag zeigt dann auf eine anonyme oder gelöschte Person."),
     DeletionClass(
-        "access", "Anmeldung, Sitzungen und Zugangsschlüssel", "expiry", "days", 90, 30, 365,
-        "Fehlgeschlagene Anmeldungen und abgelaufene Sitzungen; widerrufene oder abgelaufene API-Schlüssel."),
+        "access", "Anmeldung, Sitzungen und Zugangsschlüssel", "expiry", "days", 90, None, None,
+        "Fehlgeschlagene Anmeldungen und abgelaufene Sitzungen; widerrufene oder abgelaufene API-Schlüssel. "
+        "Sie gehören zu keinem Kreis: die Frist gilt für die ganze Installation."),
     DeletionClass(
-        "worker", "Aufträge im Hintergrund", "entry", "days", 30, 7, 365,
-        "Abgeschlossene Aufträge (Import, Berichte, Ausschusspapiere) mit ihren Argumenten."),
+        "worker", "Aufträge im Hintergrund", "entry", "days", 30, None, None,
+        "Abgeschlossene Aufträge (Import, Berichte, Ausschusspapiere) mit ihren Argumenten; für die ganze "
+        "Installation."),
     DeletionClass(
         "staff", "Beschäftigtendaten und Stellen", "employment_end", "months", None, None, None,
         "Konten, Namen und Besetzungen der Fachkräfte: für den Verwendungsnachweis der Förderung "
