@@ -62,12 +62,12 @@ def personalise(org, rng):
     return people
 
 
-def every_report(readers) -> dict:
+def every_report(readers, periods=PERIODS) -> dict:
     """{(reader, report, period, cut): the table as JSON, or the refusal}."""
     tables = {}
     for reader in readers:
         for report in registered_reports(reader):
-            for period in PERIODS:
+            for period in periods:
                 for cut in [{}] + [{"municipality_id": m} for m in reader_towns(reader)][:1]:
                     params = ReportParams(period, period.end, compare=report.comparable, **cut)
                     key = f"{reader.username}/{report.id}/{period.label}/{cut}"
@@ -145,3 +145,28 @@ def test_every_report_is_identical_after_anonymisation_and_nobody_can_be_found_a
         left = set(Participant.objects.filter(pk__in=gone).values_list("birth_date", flat=True))
         assert not birth_dates & left
         assert all(day.day == 1 and day.month in (1, 4, 7, 10) for day in left)
+
+
+def test_the_demo_district_reports_the_same_after_every_closed_case_is_anonymised():
+    """Realistic data with module 3, staffing and the system level: every report, every role."""
+    from kim.core.models import User
+    from kim.demo import build_demo_district
+
+    today = date(2026, 12, 4)
+    result = build_demo_district(size=0.2, seed=7, today=today, slug="spur", name="Kreis Spur (Demo)")
+    district = result.district
+    with scopes_disabled():
+        readers = [next(iter(User.objects.filter(district=district, role=role, is_active=True)), None)
+                   for role in Role.values]
+        readers += list(User.objects.filter(district=district, role=Role.PROVIDER_LEAD))
+    readers = list({reader.pk: reader for reader in readers if reader}.values())
+    periods = [Period.of("year", 2025), Period.of("half", 2026, 1), Period.of("quarter", 2026, 3)]
+    before = every_report(readers, periods)
+
+    runs = retention.run_everywhere(date(2031, 1, 1))
+
+    assert runs[0].counts["case_data"] + runs[0].counts["short_counselling"] > 20
+    assert runs[0].counts["module3"] > 50
+    after = every_report(readers, periods)
+    changed = sorted(key for key in before if before[key] != after.get(key))
+    assert changed == [], f"{len(changed)} Berichte haben sich geändert, z. B. {changed[:3]}"

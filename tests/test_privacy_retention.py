@@ -331,3 +331,20 @@ def test_goals_and_appointments_of_an_open_case_of_someone_else_stay(world):
     with scopes_disabled():
         assert Goal.objects.filter(case=world.case).exclude(text="").count() == 0
         assert Appointment.objects.filter(case=world.case).exclude(note="").count() == 0
+
+
+def test_a_run_killed_without_a_trace_is_marked_failed_by_the_next(world):
+    with scopes_disabled():
+        killed = RetentionRun.objects.create(district=world.district, as_of=date(2026, 1, 1),
+                                             started_at=timezone.now() - timedelta(hours=1))
+    retention.run(world.district, date(2026, 1, 1))
+    assert reload(killed).status == RetentionRun.Status.FAILED
+
+
+def test_the_worker_applies_the_periods_once_a_day(world):
+    from kim.core import maintenance
+
+    closed_case(world, closed_on=date(2021, 3, 1))
+    first = maintenance.run_all()["Löschfristen anwenden"]
+    assert any("Falldaten des Case Managements: 1" in line for line in first)
+    assert maintenance.run_all()["Löschfristen anwenden"] == []

@@ -13,6 +13,7 @@ import calendar
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -298,6 +299,10 @@ def run(district, as_of: date | None = None, *, dry_run=False, progress=None) ->
     with counts per class and no personal data."""
     as_of = as_of or timezone.localdate()
     with scopes_disabled():
+        # A run killed without a trace (kill -9) stays "running": after a while it was not.
+        stale = timezone.now() - timedelta(minutes=settings.KIM_STALE_RUN_MINUTES)
+        RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING, started_at__lt=stale).update(
+            status=RetentionRun.Status.FAILED)
         retention_run = RetentionRun.objects.create(district=district, as_of=as_of, dry_run=dry_run)
         try:
             counts = plan(district, as_of) if dry_run else _carry_out(district, as_of, progress)
