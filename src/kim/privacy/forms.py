@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kim.core.forms import KernForm
 
@@ -17,6 +18,18 @@ class ErasureForm(KernForm):
                     "the erasure can be cancelled."),
     )
 
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+
+    def clean_confirmation(self):
+        # Checked here as well as in the service, so that a missing reason and a wrong code show together.
+        typed = self.cleaned_data["confirmation"].strip().upper()
+        if typed != self.participant.code:
+            raise forms.ValidationError(_("Type the participant's code %(code)s to confirm."),
+                                        params={"code": self.participant.code})
+        return typed
+
 
 def adjustable_classes():
     return [c for c in CLASSES.values() if c.minimum is not None and c.minimum != c.maximum]
@@ -28,7 +41,8 @@ class RetentionPeriodsForm(KernForm):
     def __init__(self, *args, current: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for deletion_class in adjustable_classes():
-            unit = _("months") if deletion_class.unit == "months" else _("days")
+            unit = pgettext_lazy("period unit", "months") if deletion_class.unit == "months" else pgettext_lazy(
+                "period unit", "days")
             self.fields[deletion_class.key] = forms.IntegerField(
                 label=f"{deletion_class.title} ({unit})", min_value=deletion_class.minimum,
                 max_value=deletion_class.maximum, initial=current[deletion_class.key],

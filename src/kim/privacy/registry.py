@@ -64,10 +64,13 @@ class DeletionClass:
 
     @property
     def period_text(self) -> str:
-        if self.default is None:
+        return self.format_period(self.default)
+
+    def format_period(self, period: int | None) -> str:
+        if period is None:
             return "–"
         unit = {"months": ("Monat", "Monate"), "days": ("Tag", "Tage")}[self.unit]
-        return f"{self.default} {unit[0] if self.default == 1 else unit[1]}"
+        return f"{period} {unit[0] if period == 1 else unit[1]}"
 
     @property
     def bounds_text(self) -> str:

@@ -45,7 +45,8 @@ def _retention_context(user, form=None):
     due = retention.plan(district, timezone.localdate())
     return {
         "form": form or RetentionPeriodsForm(current=current),
-        "classes": [{"class": c, "period": current[c.key], "due": due.get(c.key)} for c in CLASSES.values()],
+        "classes": [{"class": c, "period": c.format_period(current[c.key]), "due": due.get(c.key)}
+                    for c in CLASSES.values()],
         "runs": RetentionRun.objects.filter(district=district)[:10],
     }
 
@@ -69,7 +70,7 @@ def periods(request):
 def erasure_new(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
-    form = ErasureForm(posted(request))
+    form = ErasureForm(posted(request), participant=participant)
 
     def save(data):
         erasure = erasures.request_erasure(user, participant, reason=data["reason"],
