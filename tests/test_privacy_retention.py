@@ -142,6 +142,7 @@ def test_a_second_run_finds_nothing_left(world):
     first = retention.run(world.district, date(2026, 1, 1))
     second = retention.run(world.district, date(2026, 1, 1))
     assert first.counts["case_data"] == 1 and second.counts["case_data"] == 0
+    assert first.counts["participants"] == 1 and second.counts["participants"] == 0
 
 
 def test_the_district_sets_its_own_period(world):

@@ -130,8 +130,8 @@ def replay(as_of=None) -> dict[str, int]:
             elif entry["kind"] == "case":
                 exists = Case.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists()
                 if exists:
-                    counts["case"] += anonymise_case(entry["id"], as_of, entry["class"],
-                                                     erased=entry["class"] == "erasure")
+                    counts["case"] += bool(anonymise_case(entry["id"], as_of, entry["class"],
+                                                          erased=entry["class"] == "erasure"))
             elif Participant.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists():
                 counts["participant"] += anonymise_participant(entry["id"], as_of, entry["class"])
     return counts

@@ -23,5 +23,5 @@ def apply_retention(dry_run: bool) -> list[str]:
                     for district in District.objects.all()
                     for key, count in retention.plan(district, today).items() if count]
     runs = retention.run_everywhere(today)
-    return [f"{run.district or 'Anmeldung, Sitzungen, Aufträge'}: {CLASSES[key].title if key in CLASSES else key}: "
-            f"{count}" for run in runs for key, count in run.counts.items() if count]
+    return [f"{run.district or 'Anmeldung, Sitzungen, Aufträge'}: {title}: {count}"
+            for run in runs for title, count in run.counts_by_title()]

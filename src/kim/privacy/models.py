@@ -87,7 +87,9 @@ class RetentionRun(models.Model):
     def counts_by_title(self) -> list[tuple[str, int]]:
         from .registry import CLASSES
 
-        return [(CLASSES[key].title if key in CLASSES else key, n) for key, n in self.counts.items() if n]
+        names = {"participants": _("people without a remaining case")}
+        return [(CLASSES[key].title if key in CLASSES else names.get(key, key), n)
+                for key, n in self.counts.items() if n]
 
     class Meta:
         ordering = ["-started_at"]

@@ -29,6 +29,9 @@ from .models import Erasure, RetentionPeriod, RetentionRun
 from .registry import CLASSES, EMPTY, fields_with
 
 SHORT_KINDS = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL, CaseKind.SCREENING)
+# The classes a district's run carries out; logins, sessions, tokens and tasks belong to no district.
+DISTRICT_CLASSES = ("case_data", "short_counselling", "consent_withdrawn", "erasure", "module3", "uploads",
+                    "read_log")
 ANONYMISED = "anonymisiert"
 ERASED = "gelöschte Person"
 
@@ -131,14 +134,15 @@ def due_read_entries(district, as_of: date):
 
 # ---------------------------------------------------------------- anonymising
 
-def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=False) -> bool:
+def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=False) -> set[str]:
     """One case: its free texts and file identifiers go, its audit entries are redacted, and
     the person's record too when this was the person's last live case. One transaction;
-    False when another run was first."""
+    returns what was anonymised ({"case"}, {"case", "participant"}, or nothing when another
+    run was first)."""
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=case_id, anonymised_on__isnull=True).first()
         if case is None:
-            return False
+            return set()
         erasure_log.append(case.district, "case", case.pk, deletion_class)
         children = {
             "casework.assessment": Assessment.objects.filter(case=case),
@@ -160,9 +164,12 @@ def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=Fal
         record(None, Action.UPDATE, case, changes={"anonymisiert": CLASSES[deletion_class].title})
         if case.participant_id and not Case.objects.filter(participant_id=case.participant_id,
                                                            anonymised_on__isnull=True).exists():
-            _anonymise_participant(Participant.objects.select_for_update().get(pk=case.participant_id), as_of,
-                                   deletion_class, erased=erased)
-    return True
+            participant = Participant.objects.select_for_update().filter(pk=case.participant_id,
+                                                                         anonymised_on__isnull=True).first()
+            if participant:
+                _anonymise_participant(participant, as_of, deletion_class, erased=erased)
+                return {"case", "participant"}
+    return {"case"}
 
 
 def anonymise_participant(participant_id: int, as_of: date, deletion_class: str, *, erased=False) -> bool:
@@ -286,7 +293,7 @@ def plan(district, as_of: date) -> dict[str, int]:
     """What is due in the district, per deletion class, as counts (the dry run)."""
     with scopes_disabled():
         counts = {key: queryset.count() for key, queryset in due_cases(district, as_of).items()}
-        counts["case_data"] += due_participants_without_cases(district, as_of).count()
+        counts["participants"] = due_participants_without_cases(district, as_of).count()
         counts["erasure"] = due_erasures(district, as_of).count()
         counts["module3"] = due_procedures(district, as_of).count()
         counts["uploads"] = due_uploads(district, as_of).count()
@@ -322,17 +329,21 @@ def run(district, as_of: date | None = None, *, dry_run=False, progress=None) ->
 def _carry_out(district, as_of, progress) -> dict[str, int]:
     from .erasure import carry_out
 
-    counts = Counter({key: 0 for key in CLASSES if CLASSES[key].automatic})
+    # Cases per class, and the records of people whose last case went with them.
+    counts = Counter({key: 0 for key in DISTRICT_CLASSES})
+    counts["participants"] = 0
     for erasure in list(due_erasures(district, as_of)):
         carry_out(erasure, as_of)
         counts["erasure"] += 1
     for key, queryset in due_cases(district, as_of).items():
         for case_id in list(queryset.values_list("pk", flat=True)):
-            counts[key] += anonymise_case(case_id, as_of, key)
+            done = anonymise_case(case_id, as_of, key)
+            counts[key] += "case" in done
+            counts["participants"] += "participant" in done
             if progress:
                 progress(key, counts[key])
     for participant_id in list(due_participants_without_cases(district, as_of).values_list("pk", flat=True)):
-        counts["case_data"] += anonymise_participant(participant_id, as_of, "case_data")
+        counts["participants"] += anonymise_participant(participant_id, as_of, "case_data")
     for procedure in list(due_procedures(district, as_of)):
         clear_procedure(procedure, as_of)
         counts["module3"] += 1

@@ -13,6 +13,8 @@ from kim.core.models import District
 from kim.privacy import erasure, retention
 from kim.privacy.registry import CLASSES
 
+PARTICIPANTS = "Personen ohne verbleibenden Fall (ihr Datensatz anonymisiert)"
+
 
 def german_date(text: str) -> date:
     for parse in (date.fromisoformat, lambda value: date(*reversed([int(p) for p in value.split(".")]))):
@@ -51,6 +53,6 @@ class Command(BaseCommand):
             name = str(run.district) if run.district_id else "Anmeldung, Sitzungen, Aufträge"
             self.stdout.write(f"{name} (Stichtag {run.as_of:%d.%m.%Y}){' – Probelauf' if dry_run else ''}:")
             for key, count in run.counts.items():
-                title = CLASSES[key].title if key in CLASSES else key
+                title = CLASSES[key].title if key in CLASSES else PARTICIPANTS if key == "participants" else key
                 self.stdout.write(f"  {title}: {count}")
         self.stdout.write(f"Dauer: {time.monotonic() - started:.1f} s")
