@@ -13,6 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from kim.privacy.restriction import refuse_if_restricted
+
 from . import defaults, permissions
 from .audit import Action, diff, record, snapshot
 from .models import (
@@ -43,6 +45,7 @@ def create_object(actor, model, **values):
     """Create one row and audit it with all its plain field values."""
     many = {k: values.pop(k) for k in list(values) if model._meta.get_field(k).many_to_many}
     obj = model(**values)
+    refuse_if_restricted(obj)  # a new record of a restricted participant (Art. 18 GDPR)
     obj.full_clean()
     obj.save()
     for name, items in many.items():
@@ -57,10 +60,13 @@ def update_object(actor, obj, values: dict):
     fields = list(values)
     # "Before" comes from the database: a ModelForm has already written its values onto
     # the instance it validated, so the instance alone would show no change.
-    before = snapshot(type(obj)._base_manager.get(pk=obj.pk), fields)
+    stored = type(obj)._base_manager.get(pk=obj.pk)
+    before = snapshot(stored, fields)
     plain = {k: v for k, v in values.items() if not obj._meta.get_field(k).many_to_many}
     for name, value in plain.items():
         setattr(obj, name, value)
+    # Restricted (Art. 18 GDPR) as stored, or about to be linked to a restricted participant.
+    refuse_if_restricted(stored, obj)
     obj.full_clean()
     obj.save()
     for name in set(fields) - set(plain):
@@ -74,6 +80,7 @@ def update_object(actor, obj, values: dict):
 def delete_object(actor, obj, fields=None):
     """Delete one row and audit what it held (its plain fields, or `fields`): the entry keeps
     what was removed."""
+    refuse_if_restricted(obj)
     fields = fields or [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "district")]
     record(actor, Action.DELETE, obj, changes={k: [v, None] for k, v in snapshot(obj, fields).items()})
     obj.delete()
