@@ -307,3 +307,16 @@ def test_reports_still_count_restricted_records(restricted):
         assert Case.objects.for_statistics(world.coordination).filter(participant=world.participant).count() == 1
         assert Case.objects.for_statistics(world.lead).filter(pk=world.case.pk).exists()
 
+
+
+def test_a_need_report_cannot_name_a_restricted_case(restricted):
+    """Linking the case to a report uses the record for another purpose: refused like a change."""
+    from kim.system.models import NeedReport
+    from kim.system.services import send_need_report
+
+    world = restricted
+    with scope(district=world.district.pk), pytest.raises(ValidationError) as error:
+        send_need_report(world.insider, {"challenge": "Keine Kita-Plätze für Kinder ab drei."}, cases=[world.case])
+    assert MESSAGE in " ".join(error.value.messages)
+    with scopes_disabled():
+        assert not NeedReport.objects.exists()

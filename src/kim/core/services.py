@@ -6,7 +6,7 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -41,11 +41,17 @@ def refuse_implausible_dates(values: dict):
         raise ValidationError(errors)
 
 
+def _linked(many_values):
+    """The records a many-to-many value links to (a need report's cases), for the restriction."""
+    return [item for items in many_values for item in items if isinstance(item, models.Model)]
+
+
 def create_object(actor, model, **values):
     """Create one row and audit it with all its plain field values."""
     many = {k: values.pop(k) for k in list(values) if model._meta.get_field(k).many_to_many}
     obj = model(**values)
-    refuse_if_restricted(obj)  # a new record of a restricted participant (Art. 18 GDPR)
+    # A new record of a restricted participant (Art. 18 GDPR), or one that links to one.
+    refuse_if_restricted(obj, *_linked(many.values()))
     obj.full_clean()
     obj.save()
     for name, items in many.items():
@@ -66,7 +72,7 @@ def update_object(actor, obj, values: dict):
     for name, value in plain.items():
         setattr(obj, name, value)
     # Restricted (Art. 18 GDPR) as stored, or about to be linked to a restricted participant.
-    refuse_if_restricted(stored, obj)
+    refuse_if_restricted(stored, obj, *_linked(values[name] for name in set(fields) - set(plain)))
     obj.full_clean()
     obj.save()
     for name in set(fields) - set(plain):
