@@ -228,7 +228,7 @@ def test_the_subject_access_holds_every_section_procedures_need_reports_erasures
         assert heading in text, heading
     assert "Ausländerbehörde Aue" in text and "AZ 12/345" in text and "04.09.2025" in text
     assert "Keine Kita-Plätze für Kinder ab drei." in text and "Auf Wunsch der Person" in text
-    assert "Die Person bestreitet die Richtigkeit." in text and "geschwärzt" in text and "in Prüfung" in text
+    assert "Die Person bestreitet die Richtigkeit." in text and "geschwärzt" in text and "in der Prüffrist" in text
     assert "Verarbeitung eingeschränkt seit" in text  # the changed field by its label, not restricted_on
     assert "Caritas Aue" in text and "Art. 77" in text
 

@@ -227,10 +227,14 @@ def test_the_lead_restricts_and_lifts_on_the_page(client, world):
     assert fresh(Participant, world.participant.pk).restricted_on is None
 
 
-@pytest.mark.parametrize("persona, status", [("insider", 403), ("other_provider", 404), ("coordination", 403),
-                                             ("other_district", 404)])
+@pytest.mark.parametrize("persona, status", [("insider", 403), ("other_provider", 403), ("coordination", 403),
+                                             ("other_district", 403), ("other_lead", 404)])
 def test_nobody_else_restricts_on_the_page(client, world, persona, status):
-    client.force_login(world.personas()[persona])
+    from .factories import UserFactory
+
+    other_lead = UserFactory(username="other_lead", role="provider_lead", provider=world.other_provider,
+                             district=world.district)
+    client.force_login(other_lead if persona == "other_lead" else world.personas()[persona])
     response = client.post(reverse("privacy:restrict", args=[world.participant.pk]), {"restriction-reason": "x"})
     assert response.status_code == status
     assert fresh(Participant, world.participant.pk).restricted_on is None
@@ -320,3 +324,19 @@ def test_a_need_report_cannot_name_a_restricted_case(restricted):
     assert MESSAGE in " ".join(error.value.messages)
     with scopes_disabled():
         assert not NeedReport.objects.exists()
+
+
+def test_a_restriction_set_by_an_erasure_request_is_not_lifted_but_ends_with_the_cancellation(world):
+    from kim.privacy.erasure import cancel_erasure, request_erasure
+
+    with scope(district=world.district.pk):
+        erasure = request_erasure(world.lead, world.participant, reason="Antrag der Person",
+                                  confirmation=world.participant.code)
+        with pytest.raises(ValidationError) as error:
+            lift_restriction(world.lead, fresh(Participant, world.participant.pk))
+        assert "Löschung" in " ".join(error.value.messages)
+        assert fresh(Participant, world.participant.pk).restricted_on is not None
+        with pytest.raises(ValidationError):  # and frozen like any restricted record
+            services.update_participant(world.insider, fresh(Participant, world.participant.pk), {"phone": "1"})
+        cancel_erasure(world.lead, erasure)
+    assert fresh(Participant, world.participant.pk).restricted_on is None

@@ -176,7 +176,9 @@ def time_split(user):
 @personal_data_view
 @require_safe  # a page that only shows: no other method renders it
 def participants(request):
-    people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
+    # An anonymised record is a statistical trace, nobody's participant any more.
+    people = (Participant.objects.visible_to(request.user).filter(anonymised_on__isnull=True)
+              .select_related("municipality", "household"))
     query = request.GET.get("q", "").strip()
     match = participant_matches(query)
     if match is not None:
@@ -253,8 +255,8 @@ def participant_detail(request, pk):
 def participant_context(request, participant, restriction_form=None):
     """What the participant's page shows; the restriction form (for the provider lead) with
     its errors when a restriction was refused."""
-    from kim.privacy.restriction import may_restrict
-    from kim.privacy.views import RestrictionForm
+    from kim.privacy.forms import RestrictionForm
+    from kim.privacy.restriction import erasure_pending, may_restrict
 
     may_decide = may_restrict(request.user, participant)
     return {
@@ -268,6 +270,7 @@ def participant_context(request, participant, restriction_form=None):
         .filter(household_id=participant.household_id).exclude(pk=participant.pk)
         if participant.household_id else [],
         "may_restrict": may_decide,
+        "erasure_pending": may_decide and erasure_pending(participant),
         "restriction_form": (restriction_form or RestrictionForm(prefix="restriction")) if may_decide else None,
     }
 

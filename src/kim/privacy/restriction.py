@@ -101,8 +101,16 @@ def restricted_count(queryset) -> int:
 
 def may_restrict(user, participant) -> bool:
     """Only the lead of the provider that owns the record decides on its restriction."""
-    return bool(user.is_active and user.is_provider_lead and user.provider_id
+    return bool(user.is_active and user.has_perm("privacy.restrict") and user.provider_id
                 and user.provider_id == participant.provider_id and user.district_id == participant.district_id)
+
+
+def erasure_pending(participant) -> bool:
+    """An erasure awaiting its review window keeps the record frozen (kim.privacy.erasure): the
+    restriction it set ends with the erasure, or with its cancellation, not by lifting."""
+    from .models import Erasure
+
+    return Erasure.objects.filter(participant_id=participant.pk, status=Erasure.Status.PENDING).exists()
 
 
 def _require_lead(user, participant):
@@ -154,6 +162,9 @@ def lift_restriction(user, participant):
     stored = _locked(participant)
     if stored.restricted_on is None:
         raise ValidationError(_("Processing of this record is not restricted."))
+    if erasure_pending(stored):
+        raise ValidationError(_("The erasure of this record has been requested: cancel the erasure to lift the "
+                                "restriction."))
     before = [stored.restricted_on.isoformat(), stored.restriction_reason]
     stored.restricted_on, stored.restriction_reason = None, ""
     stored.save(update_fields=["restricted_on", "restriction_reason"])
