@@ -191,6 +191,8 @@ def test_the_page_shows_the_banner_and_no_edit_buttons_to_the_case_manager(clien
     assert reverse("casework:participant-edit", args=[world.participant.pk]) not in page
     assert reverse("casework:case-new", args=[world.participant.pk]) not in page
     assert reverse("privacy:restrict", args=[world.participant.pk]) not in page  # the case manager has no form
+    listed = client.get(reverse("casework:participants")).content.decode()
+    assert "kern-badge--warning" in listed and "eingeschränkt" in listed
     case_page = client.get(reverse("casework:case", args=[world.case.pk])).content.decode()
     assert "Verarbeitung eingeschränkt seit" in case_page
     assert reverse("casework:case-edit", args=[world.case.pk]) not in case_page

@@ -1,5 +1,8 @@
 """Data-subject access (Art. 15 GDPR): everything stored about one participant, as JSON and
-as PDF, including who opened or changed the record. Only through the reader's scope."""
+as PDF, including who opened, changed or passed on the record. Only for a reader who sees the
+participant (`visible_to`). The JSON is for machines (ISO dates, record numbers); the PDF is
+for the person: a plain introduction, the controller and the rights, labels instead of keys,
+no database numbers and no internal names of record types."""
 
 import json
 from datetime import date, datetime
