@@ -42,6 +42,7 @@ EXPECTED = {
     "residence.manage_offices": {ADMIN},
     "privacy.overview": {LEAD, ADMIN},
     "privacy.request_erasure": {LEAD},
+    "privacy.restrict": {LEAD},
     "privacy.manage_retention": {ADMIN},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.

@@ -249,7 +249,17 @@ def participant_new(request):
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
     opened(request, participant)
-    return render(request, "casework/participant_detail.html", {
+    return render(request, "casework/participant_detail.html", participant_context(request, participant))
+
+
+def participant_context(request, participant, restriction_form=None):
+    """What the participant's page shows; the restriction form (for the provider lead) with
+    its errors when a restriction was refused."""
+    from kim.privacy.forms import RestrictionForm
+    from kim.privacy.restriction import erasure_pending, may_restrict
+
+    may_decide = may_restrict(request.user, participant)
+    return {
         "participant": participant,
         "consents": participant.consents.prefetch_related("released_to"),
         "active_consent": participant.active_consent(),
@@ -259,7 +269,10 @@ def participant_detail(request, pk):
         "household_members": Participant.objects.visible_to(request.user)
         .filter(household_id=participant.household_id).exclude(pk=participant.pk)
         if participant.household_id else [],
-    })
+        "may_restrict": may_decide,
+        "erasure_pending": may_decide and erasure_pending(participant),
+        "restriction_form": (restriction_form or RestrictionForm(prefix="restriction")) if may_decide else None,
+    }
 
 
 @personal_data_view

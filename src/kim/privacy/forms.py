@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 from kim.core.forms import KernForm
 
 from .registry import CLASSES
+from .restriction import REASON_MAX_LENGTH
 
 
 class ErasureForm(KernForm):
@@ -50,3 +51,14 @@ class RetentionPeriodsForm(KernForm):
                     "default": deletion_class.period_text, "bounds": deletion_class.bounds_text},
             )
         self.style_fields()
+
+
+class RestrictionForm(KernForm):
+    """The lead's reason for restricting a record's processing (Art. 18 GDPR)."""
+
+    reason = forms.CharField(
+        label=_("Reason for the restriction"), max_length=REASON_MAX_LENGTH,
+        help_text=_("E.g. the person contests the accuracy of the data, or needs them kept for a legal "
+                    "claim. The person's record can then be read but not changed or exported."),
+        error_messages={"required": _("Give the reason for the restriction.")},
+    )

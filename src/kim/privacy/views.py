@@ -1,8 +1,8 @@
-"""Pages of data protection: the provider lead's erasure requests, the district
-administrator's retention periods with what is due and the last runs."""
+"""Pages of data protection: the provider lead's erasure requests and restrictions of
+processing, the district administrator's retention periods with what is due and the last runs."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -12,13 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kim.casework.models import Participant
 from kim.casework.views import handle_form
 from kim.core.access import permission_required, visible_or_404
-from kim.core.views import render_form
+from kim.core.views import form_errors_from, render_form
 
 from . import erasure as erasures
 from . import retention, services
-from .forms import ErasureForm, RetentionPeriodsForm, adjustable_classes
+from .forms import ErasureForm, RestrictionForm, RetentionPeriodsForm, adjustable_classes
 from .models import Erasure, RetentionRun
 from .registry import CLASSES
+from .restriction import lift_restriction, may_restrict, restrict
 
 
 def posted(request):
@@ -96,3 +97,42 @@ def erasure_cancel(request, pk):
     else:
         messages.success(request, _("The erasure has been cancelled; the record can be edited again."))
     return redirect("casework:participant", pk=erasure.participant_id)
+
+
+# ---------------------------------------------------------------- restriction (Art. 18)
+
+@permission_required("privacy.restrict")
+@require_POST
+def participant_restrict(request, pk):
+    participant = visible_or_404(Participant, request.user, pk=pk)
+    if not may_restrict(request.user, participant):
+        raise PermissionDenied
+    form = RestrictionForm(request.POST, prefix="restriction")
+    if form.is_valid():
+        try:
+            restrict(request.user, participant, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form_errors_from(exc, form)
+        else:
+            messages.success(request, _("Processing of the record is restricted from today."))
+            return redirect("casework:participant", pk=pk)
+    from kim.casework.views import opened, participant_context  # the page the form sits on
+
+    opened(request, participant)
+    return render(request, "casework/participant_detail.html",
+                  participant_context(request, participant, restriction_form=form), status=422)
+
+
+@permission_required("privacy.restrict")
+@require_POST
+def participant_lift(request, pk):
+    participant = visible_or_404(Participant, request.user, pk=pk)
+    if not may_restrict(request.user, participant):
+        raise PermissionDenied
+    try:
+        lift_restriction(request.user, participant)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The restriction has been lifted: the record can be changed again."))
+    return redirect("casework:participant", pk=pk)
