@@ -43,6 +43,12 @@ def form_errors_from(exc: ValidationError, form):
         form.add_error(None, exc.messages)
 
 
+def posted(request):
+    """A form's data: bound on every POST, also an empty one, which then answers 422 (an unbound
+    form would show itself again with 200 and no message)."""
+    return request.POST if request.method == "POST" else None
+
+
 def render_form(request, template, context):
     """Render a form page; a form with errors answers 422 so that clients and tests see it."""
     form = context.get("form")

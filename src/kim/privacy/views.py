@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kim.casework.models import Participant
 from kim.casework.views import handle_form
 from kim.core.access import permission_required, visible_or_404
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import erasure as erasures
 from . import retention, services
@@ -20,11 +20,6 @@ from .forms import ErasureForm, RestrictionForm, RetentionPeriodsForm, adjustabl
 from .models import Erasure, RetentionRun
 from .registry import CLASSES
 from .restriction import lift_restriction, may_restrict, restrict
-
-
-def posted(request):
-    """The form's data: bound on every POST, also an empty one, which then answers 422."""
-    return request.POST if request.method == "POST" else None
 
 
 @permission_required("privacy.overview")

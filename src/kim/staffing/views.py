@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kim.core.access import permission_required
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import figures, services
 from .forms import DayForm, FillingForm, PositionForm, RateForm, VacancyForm, YearForm
@@ -20,11 +20,6 @@ from .models import MODULE_OF, Expense, Filling, Function, Module, Position, Rat
 
 reading_view = permission_required("staffing.read")
 managing_view = permission_required("staffing.manage")
-
-
-def posted(request):
-    """The form's data: bound on every POST, also an empty one, which then answers 422."""
-    return request.POST if request.method == "POST" else None
 
 
 def _day(request):
