@@ -37,6 +37,7 @@ urlpatterns = [
     path("systemebene/", include("kim.system.urls")),
     path("stellen/", include("kim.staffing.urls")),
     path("modul3/", include("kim.residence.urls")),
+    path("dokumente/", include("kim.privacy.documents.urls")),
     path("api/v1/", include("kim.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -133,14 +133,31 @@ class NewParticipantForm(ParticipantForm):
 
 
 class ConsentForm(KernModelForm):
+    released_categories = forms.MultipleChoiceField(
+        label=_("Released data"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only these data may go to the partners ticked above."),
+    )
+    document_language = forms.ChoiceField(
+        label=_("Language of the signed version"), required=False,
+        help_text=_("The second language besides German of the consent and information the participant "
+                    "signed; the versions of both texts are recorded with the consent."),
+    )
+
     class Meta:
         model = Consent
-        fields = ["given_on", "covers_processing", "released_to", "note"]
+        fields = ["given_on", "covers_processing", "released_to", "released_categories", "note", "document_language"]
         widgets = {"released_to": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The release and the documents build on case work: asked here, lazily.
+        from kim.privacy.documents.registry import LANGUAGES
+        from kim.privacy.release import category_choices
+
         self.fields["released_to"].queryset = active(ReferralTarget).filter(means_no_need=False)
+        self.fields["released_categories"].choices = category_choices()
+        self.fields["document_language"].choices = [("", _("only German"))] + [
+            (code, f"{language.german_name} ({language.native_name})") for code, language in LANGUAGES.items()]
         self.fields["given_on"].initial = timezone.localdate()
 
     def clean_given_on(self):
