@@ -136,7 +136,7 @@ def signed_documents(language: str) -> dict:
     from kim.privacy.documents.registry import LANGUAGES, signed_versions  # the documents build on case work
 
     if language not in LANGUAGES:
-        raise ValidationError({"document_language": _("The documents are not available in this language.")})
+        raise ValidationError({"document_language": _("Documents are not available in this language.")})
     return {"document_language": language, "document_versions": signed_versions(language)}
 
 
