@@ -29,6 +29,10 @@ from kim.privacy.release import CATEGORIES
 
 from .factories import CaseFactory, ConsentFactory, GoalFactory, ParticipantFactory, ProviderFactory, UserFactory, make_district
 
+# Every test here may need the database: pytest-django sets it up only for marked tests, and
+# the module's rendering fixture must find it even when no other test of the run is marked.
+pytestmark = pytest.mark.django_db
+
 TODAY = timezone.localdate
 SCREENSHOTS = Path(os.environ.get("KIM_SCREENSHOT_DIR", "test-artifacts/screenshots"))
 
@@ -148,6 +152,23 @@ def test_pages_are_drawn_for_a_look(rendered):
         subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", "-",
                         str(target)], input=rendered["consent", language], check=True)
         assert target.with_suffix(".png").stat().st_size > 10_000
+        (SCREENSHOTS / f"document-consent-{language}.pdf").write_bytes(rendered["consent", language])
+
+
+FONTS = {"ar": "Noto-Sans-Arabic", "fa": "Noto-Sans-Arabic", "ti": "Noto-Sans-Ethiopic"}
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_each_script_is_set_in_a_font_that_has_its_letters(rendered, language):
+    """No missing glyphs (tofu): the script's own Noto font is embedded, and no other text
+    fell back to a font that draws boxes (fontconfig picks a font holding the glyphs, so a
+    font without them would not be chosen)."""
+    fonts = subprocess.run(["pdffonts", "-"], input=rendered["information", language], capture_output=True,
+                           check=True).stdout.decode()
+    assert "+Noto-Sans " in fonts  # the Latin of the German column
+    if language in FONTS:
+        assert FONTS[language] in fonts
+    assert "LastResort" not in fonts
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
@@ -180,7 +201,6 @@ def referral_text(world, categories):
     return pdftotext(pdf, "-raw")
 
 
-@pytest.mark.django_db
 def test_the_referral_letter_carries_only_released_categories():
     world = build_world()
     with scope(district=world["district"].pk):
@@ -192,7 +212,6 @@ def test_the_referral_letter_carries_only_released_categories():
         assert "Qasimova" not in bare and "Es wurden keine Daten freigegeben." in bare
 
 
-@pytest.mark.django_db
 def test_the_referral_letter_ignores_a_withdrawn_release():
     world = build_world()
     with scope(district=world["district"].pk):
@@ -204,7 +223,6 @@ def test_the_referral_letter_ignores_a_withdrawn_release():
 
 # ---------------------------------------------------------------- the consent records the texts
 
-@pytest.mark.django_db
 def test_a_consent_records_the_language_and_versions_signed():
     world = build_world()
     with scope(district=world["district"].pk):
@@ -219,7 +237,6 @@ def test_a_consent_records_the_language_and_versions_signed():
             services.add_consent(world["insider"], world["participant"], {"given_on": TODAY(), "document_language": "xx"})
 
 
-@pytest.mark.django_db
 def test_the_consent_form_asks_for_the_language_signed(client):
     world = build_world()
     client.force_login(world["insider"])
@@ -240,7 +257,6 @@ def download_url(participant, **params):
     return reverse("documents:participant", args=[participant.pk]) + ("?" + query if query else "")
 
 
-@pytest.mark.django_db
 def test_the_case_manager_downloads_a_document_and_the_read_is_audited(client):
     world = build_world()
     client.force_login(world["insider"])
@@ -252,7 +268,6 @@ def test_the_case_manager_downloads_a_document_and_the_read_is_audited(client):
     assert read.changes == {"document": [None, "consent de/uk"]}
 
 
-@pytest.mark.django_db
 def test_goal_agreement_and_referral_letter_are_chosen_by_case_and_referral(client):
     world = build_world()
     client.force_login(world["insider"])
@@ -264,7 +279,6 @@ def test_goal_agreement_and_referral_letter_are_chosen_by_case_and_referral(clie
     assert letter.status_code == 200 and PHONE not in pdftotext(letter.content, "-raw")
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("params, message", [
     ({"document": "consent"}, "Bitte wählen Sie die Sprache der teilnehmenden Person."),
     ({"document": "consent", "language": "xx"}, "Die Dokumente gibt es in dieser Sprache nicht."),
@@ -279,7 +293,6 @@ def test_a_bad_choice_shows_a_german_message(client, params, message):
     assert message in response.content.decode()
 
 
-@pytest.mark.django_db
 def test_another_provider_gets_not_found_and_coordination_is_refused(client):
     world = build_world()
     other = UserFactory(username="other", role=Role.CASE_MANAGER, district=world["district"],
@@ -299,7 +312,6 @@ def test_another_provider_gets_not_found_and_coordination_is_refused(client):
         assert not AuditEntry.objects.filter(actor__in=[other, foreign, coordination], action="read").exists()
 
 
-@pytest.mark.django_db
 def test_a_colleague_cannot_print_the_letter_of_a_referral_of_another_participant(client):
     world = build_world()
     second = ParticipantFactory(responsible=world["insider"], first_name="Omid", last_name="Rahimi")
