@@ -147,12 +147,14 @@ def test_pages_are_drawn_for_a_look(rendered):
     if shutil.which("pdftoppm") is None:
         pytest.fail("pdftoppm (poppler-utils) is needed")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for language in LANGUAGES:
-        target = SCREENSHOTS / f"document-consent-{language}"
+    shown = [("consent", language) for language in LANGUAGES] + [
+        ("information", "uk"), ("goals", "fa"), ("referral", "ar"), ("referral", "ti")]
+    for kind, language in shown:
+        target = SCREENSHOTS / f"document-{kind}-{language}"
         subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", "-",
-                        str(target)], input=rendered["consent", language], check=True)
+                        str(target)], input=rendered[kind, language], check=True)
         assert target.with_suffix(".png").stat().st_size > 10_000
-        (SCREENSHOTS / f"document-consent-{language}.pdf").write_bytes(rendered["consent", language])
+        target.with_suffix(".pdf").write_bytes(rendered[kind, language])
 
 
 FONTS = {"ar": "Noto-Sans-Arabic", "fa": "Noto-Sans-Arabic", "ti": "Noto-Sans-Ethiopic"}

@@ -100,10 +100,10 @@ def _goals(page, subject):
     if not goals:
         page.add("field", texts.LABELS["none"])
     for number, goal in enumerate(goals, 1):
-        due = f" ({page.t(texts.LABELS['until'])} {_date(goal.due_on)})" if goal.due_on else ""
-        german_due = f" ({texts.LABELS['until']} {_date(goal.due_on)})" if goal.due_on else ""
-        text = f"{number}. {goal.category}: {goal.text}"
-        page.rows.append(Row("item", text + german_due, text + due))
+        # The entry as written (German) is the row's value; only "until <date>" is translated.
+        until = texts.LABELS["until"]
+        due = (f"{until} {_date(goal.due_on)}", f"{page.t(until)} {_date(goal.due_on)}") if goal.due_on else ("", "")
+        page.rows.append(Row("item", *due, value=f"{number}. {goal.category}: {goal.text}"))
 
 
 def _actions(page, subject):
@@ -111,8 +111,7 @@ def _actions(page, subject):
     if not actions:
         page.add("field", texts.LABELS["none"])
     for action in actions:
-        text = f"{action.description} – {action.responsible} – {_date(action.due_on)}"
-        page.rows.append(Row("item", text, text))
+        page.rows.append(Row("item", "", "", value=f"{action.description} – {action.responsible} – {_date(action.due_on)}"))
 
 
 def _referral(page, subject):
