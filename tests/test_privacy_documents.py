@@ -282,7 +282,8 @@ def test_goal_agreement_and_referral_letter_are_chosen_by_case_and_referral(clie
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"document": "consent"}, "Bitte wählen Sie die Sprache der teilnehmenden Person."),
+    ({"document": "consent", "language": ""}, "Bitte wählen Sie die Sprache der teilnehmenden Person."),
+    ({"document": "", "language": "ar"}, "Bitte wählen Sie ein Dokument."),
     ({"document": "consent", "language": "xx"}, "Die Dokumente gibt es in dieser Sprache nicht."),
     ({"document": "goals-999999", "language": "ar"}, "Dieses Dokument kann für diese Person nicht gedruckt werden."),
     ({"document": "nonsense", "language": "ar"}, "Dieses Dokument kann für diese Person nicht gedruckt werden."),
@@ -321,3 +322,14 @@ def test_a_colleague_cannot_print_the_letter_of_a_referral_of_another_participan
     client.force_login(world["insider"])
     response = client.get(download_url(second, document=f"referral-{world['referral'].pk}", language="fa"))
     assert response.status_code == 422
+
+
+def test_the_case_page_links_each_referral_to_its_letter(client):
+    world = build_world()
+    client.force_login(world["insider"])
+    case_page = client.get(reverse("casework:case", args=[world["case"].pk])).content.decode()
+    link = download_url(world["participant"], document=f"referral-{world['referral'].pk}")
+    assert link in case_page
+    chooser = client.get(link)
+    assert chooser.status_code == 200  # only preselected: nothing refused yet
+    assert f'<option value="referral-{world["referral"].pk}" selected>' in chooser.content.decode()

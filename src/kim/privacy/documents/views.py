@@ -74,7 +74,11 @@ def subject_for(user, participant, document: str) -> tuple[str, Subject]:
 def participant_documents(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
-    form = DocumentForm(request.GET if request.GET else None, user=user, participant=participant)
+    # The form sends both fields; a link that names only the document (the case page's
+    # referral letter) preselects it.
+    sent = "language" in request.GET
+    form = DocumentForm(request.GET if sent else None, user=user, participant=participant,
+                        initial={"document": request.GET.get("document", "")})
     if form.is_valid():
         kind, subject = subject_for(user, participant, form.cleaned_data["document"])
         language = form.cleaned_data["language"]
