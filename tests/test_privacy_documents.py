@@ -250,6 +250,8 @@ def test_the_consent_form_asks_for_the_language_signed(client):
         consent = Consent.objects.visible_to(world["insider"]).order_by("-pk").first()
     assert consent.document_language == "fa" and consent.released_categories == ["identity"]
     assert consent.document_versions["consent"] == version("consent", "fa")
+    page = client.get(reverse("casework:participant", args=[world["participant"].pk])).content.decode()
+    assert "unterschriebene Fassung: de/fa" in page
 
 
 # ---------------------------------------------------------------- the pages
