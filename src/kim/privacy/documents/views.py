@@ -50,8 +50,17 @@ class DocumentForm(KernForm):
 
     def __init__(self, *args, user, participant, **kwargs):
         super().__init__(*args, **kwargs)
+        self.participant = participant
         self.fields["document"].choices = document_choices(user, participant)
         self.fields["language"].choices = language_choices()
+
+    def clean_document(self):
+        document = self.cleaned_data["document"]
+        # Art. 18 GDPR: a restricted record is shown, but no data of it leave for a partner.
+        if document.startswith("referral-") and self.participant.restricted_on:
+            raise forms.ValidationError(_("The processing of this person's data is restricted: "
+                                          "no data may be passed on to a partner."))
+        return document
 
 
 def subject_for(user, participant, document: str) -> tuple[str, Subject]:
