@@ -349,3 +349,18 @@ def test_no_referral_letter_while_processing_is_restricted(client):
     assert response.status_code == 422
     assert "Die Verarbeitung der Daten dieser Person ist eingeschränkt" in response.content.decode()
     assert client.get(download_url(world["participant"], document="information", language="ar")).status_code == 200
+
+
+def test_without_a_consent_the_form_lists_every_partner_to_tick_by_hand(client):
+    world = build_world()
+    with scopes_disabled():
+        Consent.objects.filter(participant=world["participant"]).delete()
+        partners = list(ReferralTarget.objects.filter(district=world["district"], active=True, means_no_need=False))
+    client.force_login(world["insider"])
+    response = client.get(download_url(world["participant"], document="consent", language="ar"))
+    text = pdftotext(response.content, "-raw")
+    assert partners and all(squeezed(str(partner)) in squeezed(text)
+                            for partner in partners)
+    pages, words = boxes(response.content)
+    assert len(pages) <= 2
+    assert all(x_max <= pages[page][0] and y_max <= pages[page][1] for page, _x, _y, x_max, y_max in words)
