@@ -217,9 +217,11 @@ def test_the_referral_letter_carries_only_released_categories():
         assert "Qasimova" not in bare and "Es wurden keine Daten freigegeben." in bare
 
 
-def test_the_referral_letter_ignores_a_withdrawn_release():
+def test_the_referral_letter_ignores_a_release_withdrawn_since_the_referral():
     world = build_world()
     with scope(district=world["district"].pk):
+        Referral.objects.filter(pk=world["referral"].pk).update(referred_on=TODAY() - timedelta(days=10))
+        world["referral"].refresh_from_db()
         world["consent"].withdrawn_on = TODAY() - timedelta(days=1)
         world["consent"].save()
         text = referral_text(world, ["identity", "contact"])

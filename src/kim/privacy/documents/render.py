@@ -126,10 +126,11 @@ def _referral(page, subject):
 
 
 def released_values(subject) -> dict[str, list[tuple[str, str]]]:
-    """{category: [(field key, value)]} of exactly the categories the participant released
-    towards the referral's target, nothing of any other."""
+    """{category: [(field key, value)]} of exactly the categories the participant releases
+    towards the referral's target today (the letter hands the data over when it is printed:
+    a release withdrawn since the referral no longer covers it), nothing of any other."""
     participant, case = subject.participant, subject.case
-    released = released_categories(participant, subject.referral.target, on=subject.referral.referred_on)
+    released = released_categories(participant, subject.referral.target)
     values = {}
     if "identity" in released:
         values["identity"] = [("first_name", participant.first_name), ("last_name", participant.last_name),
