@@ -16,11 +16,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from kim.casework import services
 from kim.casework.models import Consent, PlanAction, Referral
+from kim.core.audit_display import readable
 from kim.core.models import AuditEntry, ReferralTarget, Role
 from kim.privacy.documents import texts
 from kim.privacy.documents.catalogues import translations
@@ -238,6 +239,12 @@ def test_a_consent_records_the_language_and_versions_signed():
         assert consent.document_language == "ti"
         assert consent.document_versions == signed_versions("ti") == {
             "consent": version("consent", "ti"), "information": version("information", "ti")}
+        with translation.override("de"):
+            [created] = readable(AuditEntry.objects.filter(action="create", object_type="casework.consent",
+                                                           object_id=str(consent.pk)), world["insider"])
+        shown = {change.label: change.after for change in created.changes}
+        assert shown["Fassungen der unterschriebenen Texte"] == (
+            f"consent: {version('consent', 'ti')}; information: {version('information', 'ti')}")
         german_only = services.add_consent(world["insider"], world["participant"], {"given_on": TODAY()})
         assert german_only.document_language == "" and german_only.document_versions == {}
         with pytest.raises(ValidationError):

@@ -130,9 +130,10 @@ def add_consent(actor: User, participant: Participant, values: dict) -> Consent:
 
 def signed_documents(language: str) -> dict:
     """The language of the signed bilingual texts and {document kind: version} of what was
-    signed in it, so that the consent names the exact wording; nothing without a language."""
+    signed in it, so that the consent names the exact wording; nothing without a language
+    (the fields keep their defaults, and the audit entry names no empty versions)."""
     if not language:
-        return {"document_language": "", "document_versions": {}}
+        return {}
     from kim.privacy.documents.registry import LANGUAGES, signed_versions  # the documents build on case work
 
     if language not in LANGUAGES:
