@@ -373,3 +373,21 @@ def test_without_a_consent_the_form_lists_every_partner_to_tick_by_hand(client):
     pages, words = boxes(response.content)
     assert len(pages) <= 2
     assert all(x_max <= pages[page][0] and y_max <= pages[page][1] for page, _x, _y, x_max, y_max in words)
+
+
+def test_the_api_records_released_categories_and_the_language_signed():
+    from .test_api import Api
+
+    world = build_world()
+    api = Api(world["insider"])
+    body = {"participant": world["participant"].pk, "given_on": TODAY().isoformat(), "covers_processing": True,
+            "released_categories": ["identity", "contact"], "document_language": "uk"}
+    response = api.post("consents/", body)
+    assert response.status_code == 201, response.json()
+    with scopes_disabled():
+        consent = Consent.objects.get(pk=response.json()["id"])
+    assert consent.released_categories == ["identity", "contact"]
+    assert consent.document_versions == signed_versions("uk")
+    assert response.json()["document_versions"] == signed_versions("uk")
+    refused = api.post("consents/", {**body, "document_language": "xx"})
+    assert refused.status_code == 400 and "document_language" in refused.json()
