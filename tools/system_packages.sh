@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: chromium (browser tests, no download possible),
-# poppler-utils (pdftotext reads back the PDF reports) and gettext (translation check).
+# poppler-utils (pdftotext reads back the PDF reports), gettext (translation check) and the Noto
+# fonts (the bilingual privacy documents: Arabic, Persian and Tigrinya (Ethiopic) script).
 # WeasyPrint uses Pango, which Debian ships with the base system. Installs only what is missing, and only as root.
 set -euo pipefail
 missing=()
@@ -11,6 +12,8 @@ command -v xgettext >/dev/null 2>&1 || missing+=(gettext)
 dpkg -s libpango-1.0-0 >/dev/null 2>&1 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 # WeasyPrint warns (an error under our warnings policy) without the HarfBuzz subsetter.
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing+=(libharfbuzz-subset0)
+# Noto Sans, Noto Sans Arabic, Noto Naskh Arabic and Noto Sans Ethiopic for kim.privacy.documents.
+dpkg -s fonts-noto-core >/dev/null 2>&1 || missing+=(fonts-noto-core)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Please install these Debian packages: ${missing[*]}" >&2

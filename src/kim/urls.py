@@ -38,6 +38,7 @@ urlpatterns = [
     path("stellen/", include("kim.staffing.urls")),
     path("datenschutz/", include("kim.privacy.urls")),
     path("modul3/", include("kim.residence.urls")),
+    path("dokumente/", include("kim.privacy.documents.urls")),
     path("api/v1/", include("kim.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

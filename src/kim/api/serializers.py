@@ -34,6 +34,9 @@ def _serializer_field(field, optional=False):
         return serializers.ListField(child=record_id(), required=False, max_length=100)
     if isinstance(field, forms.ModelChoiceField):
         return record_id(allow_null=not field.required, **common)
+    if isinstance(field, forms.MultipleChoiceField):
+        choices = [(value, label) for value, label in field.choices if value != ""]
+        return serializers.MultipleChoiceField(choices=choices, required=False, help_text=common["help_text"])
     if isinstance(field, forms.TypedChoiceField) or isinstance(field, forms.ChoiceField):
         choices = [(value, label) for value, label in field.choices if value != ""]
         return serializers.ChoiceField(choices=choices, allow_blank=not field.required, **common)
@@ -56,7 +59,8 @@ def optional_choice(choices):
 class ConsentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Consent
-        fields = ["id", "participant", "given_on", "covers_processing", "released_to", "withdrawn_on", "note"]
+        fields = ["id", "participant", "given_on", "covers_processing", "released_to", "released_categories",
+                  "withdrawn_on", "note", "document_language", "document_versions"]
         read_only_fields = fields
 
 

@@ -132,10 +132,36 @@ class NewParticipantForm(ParticipantForm):
         return data
 
 
+def document_language_choices():
+    # The documents build on case work; their languages are a fixed list (no models).
+    from kim.privacy.documents.registry import LANGUAGES
+
+    return [("", _("only German"))] + [
+        (code, f"{language.german_name} ({language.native_name})") for code, language in LANGUAGES.items()]
+
+
+def released_category_choices():
+    from kim.privacy.release import category_choices
+
+    return category_choices()
+
+
 class ConsentForm(KernModelForm):
+    # Choices given as callables: fixed lists, known to the API schema from the class.
+    released_categories = forms.MultipleChoiceField(
+        label=_("Released data"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=released_category_choices,
+        help_text=_("Only these data may go to the partners ticked above."),
+    )
+    document_language = forms.ChoiceField(
+        label=_("Language of the signed version"), required=False, choices=document_language_choices,
+        help_text=_("The second language besides German of the consent and information the participant "
+                    "signed; the versions of both texts are recorded with the consent."),
+    )
+
     class Meta:
         model = Consent
-        fields = ["given_on", "covers_processing", "released_to", "note"]
+        fields = ["given_on", "covers_processing", "released_to", "released_categories", "note", "document_language"]
         widgets = {"released_to": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs):

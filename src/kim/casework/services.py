@@ -125,7 +125,21 @@ def create_household(actor: User, name: str, members=()) -> Household:
 def add_consent(actor: User, participant: Participant, values: dict) -> Consent:
     _require_personal_data_role(actor)
     _refuse(rules.consent_problems(values.get("given_on"), participant.birth_date))
+    values = {**values, **signed_documents(values.get("document_language", ""))}
     return create_object(actor, Consent, participant=participant, **values)
+
+
+def signed_documents(language: str) -> dict:
+    """The language of the signed bilingual texts and {document kind: version} of what was
+    signed in it, so that the consent names the exact wording; nothing without a language
+    (the fields keep their defaults, and the audit entry names no empty versions)."""
+    if not language:
+        return {}
+    from kim.privacy.documents.registry import LANGUAGES, signed_versions  # the documents build on case work
+
+    if language not in LANGUAGES:
+        raise ValidationError({"document_language": _("Documents are not available in this language.")})
+    return {"document_language": language, "document_versions": signed_versions(language)}
 
 
 @transaction.atomic

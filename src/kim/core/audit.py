@@ -15,6 +15,8 @@ def plain(value):
         return value.pk
     if isinstance(value, (list, tuple, set)):
         return sorted(plain(v) for v in value)
+    if isinstance(value, dict):  # a JSON field's object (a consent's {document: version}) stays one
+        return {str(k): plain(v) for k, v in value.items()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if value is None or isinstance(value, (bool, int, float, str)):
