@@ -391,3 +391,14 @@ def test_the_api_records_released_categories_and_the_language_signed():
     assert response.json()["document_versions"] == signed_versions("uk")
     refused = api.post("consents/", {**body, "document_language": "xx"})
     assert refused.status_code == 400 and "document_language" in refused.json()
+
+
+def test_the_information_names_the_districts_own_retention_period(world):
+    from kim.privacy.documents.render import Subject, document_html
+    from kim.privacy.models import RetentionPeriod
+
+    with scopes_disabled():
+        RetentionPeriod.objects.create(district=world.district, deletion_class="case_data", period=48)
+        html = document_html("information", "en", Subject(participant=world.participant))
+    assert "Bis zum Ablauf von 48 Monaten" in html and "Until 48 months after" in html
+    assert "{months}" not in html

@@ -43,15 +43,23 @@ def _date(value):
 
 
 class Page:
-    def __init__(self, kind, language):
+    def __init__(self, kind, language, values=None):
         self.kind, self.language = DOCUMENTS[kind], LANGUAGES[language]
         self.rows: list[Row] = []
+        # Figures a text names ({months}: the district's retention period), filled in after the
+        # translation is looked up, so that the text and its version stay the same.
+        self.values = values or {}
+
+    def fill(self, text):
+        for name, value in self.values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
 
     def t(self, german):
         return translate(self.language.code, german)
 
     def add(self, kind, german, value="", checked=False):
-        self.rows.append(Row(kind, german, self.t(german), value, checked))
+        self.rows.append(Row(kind, self.fill(german), self.fill(self.t(german)), value, checked))
 
     def label(self, key, value):
         self.add("field", texts.LABELS[key], value)
@@ -178,7 +186,9 @@ DATA_PARTS = {
 
 
 def page_rows(kind: str, language: str, subject: Subject) -> Page:
-    page = Page(kind, language)
+    from kim.privacy.services import current_periods
+
+    page = Page(kind, language, {"months": current_periods(subject.participant.district)["case_data"]})
     for part, text in page.kind.blocks:
         if part == "data":
             DATA_PARTS[text](page, subject)

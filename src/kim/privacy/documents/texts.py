@@ -80,7 +80,7 @@ DOCUMENTS = {
         ("p", "Nur die Stellen, für die Sie uns von der Schweigepflicht entbunden haben, und nur die Daten, "
               "die Sie freigegeben haben. Die Koordinierungsstelle erhält nur Zahlen ohne Namen."),
         ("h", "Wie lange speichern wir Ihre Daten?"),
-        ("p", "Bis zum Ablauf von drei Jahren nach dem Ende des Jahres, in dem Ihr Fall abgeschlossen wurde. "
+        ("p", "Bis zum Ablauf von {months} Monaten nach dem Ende des Jahres, in dem Ihr Fall abgeschlossen wurde. "
               "Danach löschen wir Ihre personenbezogenen Daten."),
         ("h", "Müssen Sie Ihre Daten angeben?"),
         ("p", "Nein. Ohne Ihre Angaben können wir Sie aber nur kurz beraten."),
