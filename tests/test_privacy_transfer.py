@@ -255,11 +255,26 @@ def test_a_refused_confirmation_shows_the_message_on_the_form(world, parties, cl
     log_in(client, world.insider)
     url = reverse("casework:case-transfer", args=[world.case.pk])
     with scopes_disabled():
-        world.participant.consents.update(withdrawn_on=TODAY())
+        world.participant.consents.update(released_categories=[])  # the partner is named, no data released
     response = client.post(url, {"receiver": parties["receiver"].pk, "transferred_on": TODAY().isoformat(),
                                  "confirmed": "1"})
     assert response.status_code == 422
-    assert "nicht von der Schweigepflicht" in response.content.decode() or "keine gültige" in response.content.decode()
+    page = response.content.decode()
+    assert 'id="form-errors"' in page and "nicht von der Schweigepflicht entbunden" in page
+    with scopes_disabled():
+        assert not Transfer.objects.exists() and Case.objects.get(pk=world.case.pk).is_open
+
+
+def test_a_release_withdrawn_before_the_confirmation_is_refused_on_the_page(world, parties, client):
+    log_in(client, world.insider)
+    with scopes_disabled():
+        world.participant.consents.update(withdrawn_on=TODAY())
+    response = client.post(reverse("casework:case-transfer", args=[world.case.pk]), {
+        "receiver": parties["receiver"].pk, "transferred_on": TODAY().isoformat(), "confirmed": "1"})
+    assert response.status_code == 422
+    assert "Keine Schweigepflichtentbindung gegenüber einem anderen Träger" in response.content.decode()
+    with scopes_disabled():
+        assert not Transfer.objects.exists()
 
 
 def test_without_a_release_the_page_says_so(world, parties, client):
@@ -369,19 +384,19 @@ def test_the_form_offers_only_providers_of_the_district(world, client):
 
 # ---------------------------------------------------------------- figures
 
-YEAR = TODAY().year
+YEAR = TODAY().year - 1  # a closed year: the district's figures of the running year are not shown
 
 
 def table(user, report_id):
-    params = ReportParams(period=Period.of("year", YEAR), reference_date=TODAY(), top=50, unit="mentions")
+    params = ReportParams(period=Period.of("year", YEAR), reference_date=date(YEAR, 12, 31), top=50, unit="mentions")
     with scope(district=user.district_id):
         return {row.key: row.values.get("n@0") for row in build_table(user, report_id, params).rows}
 
 
 @pytest.fixture
 def five_short_cases(world, parties):
-    """Five persons in short counselling at the sender this year, released towards the receiver."""
-    start = max(date(YEAR, 1, 2), TODAY() - timedelta(days=20))
+    """Five persons in short counselling at the sender last year, released towards the receiver."""
+    start = date(YEAR, 3, 2)
     cases = []
     for n in range(5):
         participant = ParticipantFactory(responsible=world.insider, municipality=world.participant.municipality)
@@ -402,7 +417,7 @@ def test_a_transferred_person_counts_once_in_the_district_and_once_at_each_provi
     with scope(district=world.district.pk):
         for case in five_short_cases:
             services.transfer_case(world.insider, case, receiver=parties["receiver"], case_manager=None,
-                                   transferred_on=TODAY())
+                                   transferred_on=date(YEAR, 6, 1))
     assert table(world.coordination, "R7") == coordination_before  # persons once, not twice
     assert table(world.coordination, "R1") == appointments_before  # handed-over work not counted again
     assert table(world.lead, "R7")[CaseKind.SHORT_COUNSELLING.value] == 5
@@ -412,9 +427,15 @@ def test_a_transferred_person_counts_once_in_the_district_and_once_at_each_provi
 
 def test_a_goal_reached_before_the_transfer_is_not_counted_again(world, parties):
     with scopes_disabled():
-        Goal.objects.filter(pk=world.goal.pk).update(status=GoalStatus.ACHIEVED, status_changed_on=TODAY())
+        Case.objects.filter(pk=world.case.pk).update(opened_on=date(YEAR, 2, 1))
+        world.participant.consents.update(given_on=date(YEAR, 1, 15))
+        Appointment.objects.filter(case=world.case).update(date=date(YEAR, 2, 10))
+        Goal.objects.filter(pk=world.goal.pk).update(agreed_on=date(YEAR, 2, 1), status=GoalStatus.ACHIEVED,
+                                                     status_changed_on=date(YEAR, 5, 1))
+        world.case.refresh_from_db()
     before = table(world.lead, "R5")
-    done = transfer(world, parties)
+    assert before["total"] == 1
+    done = transfer(world, parties, transferred_on=date(YEAR, 6, 1))
     with scopes_disabled():
         assert done.target_case.goals.get().handed_over
     assert table(world.lead, "R5") == before
