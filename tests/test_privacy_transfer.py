@@ -398,7 +398,7 @@ def five_short_cases(world, parties):
     """Five persons in short counselling at the sender last year, released towards the receiver."""
     start = date(YEAR, 3, 2)
     cases = []
-    for n in range(5):
+    for _n in range(5):
         participant = ParticipantFactory(responsible=world.insider, municipality=world.participant.municipality)
         consent = ConsentFactory(participant=participant, given_on=start)
         with scopes_disabled():
