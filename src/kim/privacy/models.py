@@ -147,7 +147,7 @@ class Transfer(models.Model):
     def category_labels(self):
         from .release import CATEGORIES
 
-        return [CATEGORIES[key][0] for key in self.categories if key in CATEGORIES]
+        return [label for key, (label, _fields) in CATEGORIES.items() if key in self.categories]
 
     @property
     def neutral_labels(self):
