@@ -6,11 +6,12 @@ Personas: the sender (insider, Caritas Aue), the receiver (Diakonie Aue, a case 
 its lead), a third provider (AWO Aue), coordination, a case manager of another district."""
 
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -440,3 +441,49 @@ def test_a_goal_reached_before_the_transfer_is_not_counted_again(world, parties)
         assert done.target_case.goals.get().handed_over
     assert table(world.lead, "R5") == before
     assert not any(table(parties["receiving_lead"], "R5").values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transfers_at_the_same_moment_make_one_copy(world, parties):
+    """Two requests transfer the same case at once: the lock on the case lets one through, the
+    other finds the case closed. Exactly one copy, one transfer, one closure."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("an in-memory SQLite database shared by threads locks tables instead of waiting")
+    barrier, outcomes = threading.Barrier(2), []
+
+    def attempt():
+        try:
+            barrier.wait()
+            transfer(world, parties)
+            outcomes.append("done")
+        except ValidationError as refused:
+            outcomes.append(" ".join(refused.messages))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2 and outcomes.count("done") == 1, outcomes
+    assert "abgeschlossen" in next(outcome for outcome in outcomes if outcome != "done")
+    with scopes_disabled():
+        assert Transfer.objects.count() == 1
+        assert Case.objects.filter(provider=parties["receiver"]).count() == 1
+
+
+def test_each_lead_reads_its_side_of_the_transfer_in_the_audit_trail(world, parties, client):
+    done = transfer(world, parties)
+    log_in(client, world.lead)
+    sender_trail = client.get(reverse("audit-trail")).content.decode()
+    assert "an einen anderen Träger übergeben" in sender_trail and "Diakonie Aue" in sender_trail
+    assert "von einem anderen Träger übernommen" not in sender_trail  # the receiver's side is the receiver's
+    assert done.target_case.number in sender_trail  # the new case's number, never its person
+    client.logout()
+    log_in(client, parties["receiving_lead"])
+    receiver_trail = client.get(reverse("audit-trail")).content.decode()
+    assert "von einem anderen Träger übernommen" in receiver_trail and "Caritas Aue" in receiver_trail
+    assert "an einen anderen Träger übergeben" not in receiver_trail

@@ -260,7 +260,7 @@ def _audit_arrival(actor, source: Case, target: Case, categories, neutral, copie
         "participant": [None, target.participant.code], "kind": [None, target.kind],
         "from_provider": [None, source.provider_id], "from_case": [None, source.number],
         "released": [None, sorted(categories)], "neutral_fields": [None, neutral],
-        **{name: [None, n] for name, n in copied.items()},
+        **{f"copied_{name}": [None, n] for name, n in copied.items()},
     })
 
 
