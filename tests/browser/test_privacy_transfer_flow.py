@@ -105,6 +105,11 @@ def test_a_case_manager_transfers_a_case_and_the_receiver_finds_it(page, auditor
 
 def test_a_release_withdrawn_before_the_confirmation_is_refused_on_the_page(page, auditor, cases):
     log_in(page, "cm-caritas")
+    page.goto(f"/fallarbeit/fall/{cases['released'].pk}/verweis/")
+    expect(page.get_by_label("Daten übergeben")).to_be_visible()  # the partner is a provider here
+    auditor.visit("referral-with-handover-form")
+    page.goto(f"/fallarbeit/fall/{cases['unreleased'].pk}/verweis/")
+    expect(page.get_by_label("Daten übergeben")).to_have_count(0)  # no release towards a provider: no offer
     page.goto(f"/fallarbeit/fall/{cases['released'].pk}/uebergabe/")
     page.get_by_label("Übernehmender Träger").select_option(label="Diakonie Aue")
     page.get_by_role("button", name="Weiter zur Bestätigung").click()
