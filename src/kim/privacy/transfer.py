@@ -114,7 +114,7 @@ def _receiving_manager(receiver: Provider, case_manager: User | None) -> User:
     return case_manager
 
 
-def _check_receiver(actor, case: Case, receiver: Provider | None, on) -> set[str]:
+def _check_receiver(case: Case, receiver: Provider | None, on) -> set[str]:
     """The categories released towards `receiver`; refused when there are none."""
     if receiver is None:
         _refuse(_("Choose the receiving provider."), "receiver")
@@ -284,7 +284,7 @@ def transfer_case(actor, case: Case, *, receiver: Provider, case_manager: User |
     if not case.is_open:
         _refuse(_("The case is closed: a closed case cannot be transferred."))
     _check_participant(case)
-    categories = _check_receiver(actor, case, receiver, transferred_on)
+    categories = _check_receiver(case, receiver, transferred_on)
     case_manager = _receiving_manager(receiver, case_manager)
     _check_date(case, transferred_on)
     target, neutral, copied = copy_released(case, receiver, case_manager, categories, kind=case.kind,
@@ -319,7 +319,7 @@ def refer_and_hand_over(actor, case: Case, values: dict, *, case_manager: User |
         _refuse(_("The case is closed: its data can no longer be handed over."))
     _check_participant(case)
     on = values["referred_on"]
-    categories = _check_receiver(actor, case, receiver, on)
+    categories = _check_receiver(case, receiver, on)
     case_manager = _receiving_manager(receiver, case_manager)
     kind = kind or case.kind
     if kind not in CaseKind.values:
