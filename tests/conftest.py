@@ -122,3 +122,10 @@ def pytest_configure(config):
             return flush(self, sql_list)
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush
+
+
+@pytest.fixture(autouse=True)
+def privacy_log(tmp_path, settings):
+    """Each test writes its own erasure log (kim.privacy.erasure_log), never the installation's."""
+    settings.KIM_PRIVACY_LOG = str(tmp_path / "privacy" / "geloescht.jsonl")
+    return tmp_path / "privacy" / "geloescht.jsonl"

@@ -154,3 +154,103 @@ def test_the_subject_access_pdf_speaks_to_the_participant_in_german_dates_local_
     record = json.loads(client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).content)
     assert record["Geburtsdatum"] == birth.isoformat()  # for machines: ISO
     assert record["Fälle"][0]["Assessments"][0]["Lebensbereiche"][0]["Bedarf"] == "hoher Bedarf"
+
+
+# ---------------------------------------------------------------- subject access: everything, readable
+
+@pytest.fixture
+def whole_record(world):
+    """The participant with a module-3 procedure, a colleague's need report naming the case, an
+    erasure request, a restriction and a redacted audit entry."""
+    from datetime import date
+
+    from kim.core.audit import redact
+    from kim.core.models import ReferralTarget
+    from kim.privacy.models import Erasure
+    from kim.privacy.restriction import restrict
+    from kim.residence.models import Office, Outcome, Procedure, ProcedureKind
+    from kim.system.models import NeedReport
+
+    with scopes_disabled():
+        office = Office.objects.create(district=world.district, name="Ausländerbehörde Aue", kind=Office.Kind.FOREIGNERS,
+                                       release_target=ReferralTarget.objects.get(district=world.district, key="abh"))
+        world.procedure = Procedure.objects.create(
+            district=world.district, office=office, kind=ProcedureKind.NATURALISATION, reference="AZ 12/345",
+            received_on=date(2025, 2, 1), decided_on=date(2025, 9, 4), outcome=Outcome.GRANTED,
+            participant=world.participant)
+        AuditEntry.objects.create(actor=None, action="update", district=world.district,
+                                  object_type="residence.procedure", object_id=str(world.procedure.pk),
+                                  changes={"decided_on": [None, "2025-09-04"]})
+        world.need_report = NeedReport.objects.create(district=world.district, provider=world.provider,
+                                                      author=world.colleague, challenge="Keine Kita-Plätze für Kinder ab drei.")
+        world.need_report.cases.set([world.case])
+        world.erasure = Erasure.objects.create(district=world.district, provider=world.provider,
+                                               participant=world.participant, reason="Auf Wunsch der Person",
+                                               requested_by=world.lead)
+        old = AuditEntry.objects.create(actor=world.insider, action="update", district=world.district,
+                                        object_type="casework.participant", object_id=str(world.participant.pk),
+                                        object_label=world.participant.code, changes={"phone": ["0176 111", "0176 222"]})
+        redact(AuditEntry.objects.filter(pk=old.pk), "–")
+        AuditEntry.objects.create(actor=world.lead, action="transfer", district=world.district,
+                                  object_type="casework.case", object_id=str(world.case.pk), changes={})
+        restrict(world.lead, world.participant, "Die Person bestreitet die Richtigkeit.")
+    return world
+
+
+def pdf_text(client, world):
+    pdf = client.get(reverse("exchange:subject-access", args=[world.participant.pk, "pdf"])).content
+    return " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+
+
+SECTIONS = ["Verantwortliche Stelle", "Einschränkung der Verarbeitung", "Einwilligungen", "Fälle",
+            "Verfahren bei Ausländer- und Einbürgerungsbehörden", "Bedarfsmeldungen an die Koordinierung",
+            "Anträge auf Löschung", "Zugriffe und Änderungen"]
+
+
+def test_the_subject_access_holds_every_section_procedures_need_reports_erasures_and_the_restriction(client, whole_record):
+    world = whole_record
+    client.force_login(world.insider)
+    record = json.loads(client.get(reverse("exchange:subject-access", args=[world.participant.pk, "json"])).content)
+    assert all(section in record for section in SECTIONS), set(SECTIONS) - set(record)
+    procedure = record["Verfahren bei Ausländer- und Einbürgerungsbehörden"][0]
+    assert procedure["Behörde"] == "Ausländerbehörde Aue" and procedure["Ergebnis"] == "stattgegeben"
+    assert procedure["Nr."] == world.procedure.pk  # the JSON keeps the numbers, for machines
+    assert record["Bedarfsmeldungen an die Koordinierung"][0]["Herausforderung"] == "Keine Kita-Plätze für Kinder ab drei."
+    assert record["Anträge auf Löschung"][0]["Grund"] == "Auf Wunsch der Person"
+    assert record["Einschränkung der Verarbeitung"]["eingeschränkt"] is True
+    trail = record["Zugriffe und Änderungen"]
+    assert {"residence.procedure", "casework.participant", "casework.case"} <= {e["Objekttyp"] for e in trail}
+    assert any(e["Was"] == "übermittelt" for e in trail)  # a transfer, whatever its action
+    assert any(e["Angaben"] == "geschwärzt" for e in trail)
+    assert "0176 111" not in json.dumps(record, ensure_ascii=False)
+    text = pdf_text(client, world)
+    for heading in [*SECTIONS, "Was ist das?", "Wer ist verantwortlich?", "Ihre Rechte", "Ihre Angaben"]:
+        assert heading in text, heading
+    assert "Ausländerbehörde Aue" in text and "AZ 12/345" in text and "04.09.2025" in text
+    assert "Keine Kita-Plätze für Kinder ab drei." in text and "Auf Wunsch der Person" in text
+    assert "Die Person bestreitet die Richtigkeit." in text and "geschwärzt" in text and "in der Prüffrist" in text
+    assert "Verarbeitung eingeschränkt seit" in text  # the changed field by its label, not restricted_on
+    assert "Caritas Aue" in text and "Art. 77" in text
+
+
+def test_the_subject_access_pdf_names_no_database_number_and_no_internal_type(client, whole_record):
+    world = whole_record
+    client.force_login(world.insider)
+    text = pdf_text(client, world)
+    assert world.case.number not in text and "F-0" not in text
+    assert "casework." not in text and "residence." not in text and "privacy." not in text
+    assert "Nr." not in text and "Objekt" not in text
+    assert "Fall 1 (seit" in text and "Ihre persönlichen Angaben" in text and "Verfahren bei einer Behörde" in text
+    assert "\"" not in text and "_" not in text  # no keys like case_management or goal_status
+
+
+@pytest.mark.parametrize("persona", ["other_provider", "other_district"])
+def test_another_provider_gets_404_for_the_subject_access(client, whole_record, persona):
+    client.force_login(whole_record.personas()[persona])
+    for fmt in ("json", "pdf"):
+        assert client.get(reverse("exchange:subject-access", args=[whole_record.participant.pk, fmt])).status_code == 404
+
+
+def test_coordination_gets_no_subject_access(client, whole_record):
+    client.force_login(whole_record.coordination)
+    assert client.get(reverse("exchange:subject-access", args=[whole_record.participant.pk, "json"])).status_code == 403

@@ -40,6 +40,10 @@ EXPECTED = {
     "residence.record": {M3},
     "residence.read_figures": {M3, COORD, STEER},
     "residence.manage_offices": {ADMIN},
+    "privacy.overview": {LEAD, ADMIN},
+    "privacy.request_erasure": {LEAD},
+    "privacy.restrict": {LEAD},
+    "privacy.manage_retention": {ADMIN},
 }
 # Pages every logged-in user needs, whatever the role: they show only the user's own things.
 OPEN_TO_EVERY_USER = {"home", "logout", "password-change", "otp-setup", "otp-verify"}

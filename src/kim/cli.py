@@ -12,6 +12,9 @@
     kim secret-key [--file PATH]     create the secret key file (default var/secret-key) if missing
     kim set-password USERNAME        a new password for an account (asked twice), lifts a lock
     kim grant-app-role ROLE          PostgreSQL: rights for an application role that owns no table
+    kim retention [--dry-run] [--as-of DATE] [--district SLUG]  apply the retention periods (daily by the worker)
+    kim retention replay             after restoring a backup: erase again what the erasure log lists
+    kim privacy-docs                 write docs/loeschkonzept.md and docs/verarbeitungsverzeichnis.md
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
 
@@ -25,6 +28,7 @@ ALIASES = {
     "grant-app-role": "grant_app_role",
     "set-password": "set_password",
     "load-demo": "load_demo",
+    "privacy-docs": "privacy_docs",
 }
 
 

@@ -333,6 +333,9 @@ KIM_REASSESSMENT_MONTHS = 6
 KIM_MAINTENANCE_MINUTES = env_int("KIM_MAINTENANCE_MINUTES", 10)
 KIM_UPLOAD_RETENTION_DAYS = env_int("KIM_UPLOAD_RETENTION_DAYS", 3)
 KIM_STALE_RUN_MINUTES = env_int("KIM_STALE_RUN_MINUTES", 15)
+# Erased and anonymised keys, apart from the database, to replay after a restore (kim.privacy.erasure_log).
+# Keep it on another disk than the database's backups, and back it up on its own.
+KIM_PRIVACY_LOG = env_str("KIM_PRIVACY_LOG", str(VAR_DIR / "privacy" / "geloescht.jsonl"))
 
 LOGGING = {
     "version": 1,

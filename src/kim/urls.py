@@ -36,6 +36,7 @@ urlpatterns = [
     path("daten/", include("kim.exchange.urls")),
     path("systemebene/", include("kim.system.urls")),
     path("stellen/", include("kim.staffing.urls")),
+    path("datenschutz/", include("kim.privacy.urls")),
     path("modul3/", include("kim.residence.urls")),
     path("api/v1/", include("kim.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

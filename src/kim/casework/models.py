@@ -326,6 +326,11 @@ class Participant(models.Model):
     def audit_label(self):
         return self.code
 
+    @property
+    def is_restricted(self):
+        """Processing restricted (Art. 18 GDPR): shown, not changed, not exported."""
+        return self.restricted_on is not None
+
     def active_consent(self, on=None):
         on = on or timezone.localdate()
         return (
@@ -513,6 +518,12 @@ class Case(models.Model):
     @property
     def is_case_management(self):
         return self.kind == CaseKind.CASE_MANAGEMENT
+
+    @property
+    def is_editable(self):
+        """Open, and its participant's processing not restricted (Art. 18 GDPR): the page
+        offers no change the services would refuse."""
+        return self.is_open and not (self.participant and self.participant.is_restricted)
 
 
 class AssessmentQuerySet(ChildQuerySet):

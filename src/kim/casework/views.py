@@ -175,7 +175,9 @@ def time_split(user):
 @personal_data_view
 @require_safe  # a page that only shows: no other method renders it
 def participants(request):
-    people = Participant.objects.visible_to(request.user).select_related("municipality", "household")
+    # An anonymised record is a statistical trace, nobody's participant any more.
+    people = (Participant.objects.visible_to(request.user).filter(anonymised_on__isnull=True)
+              .select_related("municipality", "household"))
     query = request.GET.get("q", "").strip()
     match = participant_matches(query)
     if match is not None:
@@ -246,7 +248,17 @@ def participant_new(request):
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
     opened(request, participant)
-    return render(request, "casework/participant_detail.html", {
+    return render(request, "casework/participant_detail.html", participant_context(request, participant))
+
+
+def participant_context(request, participant, restriction_form=None):
+    """What the participant's page shows; the restriction form (for the provider lead) with
+    its errors when a restriction was refused."""
+    from kim.privacy.forms import RestrictionForm
+    from kim.privacy.restriction import erasure_pending, may_restrict
+
+    may_decide = may_restrict(request.user, participant)
+    return {
         "participant": participant,
         "consents": participant.consents.prefetch_related("released_to"),
         "active_consent": participant.active_consent(),
@@ -256,7 +268,10 @@ def participant_detail(request, pk):
         "household_members": Participant.objects.visible_to(request.user)
         .filter(household_id=participant.household_id).exclude(pk=participant.pk)
         if participant.household_id else [],
-    })
+        "may_restrict": may_decide,
+        "erasure_pending": may_decide and erasure_pending(participant),
+        "restriction_form": (restriction_form or RestrictionForm(prefix="restriction")) if may_decide else None,
+    }
 
 
 @personal_data_view

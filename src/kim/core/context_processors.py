@@ -31,6 +31,7 @@ NAVIGATION = [
     (_("Catalogues"), "admin-catalogues", "core.administer_district"),
     (_("Offices"), "residence:offices", "residence.manage_offices"),
     (_("Audit trail"), "audit-trail", "core.read_audit_trail"),
+    (_("Data protection"), "privacy:index", "privacy.overview"),
 ]
 # Aggregate readers land on the key figures: for them that page is "Start".
 STARTS_ON_KEY_FIGURES = (Role.COORDINATION, Role.STEERING, Role.MODULE3)

@@ -344,7 +344,7 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Erasure and anonymisation blacken an entry's personal values once (label, changed values);
     # the database allows that one change and nothing else (migration 0011).
-    redacted = models.BooleanField(_("redacted"), default=False)
+    redacted = models.BooleanField(_("redacted"), default=False, db_default=False)  # raw inserts too
 
     objects = AuditQuerySet.as_manager()
 

@@ -48,6 +48,10 @@ PERMISSIONS = {
     "residence.record":                {MODULE3},             # procedures, tallies: own offices only
     "residence.read_figures":          {MODULE3, COORDINATION, STEERING},  # R13, the §104c pipeline
     "residence.manage_offices":        {ADMIN},               # offices and their module 3 staff
+    "privacy.overview":                {LEAD, ADMIN},         # the data-protection page of one's role
+    "privacy.request_erasure":         {LEAD},                # erasure (Art. 17) of the provider's records
+    "privacy.restrict":                {LEAD},                # restriction (Art. 18) of the provider's records
+    "privacy.manage_retention":        {ADMIN},               # the district's retention periods
 }
 
 # ---------------------------------------------------------------- who may grant which role

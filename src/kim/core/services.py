@@ -6,12 +6,14 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
+
+from kim.privacy.restriction import refuse_if_restricted
 
 from . import defaults, permissions
 from .audit import Action, diff, record, snapshot
@@ -39,11 +41,18 @@ def refuse_implausible_dates(values: dict):
         raise ValidationError(errors)
 
 
+def _linked(many_values):
+    """The records a many-to-many value links to (a need report's cases), for the restriction."""
+    return [item for items in many_values for item in items if isinstance(item, models.Model)]
+
+
 def create_object(actor, model, audit_extra: dict | None = None, **values):
     """Create one row and audit it with all its plain field values (and `audit_extra`: what
     else the one entry of the change should say)."""
     many = {k: values.pop(k) for k in list(values) if model._meta.get_field(k).many_to_many}
     obj = model(**values)
+    # A new record of a restricted participant (Art. 18 GDPR), or one that links to one.
+    refuse_if_restricted(obj, *_linked(many.values()))
     obj.full_clean()
     obj.save()
     for name, items in many.items():
@@ -59,10 +68,13 @@ def update_object(actor, obj, values: dict):
     fields = list(values)
     # "Before" comes from the database: a ModelForm has already written its values onto
     # the instance it validated, so the instance alone would show no change.
-    before = snapshot(type(obj)._base_manager.get(pk=obj.pk), fields)
+    stored = type(obj)._base_manager.get(pk=obj.pk)
+    before = snapshot(stored, fields)
     plain = {k: v for k, v in values.items() if not obj._meta.get_field(k).many_to_many}
     for name, value in plain.items():
         setattr(obj, name, value)
+    # Restricted (Art. 18 GDPR) as stored, or about to be linked to a restricted participant.
+    refuse_if_restricted(stored, obj, *_linked(values[name] for name in set(fields) - set(plain)))
     obj.full_clean()
     obj.save()
     for name in set(fields) - set(plain):
@@ -76,6 +88,7 @@ def update_object(actor, obj, values: dict):
 def delete_object(actor, obj, fields=None):
     """Delete one row and audit what it held (its plain fields, or `fields`): the entry keeps
     what was removed."""
+    refuse_if_restricted(obj)
     fields = fields or [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "district")]
     record(actor, Action.DELETE, obj, changes={k: [v, None] for k, v in snapshot(obj, fields).items()})
     obj.delete()

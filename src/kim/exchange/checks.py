@@ -247,6 +247,7 @@ class _Check:
         self._actions(tables.get("Maßnahmen"), cases, goals)
         self._referrals(tables.get("Verweise"), cases)
         self._appointments(tables.get("Termine"), cases)
+        self._refuse_restricted()
         self.plan.summary = self._summary()
 
     def _rows(self, table):
@@ -707,6 +708,34 @@ class _Check:
             appointment.support.sort()
         return found
 
+    # restriction of processing ---------------------------------------------
+
+    def _refuse_restricted(self):
+        """A row that would change (or add to) the record of a person whose processing is
+        restricted (Art. 18 GDPR) is a problem: the file is refused as a whole, as for any
+        problem, so that nothing is half written."""
+        people, cases = {}, {}  # {(part, row number, sheet): participant id / case id}
+        for kind, rows in self.plan.records.items():
+            for row in rows:
+                where = (row.extra.get("sheet") or self._sheet_name(kind), row.number)
+                person_id, case_id = _touched(kind, row)
+                if person_id:
+                    people[where] = person_id
+                if case_id:
+                    cases[where] = case_id
+        restricted = set()
+        for chunk in _chunks(set(people.values())):
+            restricted |= set(Participant.objects.filter(pk__in=chunk, restricted_on__isnull=False)
+                              .values_list("pk", flat=True))
+        restricted_cases = set()
+        for chunk in _chunks(set(cases.values())):
+            restricted_cases |= set(Case.objects.filter(pk__in=chunk, participant__restricted_on__isnull=False)
+                                    .values_list("pk", flat=True))
+        refused = {where for where, pk in people.items() if pk in restricted}
+        refused |= {where for where, pk in cases.items() if pk in restricted_cases}
+        for sheet, number in sorted(refused, key=lambda where: (where[0], where[1])):
+            self.plan.add(sheet, number, "", RESTRICTED)
+
     # identifiers -----------------------------------------------------------
 
     def _identifier(self, row, sheet, content: tuple) -> tuple[str, bool]:
@@ -790,6 +819,25 @@ class _Check:
             matched = sum(1 for row in rows if row.existing is not None)
             summary[kind] = {"Zeilen": len(rows), "schon vorhanden": matched, "neu": len(rows) - matched}
         return summary
+
+
+RESTRICTED = ("Die Verarbeitung dieses Datensatzes ist eingeschränkt (Art. 18 DSGVO): Die Zeile betrifft eine "
+              "Person, deren Akte nicht geändert werden darf, bis die Leitung des Trägers die Einschränkung aufhebt. "
+              "Bitte nehmen Sie die Zeile aus der Datei.")
+
+
+def _touched(kind, row) -> tuple:
+    """(participant id, case id) of the existing records a row of part `kind` changes or adds to."""
+    if kind == "Teilnehmende":
+        return getattr(row.existing, "pk", None), None
+    if kind == "Einwilligungen":
+        return row.extra.get("owner"), None
+    if kind == "Fälle":
+        person = row.key[1] if row.key else None
+        return getattr(person, "pk", None) or getattr(row.existing, "participant_id", None), getattr(row.existing, "pk", None)
+    if kind == "Lebensbereiche":
+        return None, getattr(row.extra.get("assessment"), "case_id", None)
+    return None, row.extra.get("owner")  # records of a case: the existing case they belong to
 
 
 IDENTITY_COLUMNS = {"Vorname": "first_name", "Nachname": "last_name", "Geburtsdatum": "birth_date"}

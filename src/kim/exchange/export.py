@@ -25,12 +25,28 @@ from kim.casework.models import (
 )
 from kim.core.cells import neutralise
 from kim.core.models import User
+from kim.privacy.restriction import without_restricted
 
 from .mapping import fold, staff_name
 from .models import ImportedRecord
 from .workbook import CASE_SHEETS, CATALOGUES, DATE_COLUMNS, LIST_SEPARATOR, SHEETS, fixed_lists, own_number
 
 CHUNK = 2000
+
+# Said in the file when records were left out; the people are not named (Art. 18 GDPR).
+RESTRICTED_NOTE = ("{n} Person(en) wurden nicht exportiert, weil die Verarbeitung ihrer Daten eingeschränkt ist "
+                   "(Art. 18 DSGVO). Ihre Fälle und Einträge fehlen ebenso.")
+NOTE_SHEET = "Hinweis"
+
+
+def exportable(model, user):
+    """The records of `model` the user may see, without those of restricted participants."""
+    return without_restricted(model.objects.visible_to(user))
+
+
+def left_out(user) -> int:
+    """How many people the export leaves out because their processing is restricted."""
+    return Participant.objects.visible_to(user).filter(restricted_on__isnull=False).count()
 
 
 class _Names:
@@ -40,9 +56,9 @@ class _Names:
     def __init__(self, user):
         self.user = user
         self.lists = fixed_lists()
-        people = Participant.objects.visible_to(user).values_list("pk", "external_id", "code")
+        people = exportable(Participant, user).values_list("pk", "external_id", "code")
         self.people = {pk: external or code for pk, external, code in people.iterator(chunk_size=CHUNK)}
-        cases = Case.objects.visible_to(user).values_list("pk", "external_id")
+        cases = exportable(Case, user).values_list("pk", "external_id")
         self.cases = {pk: external or f"F-{pk:05d}" for pk, external in cases.iterator(chunk_size=CHUNK)}
         staff = list(User.objects.filter(provider_id=user.provider_id))
         names = Counter(fold(staff_name(member)) for member in staff)
@@ -89,7 +105,7 @@ def _m2m_labels(through, owner, target, ids, labels) -> dict:
 def participant_rows(names: _Names):
     latest = Consent.objects.filter(participant=OuterRef("pk")).order_by("-given_on", "-pk")
     queryset = (
-        Participant.objects.visible_to(names.user)
+        exportable(Participant, names.user)
         .annotate(consent_on=Subquery(latest.values("given_on")[:1]), withdrawn_on=Subquery(latest.values("withdrawn_on")[:1]))
         .values_list("pk", "first_name", "last_name", "birth_date", "gender", "nationalities", "languages",
                      "municipality__name", "household__name", "household_id", "entry_date", "residence_status",
@@ -105,7 +121,7 @@ def participant_rows(names: _Names):
 
 
 def consent_rows(names: _Names):
-    queryset = Consent.objects.visible_to(names.user).values_list(
+    queryset = exportable(Consent, names.user).values_list(
         "pk", "participant_id", "given_on", "covers_processing", "withdrawn_on", "note")
     for chunk in _chunked(queryset):
         ids = [row[0] for row in chunk]
@@ -118,7 +134,7 @@ def consent_rows(names: _Names):
 
 
 def case_rows(names: _Names):
-    queryset = Case.objects.visible_to(names.user).values_list(
+    queryset = exportable(Case, names.user).values_list(
         "pk", "participant_id", "kind", "target_group_id", "referral_source_id", "municipality__name", "opened_on",
         "phase", "closed_on", "closure_reason_id", "screening_outcome_id", "case_manager_id")
     for chunk in _chunked(queryset):
@@ -130,7 +146,7 @@ def case_rows(names: _Names):
 
 
 def assessment_rows(names: _Names):
-    queryset = Assessment.objects.visible_to(names.user).values_list(
+    queryset = exportable(Assessment, names.user).values_list(
         "pk", "case_id", "kind", "assessed_on", "previous_id", "summary", "author_id")
     for chunk in _chunked(queryset):
         keys = identifiers(names.user, "Assessments", {row[0] for row in chunk} | {row[4] for row in chunk if row[4]})
@@ -140,7 +156,7 @@ def assessment_rows(names: _Names):
 
 
 def item_rows(names: _Names):
-    queryset = AssessmentItem.objects.visible_to(names.user).values_list(
+    queryset = exportable(AssessmentItem, names.user).values_list(
         "pk", "assessment_id", "life_domain_id", "need", "situation", "resources", "wishes")
     for chunk in _chunked(queryset):
         keys = identifiers(names.user, "Assessments", {row[1] for row in chunk})
@@ -150,7 +166,7 @@ def item_rows(names: _Names):
 
 
 def goal_rows(names: _Names):
-    queryset = Goal.objects.visible_to(names.user).values_list(
+    queryset = exportable(Goal, names.user).values_list(
         "pk", "case_id", "category_id", "text", "agreed_on", "due_on", "status", "status_changed_on")
     for chunk in _chunked(queryset):
         keys = identifiers(names.user, "Ziele", [row[0] for row in chunk])
@@ -160,7 +176,7 @@ def goal_rows(names: _Names):
 
 
 def action_rows(names: _Names):
-    queryset = PlanAction.objects.visible_to(names.user).values_list(
+    queryset = exportable(PlanAction, names.user).values_list(
         "pk", "case_id", "goal_id", "description", "responsible", "due_on", "done_on")
     for chunk in _chunked(queryset):
         keys = identifiers(names.user, "Maßnahmen", [row[0] for row in chunk])
@@ -170,7 +186,7 @@ def action_rows(names: _Names):
 
 
 def referral_rows(names: _Names):
-    queryset = Referral.objects.visible_to(names.user).values_list("pk", "case_id", "target_id", "referred_on", "note")
+    queryset = exportable(Referral, names.user).values_list("pk", "case_id", "target_id", "referred_on", "note")
     for chunk in _chunked(queryset):
         keys = identifiers(names.user, "Verweise", [row[0] for row in chunk])
         for pk, case, target, day, note in chunk:
@@ -179,7 +195,7 @@ def referral_rows(names: _Names):
 
 def appointment_rows(names: _Names):
     """Appointments in chunks; their topics and language support joined per chunk."""
-    queryset = Appointment.objects.visible_to(names.user).values_list(
+    queryset = exportable(Appointment, names.user).values_list(
         "pk", "case_id", "date", "kind", "complexity", "duration_minutes", "other_kind", "place", "thematic_offer_id",
         "session_format", "audience", "note", "case_manager_id")
     for chunk in _chunked(queryset):
@@ -240,6 +256,10 @@ def export_xlsx(user, target) -> dict:
             sheet.append(cells)
             count += 1
         counts[sheet_name] = count
+    if restricted := left_out(user):
+        note = workbook.create_sheet(NOTE_SHEET)
+        note.append([RESTRICTED_NOTE.format(n=restricted)])
+        counts["eingeschränkt, nicht exportiert"] = restricted
     workbook.save(target)
     return counts
 
@@ -260,6 +280,9 @@ def export_csv_zip(user, target) -> dict:
                 handle.seek(0)
                 archive.writestr(f"{sheet_name}.csv", handle.read().encode("utf-8-sig"))
             counts[sheet_name] = count
+        if restricted := left_out(user):
+            archive.writestr(f"{NOTE_SHEET}.txt", RESTRICTED_NOTE.format(n=restricted).encode("utf-8-sig"))
+            counts["eingeschränkt, nicht exportiert"] = restricted
     return counts
 
 
@@ -286,6 +309,9 @@ def export_json(user, target) -> dict:
             count += 1
         text.write("]")
         counts[sheet_name] = count
+    if restricted := left_out(user):
+        text.write("," + json.dumps(NOTE_SHEET) + ":" + json.dumps(RESTRICTED_NOTE.format(n=restricted), ensure_ascii=False))
+        counts["eingeschränkt, nicht exportiert"] = restricted
     text.write("}")
     text.detach()
     return counts

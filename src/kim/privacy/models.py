@@ -20,7 +20,8 @@ class RetentionPeriod(models.Model):
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     deletion_class = models.CharField(_("deletion class"), max_length=40)
-    months = models.PositiveSmallIntegerField(_("period in months"))
+    # In the unit of the deletion class (months or days, kim.privacy.registry.CLASSES).
+    period = models.PositiveSmallIntegerField(_("period"))
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
@@ -83,6 +84,13 @@ class RetentionRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    def counts_by_title(self) -> list[tuple[str, int]]:
+        from .registry import CLASSES
+
+        names = {"participants": _("people without a remaining case")}
+        return [(CLASSES[key].title if key in CLASSES else names.get(key, key), n)
+                for key, n in self.counts.items() if n]
 
     class Meta:
         ordering = ["-started_at"]

@@ -213,7 +213,7 @@ def _seen_by(user) -> Seen:
     from kim.casework.models import Participant
 
     seen = Seen(set(), set(), set())
-    rows = Participant.objects.visible_to(user).values_list("search_text", "birth_date", "code")
+    rows = Participant.objects.visible_to(user).filter(anonymised_on__isnull=True).values_list("search_text", "birth_date", "code")
     for search_text, birth_date, code in rows:
         code_words = words(code)
         not_names = {*code_words, "".join(code_words)}

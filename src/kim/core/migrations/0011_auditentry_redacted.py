@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditentry',
             name='redacted',
-            field=models.BooleanField(default=False, verbose_name='redacted'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='redacted'),
         ),
         migrations.RunPython(forwards, backwards),
     ]

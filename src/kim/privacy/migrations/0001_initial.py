@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('deletion_class', models.CharField(max_length=40, verbose_name='deletion class')),
-                ('months', models.PositiveSmallIntegerField(verbose_name='period in months')),
+                ('period', models.PositiveSmallIntegerField(verbose_name='period')),
                 ('changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='changed at')),
                 ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.district')),
             ],

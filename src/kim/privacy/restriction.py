@@ -1,0 +1,174 @@
+"""Restriction of processing (Art. 18 GDPR): the provider lead freezes a participant's record.
+
+A restricted record is shown (to whoever may see it) but not changed and not exported, until
+the lead lifts the restriction. The freeze is enforced once, where every change passes:
+kim.core.services.create_object / update_object / delete_object call `refuse_if_restricted`
+for the object they write (and the few services that write otherwise call it themselves); the
+import's check refuses rows that name a restricted record (kim.exchange.checks); the exports
+and the API's lists leave restricted records out (`without_restricted`).
+
+Reports still count restricted records: a count in a statistic does not process the record in
+the sense of Art. 18 (nothing about the person is changed, disclosed or used against them), and
+leaving them out would make the figures depend on who asked for a restriction."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# How each record that belongs to a participant leads to that participant, as a lookup path
+# ("" for the participant itself). Keyed by the model's label, so that kim.core can ask about
+# any object without importing case work.
+PATH_TO_PARTICIPANT = {
+    "casework.participant": "",
+    "casework.consent": "participant",
+    "casework.case": "participant",
+    "casework.assessment": "case__participant",
+    "casework.assessmentitem": "assessment__case__participant",
+    "casework.goal": "case__participant",
+    "casework.planaction": "case__participant",
+    "casework.referral": "case__participant",
+    "casework.appointment": "case__participant",
+    "residence.procedure": "participant",
+}
+
+REASON_MAX_LENGTH = 300
+
+
+def restricted_message(participant=None) -> str:
+    if participant is not None and participant.restricted_on:
+        return _("Processing of this record is restricted (Art. 18 GDPR) since %(day)s: it cannot be changed "
+                 "until the provider lead lifts the restriction.") % {"day": f"{participant.restricted_on:%d.%m.%Y}"}
+    return _("Processing of this record is restricted (Art. 18 GDPR): it cannot be changed until the provider "
+             "lead lifts the restriction.")
+
+
+def participant_id_of(obj):
+    """The id of the participant `obj` belongs to, followed in memory along PATH_TO_PARTICIPANT
+    (so that a record not yet saved is judged by the parent it is about to get); None for an
+    object that belongs to no participant."""
+    path = PATH_TO_PARTICIPANT.get(obj._meta.label_lower)
+    if path is None:
+        return None
+    if path == "":
+        return obj.pk
+    current = obj
+    *parents, last = path.split("__")
+    for name in parents:
+        if getattr(current, f"{name}_id") is None:
+            return None
+        current = getattr(current, name)
+    return getattr(current, f"{last}_id")
+
+
+def restricted_participant(obj):
+    """The restricted participant `obj` belongs to, read from the database (the copy in memory
+    may be older than a restriction set meanwhile), or None."""
+    from kim.casework.models import Participant
+
+    participant_id = participant_id_of(obj)
+    if participant_id is None:
+        return None
+    return Participant._base_manager.filter(pk=participant_id, restricted_on__isnull=False).first()
+
+
+def refuse_if_restricted(*objects) -> None:
+    """Refuse, with the German message and before anything is written, a change of any of
+    `objects` whose participant's processing is restricted."""
+    for obj in objects:
+        if obj is None:
+            continue
+        participant = restricted_participant(obj)
+        if participant is not None:
+            raise ValidationError(restricted_message(participant), code="restricted")
+
+
+def without_restricted(queryset):
+    """`queryset` without the records of restricted participants (exports, the API's lists)."""
+    path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
+    field = f"{path}__restricted_on__isnull" if path else "restricted_on__isnull"
+    return queryset.exclude(**{field: False})
+
+
+def restricted_count(queryset) -> int:
+    """How many of `queryset`'s records belong to restricted participants (an export says so)."""
+    path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
+    field = f"{path}__restricted_on__isnull" if path else "restricted_on__isnull"
+    return queryset.filter(**{field: False}).count()
+
+
+# ---------------------------------------------------------------- the lead's two actions
+
+def may_restrict(user, participant) -> bool:
+    """Only the lead of the provider that owns the record decides on its restriction."""
+    return bool(user.is_active and user.has_perm("privacy.restrict") and user.provider_id
+                and user.provider_id == participant.provider_id and user.district_id == participant.district_id)
+
+
+def erasure_pending(participant) -> bool:
+    """An erasure awaiting its review window keeps the record frozen (kim.privacy.erasure): the
+    restriction it set ends with the erasure, or with its cancellation, not by lifting."""
+    from .models import Erasure
+
+    return Erasure.objects.filter(participant_id=participant.pk, status=Erasure.Status.PENDING).exists()
+
+
+def _require_lead(user, participant):
+    if not may_restrict(user, participant):
+        raise PermissionDenied(_("Only the lead of the provider may restrict the processing of a record or lift "
+                                 "the restriction."))
+
+
+def _locked(participant):
+    from kim.casework.models import Participant
+
+    return Participant._base_manager.select_for_update().get(pk=participant.pk)
+
+
+@transaction.atomic
+def restrict(user, participant, reason: str):
+    """Freeze the record from today, with the reason (the person's request, a contested
+    accuracy, ...). The change bypasses update_object on purpose: that one refuses restricted
+    records, and this is the one change besides lifting that a restriction allows."""
+    from kim.core.audit import Action, record
+
+    _require_lead(user, participant)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the restriction (e.g. the person contests the "
+                                           "accuracy of the data).")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("The reason may have at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}})
+    stored = _locked(participant)
+    if stored.restricted_on is not None:
+        raise ValidationError(_("Processing of this record is already restricted."))
+    if stored.anonymised_on is not None:
+        raise ValidationError(_("The record has been anonymised; there is nothing left to restrict."))
+    today = timezone.localdate()
+    stored.restricted_on, stored.restriction_reason = today, reason
+    stored.save(update_fields=["restricted_on", "restriction_reason"])
+    record(user, Action.UPDATE, stored, changes={"restricted_on": [None, today.isoformat()],
+                                                 "restriction_reason": ["", reason]})
+    participant.restricted_on, participant.restriction_reason = stored.restricted_on, stored.restriction_reason
+    return stored
+
+
+@transaction.atomic
+def lift_restriction(user, participant):
+    """End the restriction: the record can be changed and exported again."""
+    from kim.core.audit import Action, record
+
+    _require_lead(user, participant)
+    stored = _locked(participant)
+    if stored.restricted_on is None:
+        raise ValidationError(_("Processing of this record is not restricted."))
+    if erasure_pending(stored):
+        raise ValidationError(_("The erasure of this record has been requested: cancel the erasure to lift the "
+                                "restriction."))
+    before = [stored.restricted_on.isoformat(), stored.restriction_reason]
+    stored.restricted_on, stored.restriction_reason = None, ""
+    stored.save(update_fields=["restricted_on", "restriction_reason"])
+    record(user, Action.UPDATE, stored, changes={"restricted_on": [before[0], None],
+                                                 "restriction_reason": [before[1], ""]})
+    participant.restricted_on, participant.restriction_reason = None, ""
+    return stored
