@@ -487,3 +487,14 @@ def test_each_lead_reads_its_side_of_the_transfer_in_the_audit_trail(world, part
     receiver_trail = client.get(reverse("audit-trail")).content.decode()
     assert "von einem anderen Träger übernommen" in receiver_trail and "Caritas Aue" in receiver_trail
     assert "an einen anderen Träger übergeben" not in receiver_trail
+
+
+def test_the_note_of_a_transfer_goes_when_the_receivers_case_is_anonymised(world, parties):
+    from kim.privacy.retention import anonymise_case
+
+    done = transfer(world, parties)
+    with scopes_disabled():
+        anonymise_case(done.target_case_id, TODAY(), "case_data")
+        done.refresh_from_db()
+        assert done.note == "" and done.categories == ["assessment", "case", "identity"]
+        assert Case.objects.get(pk=world.case.pk).anonymised_on is None  # the sender's case has its own period
