@@ -349,3 +349,36 @@ def test_the_worker_applies_the_periods_once_a_day(world):
     first = maintenance.run_all()["Löschfristen anwenden"]
     assert any("Falldaten des Case Managements: 1" in line for line in first)
     assert maintenance.run_all()["Löschfristen anwenden"] == []
+
+
+def test_a_restricted_record_is_kept_past_its_period(world):
+    from kim.privacy.restriction import lift_restriction, restrict
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1), first_name="Rami")
+    restrict(world.lead, participant, "Die Person braucht die Daten für ein Verfahren")
+    retention.run(world.district, date(2026, 1, 1))
+    assert reload(case).anonymised_on is None and reload(participant).first_name == "Rami"
+    lift_restriction(world.lead, reload(participant))
+    retention.run(world.district, date(2026, 1, 1))
+    assert reload(case).anonymised_on is not None
+
+
+def test_an_anonymised_record_cannot_be_changed(world):
+    from kim.casework.services import add_goal, update_participant
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    retention.run(world.district, date(2026, 1, 1))
+    with pytest.raises(ValidationError, match="anonymisiert"):
+        update_participant(world.insider, reload(participant), {"first_name": "Wieder"})
+    with pytest.raises(ValidationError):
+        add_goal(world.insider, reload(case), {"text": "neu", "agreed_on": date(2026, 1, 2)})
+
+
+def test_a_consent_can_be_withdrawn_while_restricted(world):
+    from kim.casework.services import withdraw_consent
+    from kim.privacy.restriction import restrict
+
+    consent = ConsentFactory(participant=world.participant, given_on=date(2025, 1, 1))
+    restrict(world.lead, world.participant, "Richtigkeit wird geprüft")
+    withdraw_consent(world.insider, consent, date(2025, 6, 1))
+    assert reload(consent).withdrawn_on == date(2025, 6, 1)

@@ -84,6 +84,9 @@ class Auditor:
         self.screenshot(name)
         serious = self.check(name)
         assert not serious, f"axe on {name}: {json.dumps(serious, ensure_ascii=False, indent=1)}"
+        # The window's title is plain text: markup in it is a template that lost its way.
+        title = self.page.title()
+        assert "<" not in title and "{%" not in title and len(title) < 200, f"title of {name}: {title!r}"
 
     def write_report(self):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

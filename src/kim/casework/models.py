@@ -331,6 +331,11 @@ class Participant(models.Model):
         """Processing restricted (Art. 18 GDPR): shown, not changed, not exported."""
         return self.restricted_on is not None
 
+    @property
+    def is_frozen(self):
+        """Restricted, or anonymised (a statistical trace): nothing about it is changed."""
+        return self.restricted_on is not None or self.anonymised_on is not None
+
     def active_consent(self, on=None):
         on = on or timezone.localdate()
         return (
@@ -523,7 +528,7 @@ class Case(models.Model):
     def is_editable(self):
         """Open, and its participant's processing not restricted (Art. 18 GDPR): the page
         offers no change the services would refuse."""
-        return self.is_open and not (self.participant and self.participant.is_restricted)
+        return self.is_open and not self.anonymised_on and not (self.participant and self.participant.is_frozen)
 
 
 class AssessmentQuerySet(ChildQuerySet):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kim.core.audit import Action, record
 from kim.core.models import User
 from kim.core.services import create_object, update_object
-from kim.privacy.restriction import refuse_if_restricted
+from kim.privacy.restriction import refuse_if_restricted, withdrawal_despite_restriction
 
 from . import rules
 from .models import (
@@ -134,10 +134,11 @@ def withdraw_consent(actor: User, consent: Consent, withdrawn_on) -> Consent:
     if consent.withdrawn_on:
         raise ValidationError(_("This consent has already been withdrawn."))
     _refuse(rules.withdrawal_problems(consent.given_on, withdrawn_on))
-    consent = update_object(actor, consent, {"withdrawn_on": withdrawn_on})
     from kim.residence.services import release_withdrawn  # module 3 builds on case work
 
-    release_withdrawn(actor, consent)
+    with withdrawal_despite_restriction():
+        consent = update_object(actor, consent, {"withdrawn_on": withdrawn_on})
+        release_withdrawn(actor, consent)
     return consent
 
 

@@ -19,9 +19,9 @@ from kim.core.audit import Action, record
 
 from . import erasure_log
 from .models import Erasure
+from .restriction import RESTRICTED_FOR_ERASURE
 from .retention import anonymise_case, anonymise_participant, clear_upload
 
-RESTRICTED_FOR_ERASURE = "Löschung beantragt (Art. 17 DSGVO)"
 
 
 def may_request(user, participant) -> bool:

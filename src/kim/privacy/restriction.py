@@ -11,6 +11,9 @@ Reports still count restricted records: a count in a statistic does not process 
 the sense of Art. 18 (nothing about the person is changed, disclosed or used against them), and
 leaving them out would make the figures depend on who asked for a restriction."""
 
+import contextlib
+import threading
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +36,9 @@ PATH_TO_PARTICIPANT = {
 }
 
 REASON_MAX_LENGTH = 300
+# The reason an erasure request gives its freeze (kim.privacy.erasure); any other restriction
+# also holds the retention job off (Art. 18(1)(b, c) GDPR: kept instead of erased, or for a claim).
+RESTRICTED_FOR_ERASURE = "Löschung beantragt (Art. 17 DSGVO)"
 
 
 def restricted_message(participant=None) -> str:
@@ -50,15 +56,7 @@ def participant_id_of(obj):
     path = PATH_TO_PARTICIPANT.get(obj._meta.label_lower)
     if path is None:
         return None
-    if path == "":
-        return obj.pk
-    current = obj
-    *parents, last = path.split("__")
-    for name in parents:
-        if getattr(current, f"{name}_id") is None:
-            return None
-        current = getattr(current, name)
-    return getattr(current, f"{last}_id")
+    return obj.pk if path == "" else _follow(obj, path)
 
 
 def restricted_participant(obj):
@@ -72,11 +70,59 @@ def restricted_participant(obj):
     return Participant._base_manager.filter(pk=participant_id, restricted_on__isnull=False).first()
 
 
+# How a record leads to its case: an anonymised case is a statistical trace, changed by nobody.
+PATH_TO_CASE = {"casework.case": "", "casework.assessment": "case", "casework.assessmentitem": "assessment__case",
+                "casework.goal": "case", "casework.planaction": "case", "casework.referral": "case",
+                "casework.appointment": "case"}
+
+_despite_restriction = threading.local()
+
+
+@contextlib.contextmanager
+def withdrawal_despite_restriction():
+    """A consent may be withdrawn at any time (Art. 7(3) GDPR), a restricted record too: the
+    withdrawal and what follows from it (module 3 links cut) pass the restriction."""
+    _despite_restriction.value = True
+    try:
+        yield
+    finally:
+        _despite_restriction.value = False
+
+
+def anonymised(obj) -> bool:
+    """Whether `obj` belongs to an anonymised person or case (kim.privacy.retention)."""
+    from kim.casework.models import Case, Participant
+
+    participant_id = participant_id_of(obj)
+    if participant_id is not None and Participant._base_manager.filter(pk=participant_id,
+                                                                       anonymised_on__isnull=False).exists():
+        return True
+    path = PATH_TO_CASE.get(obj._meta.label_lower)
+    if path is None:
+        return False
+    case_id = obj.pk if path == "" else _follow(obj, path)
+    return case_id is not None and Case._base_manager.filter(pk=case_id, anonymised_on__isnull=False).exists()
+
+
+def _follow(obj, path):
+    *parents, last = path.split("__")
+    for name in parents:
+        if getattr(obj, f"{name}_id") is None:
+            return None
+        obj = getattr(obj, name)
+    return getattr(obj, f"{last}_id")
+
+
 def refuse_if_restricted(*objects) -> None:
     """Refuse, with the German message and before anything is written, a change of any of
-    `objects` whose participant's processing is restricted."""
+    `objects` whose participant's processing is restricted, or that was anonymised."""
     for obj in objects:
         if obj is None:
+            continue
+        if anonymised(obj):
+            raise ValidationError(_("This record has been anonymised: what remains is a statistical trace, "
+                                    "which cannot be changed."), code="anonymised")
+        if getattr(_despite_restriction, "value", False):
             continue
         participant = restricted_participant(obj)
         if participant is not None:
@@ -84,10 +130,12 @@ def refuse_if_restricted(*objects) -> None:
 
 
 def without_restricted(queryset):
-    """`queryset` without the records of restricted participants (exports, the API's lists)."""
+    """`queryset` without the records of restricted participants (exports, the API's lists), nor
+    those of anonymised ones (a statistical trace is nobody's record)."""
     path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
-    field = f"{path}__restricted_on__isnull" if path else "restricted_on__isnull"
-    return queryset.exclude(**{field: False})
+    prefix = f"{path}__" if path else ""
+    return queryset.exclude(**{f"{prefix}restricted_on__isnull": False}).exclude(
+        **{f"{prefix}anonymised_on__isnull": False})
 
 
 def restricted_count(queryset) -> int:

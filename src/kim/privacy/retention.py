@@ -27,6 +27,7 @@ from kim.core.models import AuditEntry, District
 from . import erasure_log
 from .models import Erasure, RetentionPeriod, RetentionRun, Transfer
 from .registry import CLASSES, EMPTY, fields_with
+from .restriction import RESTRICTED_FOR_ERASURE
 
 SHORT_KINDS = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL, CaseKind.SCREENING)
 # The classes a district's run carries out; logins, sessions, tokens and tasks belong to no district.
@@ -77,7 +78,9 @@ def start_of(day: date) -> datetime:
 def due_cases(district, as_of: date):
     """Cases not yet anonymised whose class is due: closed long enough ago (case management,
     shorter contacts), or of a person whose consent was withdrawn and not given again."""
-    live = Case.objects.filter(district=district, anonymised_on__isnull=True)
+    # A record restricted for another reason than its erasure is kept (Art. 18(1)(b, c) GDPR).
+    live = Case.objects.filter(district=district, anonymised_on__isnull=True).exclude(
+        Q(participant__restricted_on__isnull=False) & ~Q(participant__restriction_reason=RESTRICTED_FOR_ERASURE))
     case_cutoff = year_end_cutoff(as_of, period(district, "case_data"))
     short_cutoff = year_end_cutoff(as_of, period(district, "short_counselling"))
     closed = Q(kind=CaseKind.CASE_MANAGEMENT, closed_on__lt=case_cutoff) | Q(kind__in=SHORT_KINDS,
@@ -102,7 +105,8 @@ def withdrawn_participants(district, as_of: date):
 def due_participants_without_cases(district, as_of: date):
     """People recorded without any case: their record goes like a case closed the year it was made."""
     cutoff = year_end_cutoff(as_of, period(district, "case_data"))
-    return (Participant.objects.filter(district=district, anonymised_on__isnull=True, created_at__lt=start_of(cutoff))
+    return (Participant.objects.filter(district=district, anonymised_on__isnull=True, restricted_on__isnull=True,
+                                       created_at__lt=start_of(cutoff))
             .exclude(Exists(Case.objects.filter(participant=OuterRef("pk")))))
 
 
