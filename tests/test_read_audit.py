@@ -31,6 +31,7 @@ RECORD_PAGES = {
     "goal-new": ("case", "casework.case"),
     "action-new": ("case", "casework.case"),
     "referral-new": ("case", "casework.case"),
+    "case-transfer": ("case", "casework.case"),
     "assessment": ("assessment", "casework.assessment"),
     "goal-status": ("goal", "casework.goal"),
     "appointment-edit": ("appointment", "casework.appointment"),

@@ -31,6 +31,7 @@ from kim.casework.models import (
     new_participant_code,
 )
 from kim.core.audit import Action, record
+from kim.core.defaults import TRANSFER_CLOSURE_KEY
 from kim.core.models import (
     ClosureReason,
     GoalCategory,
@@ -125,7 +126,9 @@ def _catalogues(district):
     return Catalogues(
         target_groups=entries(TargetGroup), sources=entries(ReferralSource), categories=entries(GoalCategory),
         topics=entries(Topic), targets=[t for t in targets if not t.means_no_need],
-        no_need=next(t for t in targets if t.means_no_need), closure_reasons=entries(ClosureReason),
+        no_need=next(t for t in targets if t.means_no_need),
+        # A transfer is recorded as one (kim.privacy.transfer), never drawn at random.
+        closure_reasons=[r for r in entries(ClosureReason) if r.key != TRANSFER_CLOSURE_KEY],
         language_support=entries(LanguageSupportKind), life_domains=entries(LifeDomain),
     )
 

@@ -60,15 +60,22 @@ class VisibleManager(models.Manager):
         Readers who own personal data (case managers, provider leads) count what they may
         see; aggregate readers (coordination, steering group, module 3, administration)
         count the whole active district, and the report framework suppresses small counts
-        for them. Outside a district scope this raises `ScopeError` like every query here."""
+        for them. Outside a district scope this raises `ScopeError` like every query here.
+        Records handed over from another provider (`handed_over`) were counted there: never here."""
         if user.sees_personal_data:
-            return self.visible_to(user)
+            return _counted_once(self.visible_to(user))
         queryset = self.get_queryset()
         if isinstance(queryset, DisabledQuerySet):
             queryset.error()
         if user.district_id is None or not user.is_active:
             return queryset.none()
-        return queryset
+        return _counted_once(queryset)
+
+
+def _counted_once(queryset):
+    if any(field.name == "handed_over" for field in queryset.model._meta.concrete_fields):
+        return queryset.filter(handed_over=False)
+    return queryset
 
 
 def scoped_manager(queryset_class, district_path):
@@ -630,6 +637,9 @@ class Goal(CaseChild):
         _("status"), max_length=20, choices=GoalStatus.choices, default=GoalStatus.OPEN
     )
     status_changed_on = models.DateField(_("status since"))
+    # A goal reached or given up at another provider, handed over with the case
+    # (kim.privacy.transfer): shown to the new provider, never counted again.
+    handed_over = models.BooleanField(_("handed over from another provider"), default=False, editable=False)
 
     objects = scoped_manager(GoalQuerySet, "case__district")
 
@@ -773,6 +783,9 @@ class Appointment(models.Model):
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Work done at another provider, handed over with the case (kim.privacy.transfer): shown to
+    # the new provider, never counted as its work.
+    handed_over = models.BooleanField(_("handed over from another provider"), default=False, editable=False)
 
     objects = scoped_manager(AppointmentQuerySet, "district")
 

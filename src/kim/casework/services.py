@@ -323,7 +323,8 @@ def mark_plan_action_done(actor: User, action: PlanAction, done_on) -> PlanActio
 
 
 @transaction.atomic
-def add_referral(actor: User, case: Case, values: dict) -> Referral:
+def add_referral(actor: User, case: Case, values: dict, audit_extra: dict | None = None) -> Referral:
+    """`audit_extra`: what the referral's entry says besides (a handover, kim.privacy.transfer)."""
     _require_personal_data_role(actor)
     _require_consent_for_case_management(case, values.get("referred_on"))
     consent = case.participant.active_consent() if case.is_case_management and case.participant else None
@@ -333,7 +334,7 @@ def add_referral(actor: User, case: Case, values: dict) -> Referral:
             "The participant has not released you from confidentiality towards %(target)s. "
             "Record an extended consent first."
         ) % {"target": target.label}})
-    return create_object(actor, Referral, case=case, **values)
+    return create_object(actor, Referral, audit_extra=audit_extra, case=case, **values)
 
 
 # ---------------------------------------------------------------- appointments

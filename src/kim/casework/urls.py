@@ -1,5 +1,7 @@
 from django.urls import path
 
+from kim.privacy import transfer_views
+
 from . import views
 
 app_name = "casework"
@@ -20,7 +22,8 @@ urlpatterns = [
     path("fall/<int:pk>/assessment/", views.assessment_new, name="assessment-new"),
     path("fall/<int:pk>/ziel/", views.goal_new, name="goal-new"),
     path("fall/<int:pk>/massnahme/", views.action_new, name="action-new"),
-    path("fall/<int:pk>/verweis/", views.referral_new, name="referral-new"),
+    path("fall/<int:pk>/verweis/", transfer_views.referral_new, name="referral-new"),
+    path("fall/<int:pk>/uebergabe/", transfer_views.case_transfer, name="case-transfer"),
     path("fall/<int:pk>/termin/", views.case_appointment_new, name="case-appointment-new"),
     path("assessment/<int:pk>/", views.assessment_detail, name="assessment"),
     path("ziel/<int:pk>/status/", views.goal_status, name="goal-status"),

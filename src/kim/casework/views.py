@@ -35,7 +35,6 @@ from .forms import (
     NewParticipantForm,
     ParticipantForm,
     PlanActionForm,
-    ReferralForm,
     WithdrawConsentForm,
 )
 from .models import (
@@ -525,22 +524,6 @@ def action_done(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("casework:case", pk=action.case_id)
-
-
-@personal_data_view
-@require_http_methods(["GET", "POST"])
-def referral_new(request, pk):
-    case = visible_or_404(Case, request.user, pk=pk)
-
-    def save(data):
-        services.add_referral(request.user, case, dict(data))
-        messages.success(request, _("The referral has been recorded."))
-        return redirect("casework:case", pk=pk)
-
-    return handle_form(request, ReferralForm(request.POST or None), save, "casework/form.html", {
-        "title": _("Refer to a partner agency"), "participant": case.participant,
-        "back_url": reverse("casework:case", args=[pk]),
-    }, shown=case)
 
 
 # ---------------------------------------------------------------- appointments

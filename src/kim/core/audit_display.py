@@ -73,6 +73,13 @@ register("casework.appointment", Action.READ, gettext_lazy("List of appointments
 register("casework.household", Action.READ, gettext_lazy("List of households opened (%(label)s)"), when_key="listed")
 register("casework.consent", Action.READ, gettext_lazy("List of consents opened (%(label)s)"), when_key="listed")
 register("casework.goal", Action.READ, gettext_lazy("List of goals opened (%(label)s)"), when_key="listed")
+# A case handed to another provider (kim.privacy.transfer): one entry on each side.
+register("casework.case", Action.UPDATE, gettext_lazy("%(object)s handed over to another provider"),
+         when_key="transferred_to")
+register("casework.case", Action.CREATE, gettext_lazy("%(object)s taken over from another provider"),
+         when_key="from_provider")
+register("casework.referral", Action.CREATE, gettext_lazy("%(object)s recorded, released data handed over"),
+         when_key="handed_over_to")
 register("exchange.importrun", Action.IMPORT, gettext_lazy("File imported: %(label)s"))
 register("exchange.importrun", Action.CREATE, gettext_lazy("File uploaded for import: %(label)s"))
 register("exchange.importrun", Action.UPDATE, gettext_lazy("Import checked or continued: %(label)s"))
@@ -105,9 +112,21 @@ KEY_LABELS = {
     "login_lock": gettext_lazy("Lock after failed logins"),
     "failed_logins": gettext_lazy("Failed logins"),
     "api_tokens_revoked": gettext_lazy("API tokens revoked"),
+    "transferred_to": gettext_lazy("To provider"),
+    "handed_over_to": gettext_lazy("To provider"),
+    "from_provider": gettext_lazy("From provider"),
+    "to_case": gettext_lazy("Case at the receiving provider"),
+    "from_case": gettext_lazy("Case at the sending provider"),
+    "released": gettext_lazy("Released data"),
+    "neutral_fields": gettext_lazy("Fields with a neutral value"),
+    "copied_goals": gettext_lazy("Goals handed over"),
+    "copied_actions": gettext_lazy("Steps of the plan handed over"),
+    "copied_assessments": gettext_lazy("Assessments handed over"),
+    "copied_appointments": gettext_lazy("Appointments handed over"),
 }
 # Related models named by these keys, where the key is not a field of the record.
-KEY_MODELS = {"life_domains": "core.LifeDomain", "case_manager": "core.User", "user": "core.User"}
+KEY_MODELS = {"life_domains": "core.LifeDomain", "case_manager": "core.User", "user": "core.User",
+              "transferred_to": "core.Provider", "handed_over_to": "core.Provider", "from_provider": "core.Provider"}
 # Keys that are a field of another record, e.g. the phase a case moved to when an
 # assessment or a plan was recorded: labelled and valued as that field.
 KEY_FIELDS = {"phase": ("casework.Case", "phase")}

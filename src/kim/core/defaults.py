@@ -82,8 +82,12 @@ CLOSURE_REASONS = [
     ("abbruch", "Abbruch durch Teilnehmende"),
     ("einwilligung-widerrufen", "Einwilligung widerrufen"),
     ("uebergabe", "Übergabe an andere Stelle"),
+    ("uebergabe-traeger", "Übergabe an anderen Träger"),
     ("sonstiges", "Sonstiges"),
 ]
+
+# The reason a transfer to another provider of the district gives (kim.privacy.transfer).
+TRANSFER_CLOSURE_KEY = "uebergabe-traeger"
 
 LANGUAGE_SUPPORT = [
     ("dolmetschung", "Dolmetscher/in"),

@@ -208,3 +208,14 @@ class CatalogueEntryForm(KernForm):
     sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=500)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
+    def __init__(self, *args, model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if model is not None and model._meta.model_name == "referraltarget":
+            # A partner that is a provider of the district: transfers and referrals can hand
+            # released data over to it inside the product (kim.privacy.transfer).
+            self.fields["provider"] = forms.ModelChoiceField(
+                label=_("Provider in the KIM-Fachdatenbank"), queryset=Provider.objects.filter(active=True),
+                required=False, help_text=_("Only if this partner is a provider of your district that works "
+                                            "in the KIM-Fachdatenbank."))
+            self.style_fields()
+

@@ -243,6 +243,13 @@ class ReferralTarget(CatalogueEntry):
         verbose_name=_("provider in the KIM-Fachdatenbank"),
     )
 
+    def clean(self):
+        super().clean()
+        if self.provider_id and self.provider.district_id != self.district_id:
+            raise ValidationError({"provider": _("The provider belongs to another district.")})
+        if self.provider_id and self.means_no_need:
+            raise ValidationError({"provider": _("“No need” cannot stand for a provider.")})
+
     class Meta(CatalogueEntry.Meta):
         verbose_name = _("referral target")
         verbose_name_plural = _("referral targets")

@@ -46,8 +46,9 @@ def _linked(many_values):
     return [item for items in many_values for item in items if isinstance(item, models.Model)]
 
 
-def create_object(actor, model, **values):
-    """Create one row and audit it with all its plain field values."""
+def create_object(actor, model, audit_extra: dict | None = None, **values):
+    """Create one row and audit it with all its plain field values (and `audit_extra`: what
+    else the one entry of the change should say)."""
     many = {k: values.pop(k) for k in list(values) if model._meta.get_field(k).many_to_many}
     obj = model(**values)
     # A new record of a restricted participant (Art. 18 GDPR), or one that links to one.
@@ -57,7 +58,8 @@ def create_object(actor, model, **values):
     for name, items in many.items():
         getattr(obj, name).set(items)
     fields = list(values) + list(many)
-    record(actor, Action.CREATE, obj, changes={k: [None, v] for k, v in snapshot(obj, fields).items()})
+    changes = {k: [None, v] for k, v in snapshot(obj, fields).items()}
+    record(actor, Action.CREATE, obj, changes={**changes, **(audit_extra or {})})
     return obj
 
 
@@ -241,8 +243,9 @@ def confirm_second_factor(user: User, device) -> None:
 
 
 @transaction.atomic
-def add_catalogue_entry(actor, model, district, label: str, sort_order: int = 500):
-    return create_object(actor, model, district=district, label=label, sort_order=sort_order)
+def add_catalogue_entry(actor, model, district, label: str, sort_order: int = 500, **extra):
+    """`extra`: fields of one catalogue only (a referral target's provider)."""
+    return create_object(actor, model, district=district, label=label, sort_order=sort_order, **extra)
 
 
 @transaction.atomic

@@ -253,15 +253,18 @@ def admin_catalogue_edit(request, kind, pk=None):
     model = CATALOGUE_MODELS[kind]
     entry = get_object_or_404(model.objects.all(), pk=pk) if pk else None
     initial = {"label": entry.label, "sort_order": entry.sort_order, "active": entry.active} if entry else None
-    form = CatalogueEntryForm(request.POST or None, initial=initial)
+    if entry and hasattr(entry, "provider_id"):
+        initial["provider"] = entry.provider_id
+    form = CatalogueEntryForm(request.POST or None, initial=initial, model=model)
     if request.method == "POST" and form.is_valid():
         try:
             if entry:
                 services.update_catalogue_entry(request.user, entry, form.cleaned_data)
             else:
+                extra = {"provider": form.cleaned_data["provider"]} if "provider" in form.cleaned_data else {}
                 services.add_catalogue_entry(
                     request.user, model, request.user.district,
-                    form.cleaned_data["label"], form.cleaned_data["sort_order"],
+                    form.cleaned_data["label"], form.cleaned_data["sort_order"], **extra,
                 )
         except ValidationError as exc:
             form_errors_from(exc, form)

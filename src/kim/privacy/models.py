@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 from kim.casework.models import Participant
 from kim.core.models import District, Provider, User
@@ -95,3 +96,67 @@ class RetentionRun(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("retention run")
         verbose_name_plural = _("retention runs")
+
+
+class TransferQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A transfer is seen by whoever sees one of its two cases: the sender's or the receiver's."""
+        from kim.casework.models import Case
+
+        if not user.sees_personal_data:
+            return self.none()
+        cases = Case.objects.visible_to(user).values("pk")
+        return self.filter(models.Q(source_case__in=cases) | models.Q(target_case__in=cases))
+
+
+class Transfer(models.Model):
+    """A case handed to another provider with the participant's release from confidentiality
+    towards it (kim.privacy.transfer): a transfer closes the sender's case, a referral's
+    handover leaves it open. The receiver's copy holds only what the release covered."""
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", _("transfer of the case")
+        HANDOVER = "handover", _("handover with a referral")
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    sender = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("from provider"))
+    receiver = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("to provider"))
+    source_case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="transfers_out")
+    target_case = models.OneToOneField("casework.Case", on_delete=models.PROTECT, related_name="transfer_in")
+    transferred_on = models.DateField(_("date of the transfer"))
+    # What the release covered ({kim.privacy.release.CATEGORIES keys}) and which required fields
+    # of the receiver's record hold a neutral value because they were not released.
+    categories = models.JSONField(_("released data"), default=list, blank=True)
+    neutral_fields = models.JSONField(_("fields with a neutral value"), default=list, blank=True)
+    note = models.CharField(_("note to the receiver"), max_length=300, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = ScopedManager(_manager_class=models.Manager.from_queryset(TransferQuerySet), district="district")
+
+    class Meta:
+        ordering = ["-transferred_on", "-pk"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            # Two transfers of one case at once: the second fails here, not with a second copy.
+            models.UniqueConstraint(fields=["source_case"], condition=models.Q(kind="transfer"),
+                                    name="transfer_once_per_case"),
+            models.UniqueConstraint(fields=["source_case", "receiver"], condition=models.Q(kind="handover"),
+                                    name="handover_once_per_receiver"),
+        ]
+
+    @property
+    def audit_label(self):
+        return f"{self.source_case.number} → {self.target_case.number}"
+
+    @property
+    def category_labels(self):
+        from .release import CATEGORIES
+
+        return [label for key, (label, _fields) in CATEGORIES.items() if key in self.categories]
+
+    @property
+    def neutral_labels(self):
+        return [Participant._meta.get_field(name).verbose_name for name in self.neutral_fields]

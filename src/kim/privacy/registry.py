@@ -203,7 +203,7 @@ REGISTRY: dict[str, dict[str, Rule]] = {
         _rules("case_data", EMPTY, "situation resources wishes", CASE_TEXT),
     ),
     "casework.goal": _model(
-        _rules("case_data", KEEP, "case category agreed_on due_on status status_changed_on", TRACE),
+        _rules("case_data", KEEP, "case category agreed_on due_on status status_changed_on handed_over", TRACE),
         _rules("case_data", EMPTY, "text", CASE_TEXT),
     ),
     "casework.planaction": _model(
@@ -217,7 +217,7 @@ REGISTRY: dict[str, dict[str, Rule]] = {
     "casework.appointment": _model(
         _rules("case_data", KEEP, "district provider case_manager case kind complexity other_kind date "
                                   "duration_minutes place thematic_offer session_format audience created_at topics "
-                                  "language_support", TRACE),
+                                  "language_support handed_over", TRACE),
         _rules("case_data", EMPTY, "note", CASE_TEXT),
     ),
     "casework.deputygrant": _rules("staff", KEEP, "district provider grantor deputy valid_from valid_until revoked_on",
@@ -227,6 +227,12 @@ REGISTRY: dict[str, dict[str, Rule]] = {
         _rules("erasure", KEEP, "district provider participant status requested_by requested_at due_on decided_by "
                                 "decided_at", "Nachweis der Löschung, ohne personenbezogene Werte"),
         _rules("erasure", EMPTY, "reason", "Begründung kann die Person beschreiben"),
+    ),
+    # A case handed to another provider (kim.privacy.transfer): follows the cases it joins.
+    "privacy.transfer": _model(
+        _rules("case_data", KEEP, "district kind sender receiver source_case target_case transferred_on categories "
+                                  "neutral_fields created_by created_at", "Nachweis der Übergabe, ohne Namen"),
+        _rules("case_data", EMPTY, "note", CASE_TEXT),
     ),
     "privacy.retentionperiod": _aggregate("district deletion_class period changed_at"),
     "privacy.retentionrun": _aggregate("district as_of dry_run status counts started_at finished_at",

@@ -25,7 +25,7 @@ from kim.core.audit import Action, record, redact
 from kim.core.models import AuditEntry, District
 
 from . import erasure_log
-from .models import Erasure, RetentionPeriod, RetentionRun
+from .models import Erasure, RetentionPeriod, RetentionRun, Transfer
 from .registry import CLASSES, EMPTY, fields_with
 from .restriction import RESTRICTED_FOR_ERASURE
 
@@ -160,6 +160,8 @@ def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=Fal
             _empty(label, queryset)
         items = AssessmentItem.objects.filter(assessment__case=case)
         _empty("casework.assessmentitem", items)
+        # The note of a transfer goes with either of its cases (kim.privacy.transfer).
+        _empty("privacy.transfer", Transfer.objects.filter(Q(source_case=case) | Q(target_case=case)))
         ids["casework.case"] = [case.pk]
         _forget_identifiers(case.district_id, ids)
         _redact(case.district_id, ids, ERASED if erased else ANONYMISED)

@@ -29,6 +29,7 @@ from kim.core.models import (
     Topic,
     User,
 )
+from kim.privacy.models import Transfer
 
 from .framework import MUNICIPALITY, TOTAL, Measure, Report, RowSpec, register
 
@@ -114,7 +115,8 @@ class AppointmentsReport(Report):
             by_kind[key][item[split_field]] = by_kind[key].get(item[split_field], 0) + item["n"]
         counselling = add_up(by_kind["one_off"], by_kind["complex"])
         with_counselling = Appointment.objects.filter(
-            case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end)
+            case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end),
+            handed_over=False,  # work done at another provider, counted there
         )
         cases = context.cases().filter(Exists(with_counselling), kind=CaseKind.CASE_MANAGEMENT)
         case_counts = grouped(cases, "kind", case_split(split)).get(CaseKind.CASE_MANAGEMENT, {})
@@ -156,6 +158,7 @@ class TopicsReport(Report):
             appointments__kind=Appointment.Kind.COUNSELLING,
             appointments__date__range=(period.start, period.end),
             appointments__topics__isnull=False,
+            appointments__handed_over=False,
         )
         per_topic = grouped(cases, "appointments__topics", case_split(split), distinct=True)
         totals = cases.values(case_split(split)).annotate(n=Count("pk", distinct=True)).order_by()
@@ -267,9 +270,12 @@ class ShortAndReferralReport(Report):
             active_during(context.cases().filter(kind__in=kinds, participant__isnull=False), period)
             .values("participant", "kind").annotate(first=Min("pk")).values("first")
         )
-        cases = active_during(context.cases().filter(kind__in=kinds), period).filter(
-            Q(participant__isnull=True) | Q(pk__in=first_cases)
-        )
+        candidates = active_during(context.cases().filter(kind__in=kinds), period)
+        # A person whose case went to another provider (kim.privacy.transfer) has a new
+        # participant record there: where the reader counts both cases, the person counts once.
+        carried_on = Transfer.objects.filter(
+            target_case=OuterRef("pk"), source_case__kind=OuterRef("kind"), source_case__in=candidates.values("pk"))
+        cases = candidates.filter(Q(participant__isnull=True) | Q(pk__in=first_cases)).exclude(Exists(carried_on))
         return {"n": dict(grouped(cases, "kind", case_split(split)))}
 
 

@@ -236,7 +236,8 @@ class TimeSplitReport(StaffReport):
 def own_time_split(user, start, end) -> dict | None:
     """A case manager's own split between counselling and other work from `start` to `end`
     ("Meine Fälle"): hours and the share of counselling, or None without appointments."""
-    rows = (Appointment.objects.visible_to(user).filter(case_manager=user, date__range=(start, end))
+    rows = (Appointment.objects.visible_to(user).filter(case_manager=user, date__range=(start, end),
+                                                        handed_over=False)  # another provider's work
             .values("kind").annotate(m=Sum("duration_minutes"), n=Count("pk")).order_by())
     minutes = {row["kind"]: row["m"] for row in rows}
     counselling, other = minutes.get(Appointment.Kind.COUNSELLING, 0), minutes.get(Appointment.Kind.OTHER, 0)
