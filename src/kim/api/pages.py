@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kim.core.access import permission_required
 from kim.core.forms import KernForm
 from kim.core.middleware import has_device
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import services
 from .models import DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, ApiToken
@@ -29,7 +29,7 @@ class TokenForm(KernForm):
 @api_user_view
 @require_http_methods(["GET", "POST"])
 def tokens(request):
-    form = TokenForm(request.POST or None)
+    form = TokenForm(posted(request))
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:

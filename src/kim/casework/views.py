@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kim.core.access import as_id, personal_data_view, visible_or_404
 from kim.core.models import LifeDomain
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import services
 from .clock import title_warning, title_warnings
@@ -231,7 +231,7 @@ def update_participant_from_form(user, participant, data):
 @require_http_methods(["GET", "POST"])
 def participant_new(request):
     user = request.user
-    form = NewParticipantForm(request.POST or None, user=user)
+    form = NewParticipantForm(posted(request), user=user)
 
     def save(data):
         participant = create_participant_from_form(user, data)
@@ -279,7 +279,7 @@ def participant_context(request, participant, restriction_form=None):
 def participant_edit(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
-    form = ParticipantForm(request.POST or None, instance=participant, user=user)
+    form = ParticipantForm(posted(request), instance=participant, user=user)
 
     def save(data):
         update_participant_from_form(user, Participant.objects.visible_to(user).get(pk=pk), data)
@@ -300,7 +300,7 @@ def consent_new(request, pk):
         messages.success(request, _("The consent has been recorded."))
         return redirect("casework:participant", pk=pk)
 
-    return handle_form(request, ConsentForm(request.POST or None), save, "casework/form.html", {
+    return handle_form(request, ConsentForm(posted(request)), save, "casework/form.html", {
         "title": _("Record consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[pk]),
     }, shown=participant)
@@ -320,7 +320,7 @@ def consent_withdraw(request, pk):
         ))
         return redirect("casework:participant", pk=participant.pk)
 
-    form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    form = WithdrawConsentForm(posted(request), initial={"withdrawn_on": timezone.localdate()})
     return handle_form(request, form, save, "casework/form.html", {
         "title": _("Record withdrawal of consent"), "participant": participant,
         "back_url": reverse("casework:participant", args=[participant.pk]),
@@ -342,7 +342,7 @@ def case_new(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
     initial = {"municipality": participant.municipality_id, "kind": request.GET.get("kind", CaseKind.CASE_MANAGEMENT)}
-    form = CaseForm(request.POST or None, user=user, initial=initial)
+    form = CaseForm(posted(request), user=user, initial=initial)
 
     def save(data):
         case = services.open_case(user, participant, case_values(data))
@@ -360,7 +360,7 @@ def case_new(request, pk):
 def case_edit(request, pk):
     user = request.user
     case = visible_or_404(Case, user, pk=pk)
-    form = CaseForm(request.POST or None, instance=case, user=user)
+    form = CaseForm(posted(request), instance=case, user=user)
 
     def save(data):
         services.update_case(user, Case.objects.visible_to(user).get(pk=pk), case_values(data, with_kind=False))
@@ -424,7 +424,7 @@ def case_close(request, pk):
         messages.success(request, _("The case has been closed."))
         return redirect("casework:case", pk=pk)
 
-    return handle_form(request, CloseCaseForm(request.POST or None, case=case), save, "casework/form.html", {
+    return handle_form(request, CloseCaseForm(posted(request), case=case), save, "casework/form.html", {
         "title": _("Close case %(number)s") % {"number": case.number}, "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
     }, shown=case)
@@ -436,7 +436,7 @@ def assessment_new(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
     previous = case.assessments.prefetch_related("items").first()
     previous_items = {item.life_domain_id: item for item in previous.items.all()} if previous else {}
-    form = AssessmentForm(request.POST or None, domains=LifeDomain.objects.filter(active=True),
+    form = AssessmentForm(posted(request), domains=LifeDomain.objects.filter(active=True),
                           previous_items=previous_items)
 
     def save(data):
@@ -476,7 +476,7 @@ def goal_new(request, pk):
             return redirect("casework:goal-new", pk=pk)
         return redirect("casework:case", pk=pk)
 
-    return handle_form(request, GoalForm(request.POST or None), save, "casework/form.html", {
+    return handle_form(request, GoalForm(posted(request)), save, "casework/form.html", {
         "title": _("Agree a goal"), "participant": case.participant, "again_label": _("Save and add another goal"),
         "back_url": reverse("casework:case", args=[pk]),
     }, shown=case)
@@ -486,7 +486,7 @@ def goal_new(request, pk):
 @require_http_methods(["GET", "POST"])
 def goal_status(request, pk):
     goal = visible_or_404(Goal, request.user, pk=pk)
-    form = GoalStatusForm(request.POST or None, initial={"status": goal.status})
+    form = GoalStatusForm(posted(request), initial={"status": goal.status})
 
     def save(data):
         services.set_goal_status(request.user, goal, data["status"], data["status_changed_on"])
@@ -509,7 +509,7 @@ def action_new(request, pk):
         messages.success(request, _("The step has been added to the plan."))
         return redirect("casework:case", pk=pk)
 
-    return handle_form(request, PlanActionForm(request.POST or None, case=case), save, "casework/form.html", {
+    return handle_form(request, PlanActionForm(posted(request), case=case), save, "casework/form.html", {
         "title": _("Add a step to the support plan"), "participant": case.participant,
         "back_url": reverse("casework:case", args=[pk]),
     }, shown=case)
@@ -588,7 +588,7 @@ def appointment_new(request):
         messages.success(request, _("The appointment has been recorded."))
         return redirect("casework:appointments")
 
-    return handle_form(request, AppointmentForm(request.POST or None, with_case=False), save,
+    return handle_form(request, AppointmentForm(posted(request), with_case=False), save,
                        "casework/form.html", {"title": _("Record other work"),
                                               "back_url": reverse("casework:appointments")})
 
@@ -597,7 +597,7 @@ def appointment_new(request):
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request, pk):
     appointment = visible_or_404(Appointment, request.user, pk=pk)
-    form = AppointmentForm(request.POST or None, instance=appointment, with_case=appointment.case_id is not None)
+    form = AppointmentForm(posted(request), instance=appointment, with_case=appointment.case_id is not None)
     back = reverse("casework:case", args=[appointment.case_id]) if appointment.case_id else reverse("casework:appointments")
 
     def save(data):
@@ -617,7 +617,7 @@ def appointment_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def deputies(request):
     user = request.user
-    form = DeputyForm(request.POST or None, user=user)
+    form = DeputyForm(posted(request), user=user)
 
     def save(data):
         services.grant_deputyship(user, user, data["deputy"], data["valid_until"])

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+
 from . import services
 from .access import permission_required
 from .forms import AccountForm, AccountPasswordForm, NewAccountForm
 from .models import Role, User
-from .views import form_errors_from, render_form
+from .views import form_errors_from, posted, render_form
 
 staff_view = permission_required("core.manage_staff")
 
@@ -58,7 +59,7 @@ def account_list(request):
 @staff_view
 @require_http_methods(["GET", "POST"])
 def account_new(request):
-    form = NewAccountForm(request.POST or None, actor=request.user)
+    form = NewAccountForm(posted(request), actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.create_user(request.user, district=request.user.district,
@@ -87,7 +88,7 @@ def account_edit(request, pk):
     account = get_object_or_404(accounts_of(request.user), pk=pk)
     if not request.user.has_perm("core.change_account", account):
         return account_summary(request, account)
-    form = AccountForm(request.POST or None, instance=account, actor=request.user)
+    form = AccountForm(posted(request), instance=account, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_user(request.user, account, form.account_values())
@@ -128,7 +129,7 @@ def account_password(request, pk):
     account = get_object_or_404(accounts_of(request.user), pk=pk)
     if not request.user.has_perm("core.set_password", account) or account.pk == request.user.pk:
         raise PermissionDenied
-    form = AccountPasswordForm(account, request.POST or None)
+    form = AccountPasswordForm(account, posted(request))
     if request.method == "POST" and form.is_valid():
         services.set_password(request.user, account, form.cleaned_data["new_password1"])
         messages.success(request, _("The new password has been set. Tell it to the user in person or by "

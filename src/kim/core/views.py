@@ -72,7 +72,7 @@ class PasswordForm(KernFormMixin, PasswordChangeForm):
 @require_http_methods(["GET", "POST"])
 def password_change(request):
     """Every user changes their own password; the change goes through the audited service."""
-    form = PasswordForm(request.user, request.POST or None)
+    form = PasswordForm(request.user, posted(request))
     if request.method == "POST" and form.is_valid():
         services.set_password(request.user, request.user, form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)
@@ -147,7 +147,7 @@ def otp_setup(request):
         return redirect("otp-verify")
     shown = request.session.get(SETUP_DEVICE)
     device = setup_device(request)
-    form = TokenForm(request.POST or None)
+    form = TokenForm(posted(request))
     if request.method == "POST" and shown != device.pk:
         form.is_valid()
         form.add_error(None, _("The setup was started again, in this or another browser. Scan the new QR code."))
@@ -165,7 +165,7 @@ def otp_setup(request):
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request):
-    form = TokenForm(request.POST or None)
+    form = TokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
             if device.verify_token(form.cleaned_data["token"]):
@@ -189,7 +189,7 @@ def admin_organisation(request):
 @require_http_methods(["GET", "POST"])
 def admin_district_settings(request):
     district = request.user.district
-    form = DistrictSettingsForm(request.POST or None, instance=district)
+    form = DistrictSettingsForm(posted(request), instance=district)
     if request.method == "POST" and form.is_valid():
         services.update_organisation_unit(request.user, district, form.cleaned_data)
         messages.success(request, _("The district settings have been saved."))
@@ -212,7 +212,7 @@ def admin_unit_edit(request, unit, pk=None):
         raise Http404
     model, form_class, create = ORGANISATION_UNITS[unit]
     obj = get_object_or_404(model.objects.all(), pk=pk) if pk else None
-    form = form_class(request.POST or None, instance=obj)
+    form = form_class(posted(request), instance=obj)
     if obj is None:
         form.instance.district = request.user.district
     if request.method == "POST" and form.is_valid():
@@ -255,7 +255,7 @@ def admin_catalogue_edit(request, kind, pk=None):
     initial = {"label": entry.label, "sort_order": entry.sort_order, "active": entry.active} if entry else None
     if entry and hasattr(entry, "provider_id"):
         initial["provider"] = entry.provider_id
-    form = CatalogueEntryForm(request.POST or None, initial=initial, model=model)
+    form = CatalogueEntryForm(posted(request), initial=initial, model=model)
     if request.method == "POST" and form.is_valid():
         try:
             if entry:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kim.core.views import posted
 from kim.casework.models import Participant
 from kim.casework.reads import audit_read
 from kim.core.access import permission_required, personal_data_view, visible_or_404
@@ -125,7 +126,7 @@ class UploadForm(KernForm):
 @import_view
 @require_http_methods(["GET", "POST"])
 def imports(request):
-    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    form = UploadForm(posted(request), request.FILES or None, user=request.user)
     status = 200
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from kim.casework.models import Case
 from kim.casework.views import handle_form, opened
 from kim.core.access import personal_data_view, visible_or_404
-from kim.core.views import render_form
+from kim.core.views import posted, render_form
 
 from . import transfer as services
 from .release import CATEGORIES
@@ -30,7 +30,7 @@ def release_summary(case, receiver, on) -> dict:
 def case_transfer(request, pk):
     user = request.user
     case = visible_or_404(Case, user, pk=pk)
-    form = TransferForm(request.POST or None, case=case)
+    form = TransferForm(posted(request), case=case)
     context = {"case": case, "participant": case.participant, "back_url": reverse("casework:case", args=[pk])}
     # The confirmation page's button says "confirmed"; the form's own button does not.
     if request.method == "POST" and request.POST.get("confirmed") != "1" and form.is_valid():
@@ -61,7 +61,7 @@ def referral_new(request, pk):
     """A referral; to a partner that is a provider here, optionally with the released data."""
     user = request.user
     case = visible_or_404(Case, user, pk=pk)
-    form = HandoverReferralForm(request.POST or None, case=case)
+    form = HandoverReferralForm(posted(request), case=case)
 
     def save(data):
         if data.get("hand_over"):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from kim.casework.reads import audit_read
 from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import services
 from .completeness import (
@@ -96,7 +96,7 @@ def deadline_detail(request, pk):
 
 @coordination_view
 def deadline_new(request):
-    form = DeadlineForm(request.POST or None)
+    form = DeadlineForm(posted(request))
     previous = current_deadline()
     if request.method == "POST" and form.is_valid():
         try:
@@ -120,7 +120,7 @@ def deadline_new(request):
 def deadline_edit(request, pk):
     deadline = get_object_or_404(ReportingDeadline.objects.all(), pk=pk)
     initial = {"title": deadline.title, "due_on": deadline.due_on, "year": deadline.year}
-    form = DeadlineForm(request.POST or None, initial=initial)
+    form = DeadlineForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_deadline(request.user, deadline, **form.cleaned_data)

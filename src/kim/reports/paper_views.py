@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from kim.core.access import permission_required
 from kim.core.forms import DateInput, KernForm
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 from kim.system.models import Meeting
 
 from . import services
@@ -88,7 +88,7 @@ def papers(request):
 
 @coordination_view
 def paper_new(request):
-    form = PaperForm(request.POST or None, initial={"report_ids": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"]})
+    form = PaperForm(posted(request), initial={"report_ids": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"]})
     if request.method == "POST" and form.is_valid():
         try:
             paper = services.create_paper(request.user, **form.cleaned_data)
@@ -101,7 +101,7 @@ def paper_new(request):
 @coordination_view
 def paper_edit(request, pk):
     paper = get_object_or_404(CommitteePaper.objects.all(), pk=pk)
-    form = PaperForm(request.POST or None, initial={name: getattr(paper, name) for name in PAPER_FIELDS})
+    form = PaperForm(posted(request), initial={name: getattr(paper, name) for name in PAPER_FIELDS})
     if request.method == "POST" and form.is_valid():
         try:
             services.update_paper(request.user, paper, form.cleaned_data)
@@ -182,7 +182,7 @@ class TemplateForm(KernForm):
 @coordination_view
 def templates_page(request):
     """Upload a template; the list below shows each template's check as it runs (htmx)."""
-    form = TemplateForm(request.POST or None, request.FILES or None)
+    form = TemplateForm(posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             upload = form.cleaned_data["file"]

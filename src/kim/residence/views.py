@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from kim.core.access import permission_required, visible_or_404
 from kim.casework.reads import audit_read
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import services
 from .forms import OfficeForm, ProcedureForm, TallyForm, own_offices
@@ -50,7 +50,7 @@ def procedures(request):
 def procedure_edit(request, pk=None):
     user = request.user
     procedure = visible_or_404(Procedure, user, pk=pk) if pk else None
-    form = ProcedureForm(request.POST or None, instance=procedure, user=user)
+    form = ProcedureForm(posted(request), instance=procedure, user=user)
 
     def save(data):
         services.save_procedure(user, data, procedure)
@@ -75,7 +75,7 @@ def tallies(request):
 def tally_edit(request, pk=None):
     user = request.user
     tally = visible_or_404(MonthlyTally, user, pk=pk) if pk else None
-    form = TallyForm(request.POST or None, instance=tally, user=user)
+    form = TallyForm(posted(request), instance=tally, user=user)
 
     def save(data):
         services.save_tally(user, data, tally)
@@ -103,7 +103,7 @@ def offices(request):
 def office_edit(request, pk=None):
     user = request.user
     office = get_object_or_404(Office.objects.filter(district_id=user.district_id), pk=pk) if pk else None
-    form = OfficeForm(request.POST or None, instance=office, user=user)
+    form = OfficeForm(posted(request), instance=office, user=user)
 
     def save(data):
         services.save_office(user, data, office)

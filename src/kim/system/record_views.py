@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kim.core.access import permission_required
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import directory, indicators, models, services
 from .records import BY_MODEL, BY_SLUG, form_class
@@ -142,7 +142,7 @@ def record_edit(request, slug, pk=None, parent_pk=None):
         raise Http404
     else:
         back = reverse("system:record", args=[kind.slug, record.pk]) if record else reverse("system:records", args=[kind.slug])
-    form = form_class(kind)(request.POST or None, request.FILES or None, instance=record, user=request.user)
+    form = form_class(kind)(posted(request), request.FILES or None, instance=record, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             saved = _save(request, kind, record, form, parent)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from kim.casework.models import Case
 from kim.casework.reads import audit_read
 from kim.core.access import as_id, permission_required, visible_or_404
-from kim.core.views import form_errors_from, render_form
+from kim.core.views import form_errors_from, posted, render_form
 
 from . import chain, services
 from .forms import NeedReportForm, ThemeForm, TriageForm
@@ -28,7 +28,7 @@ def need_report_new(request):
     case = None
     if request.GET.get("fall"):
         case = visible_or_404(Case, request.user, pk=as_id(request.GET["fall"]) or 0)
-    form = NeedReportForm(request.POST or None)
+    form = NeedReportForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             report = services.send_need_report(request.user, dict(form.cleaned_data), cases=[case] if case else ())
@@ -64,7 +64,7 @@ def inbox(request):
 @require_http_methods(["GET", "POST"])
 def need_report_detail(request, pk):
     report = get_object_or_404(NeedReport.objects.visible_to(request.user), pk=pk)
-    form = TriageForm(request.POST or None, initial={"status": report.status, "theme": report.theme,
+    form = TriageForm(posted(request), initial={"status": report.status, "theme": report.theme,
                                                     "response": report.response})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -103,7 +103,7 @@ def theme_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def theme_edit(request, pk=None):
     theme = get_object_or_404(Theme.objects.all(), pk=pk) if pk else None
-    form = ThemeForm(request.POST or None, instance=theme, user=request.user)
+    form = ThemeForm(posted(request), instance=theme, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             if theme is None:
