@@ -498,3 +498,15 @@ def test_the_note_of_a_transfer_goes_when_the_receivers_case_is_anonymised(world
         done.refresh_from_db()
         assert done.note == "" and done.categories == ["assessment", "case", "identity"]
         assert Case.objects.get(pk=world.case.pk).anonymised_on is None  # the sender's case has its own period
+
+
+def test_both_sides_find_the_transfer_in_the_persons_copy(world, parties):
+    from kim.exchange.subject_access import participant_record
+
+    done = transfer(world, parties)
+    with scope(district=world.district.pk):
+        sent = participant_record(world.lead, world.participant)["Übergaben an andere Träger"]
+        received = participant_record(parties["receiving_lead"], done.target_case.participant)[
+            "Übergaben an andere Träger"]
+    assert [(t["von"], t["an"]) for t in sent] == [(str(world.provider), str(parties["receiver"]))]
+    assert received[0]["übergebene Daten"] == sent[0]["übergebene Daten"] != []

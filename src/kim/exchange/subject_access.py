@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -35,6 +36,7 @@ RECORD_NAMES = {
     "casework.appointment": "Termin",
     "residence.procedure": "Verfahren bei einer Behörde",
     "privacy.erasure": "Antrag auf Löschung",
+    "privacy.transfer": "Übergabe an einen anderen Träger",
 }
 # Actions the audit log may hold beyond AuditEntry.Action (a transfer to another provider).
 MORE_ACTIONS = {"transfer": "übermittelt", "restrict": "eingeschränkt"}
@@ -133,7 +135,14 @@ def participant_record(user, participant) -> dict:
     record["Anträge auf Löschung"] = [
         {"Nr.": e.pk, "gestellt am": e.requested_at, "Grund": e.reason, "Status": e.get_status_display(),
          "Löschung am oder nach dem": e.due_on, "entschieden am": e.decided_at} for e in erasures]
+    transfers = _transfers(case_ids)
+    record["Übergaben an andere Träger"] = [
+        {"Nr.": t.pk, "Art": t.get_kind_display(), "am": t.transferred_on, "von": str(t.sender), "an": str(t.receiver),
+         "Fall": case_names.get(t.source_case_id) or case_names.get(t.target_case_id),
+         "übergebene Daten": [str(CATEGORIES[key][0]) for key in t.categories if key in CATEGORIES]}
+        for t in transfers]
     by_type = {
+        "privacy.transfer": [t.pk for t in transfers],
         "casework.participant": [participant.pk], "casework.case": case_ids,
         "casework.consent": [c.pk for c in consents], "casework.assessment": [a.pk for a in assessments],
         "casework.goal": [g.pk for g in goals], "casework.planaction": [a.pk for a in actions],
@@ -147,6 +156,17 @@ def participant_record(user, participant) -> dict:
     record["Zugriffe und Änderungen"] = _trail(participant, by_type, case_of)
     record["Erstellt am"] = timezone.now()
     return record
+
+
+def _transfers(case_ids):
+    """Transfers and handovers from or to one of the person's cases (the provider answers for
+    both sides it took part in)."""
+    from kim.privacy.models import Transfer
+
+    if not case_ids:
+        return []
+    return list(Transfer.objects.filter(Q(source_case_id__in=case_ids) | Q(target_case_id__in=case_ids))
+                .select_related("sender", "receiver").order_by("transferred_on", "pk"))
 
 
 def _procedures(participant):
