@@ -336,7 +336,10 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
                             target_group=rng.choice(cat.target_groups), referral_source=rng.choice(cat.sources),
                             opened_on=opened, phase=Phase.INTAKE)
                 if kind == CaseKind.CASE_MANAGEMENT:
-                    consents.append(Consent(participant=person, given_on=opened, covers_processing=True))
+                    # Releases cover the person, background and the case's course (no contact data):
+                    # enough to transfer a case to the district's own case management.
+                    consents.append(Consent(participant=person, given_on=opened, covers_processing=True,
+                                            released_categories=["identity", "background", "case"]))
                     _fill_case_management(b, case, manager)
                 else:
                     _fill_short_case(b, case, manager)
@@ -347,6 +350,9 @@ def build_demo_district(name="Kreis Mettmann (Demo)", slug="demo", size: float =
             case.referral_source = None if case.target_group else case.referral_source
         _bulk(Case, cases)
         _bulk(Consent, consents)
+        # The partner "KIM Case Management" is the district's own provider in the product.
+        ReferralTarget.objects.filter(district=district, key="kim-cm").update(
+            provider=next(p for p in providers if p.kind == Provider.Kind.DISTRICT))
         through = Consent.released_to.through
         _bulk(through, [through(consent=c, referraltarget=t) for c in consents
                         for t in rng.sample(cat.targets, k=rng.randint(1, 3))])
