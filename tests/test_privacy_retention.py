@@ -382,3 +382,32 @@ def test_a_consent_can_be_withdrawn_while_restricted(world):
     restrict(world.lead, world.participant, "Richtigkeit wird geprüft")
     withdraw_consent(world.insider, consent, date(2025, 6, 1))
     assert reload(consent).withdrawn_on == date(2025, 6, 1)
+
+
+def test_an_anonymised_person_has_no_case_number_entry_date_or_copy_left(world, client):
+    from django.urls import reverse
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    with scopes_disabled():
+        Participant.objects.filter(pk=participant.pk).update(entry_date=date(2016, 8, 23))
+    number = reload(case).number
+    retention.run(world.district, date(2026, 1, 1))
+    assert reload(participant).entry_date == date(2016, 7, 1)
+    assert reload(case).number == "anonymisierter Fall"
+    with scopes_disabled():
+        assert not AuditEntry.objects.filter(object_label=number).exists()
+    client.force_login(world.insider)
+    for url in (reverse("exchange:subject-access", args=[participant.pk, "pdf"]),
+                reverse("documents:participant", args=[participant.pk])):
+        response = client.get(url)
+        assert response.status_code == 410 and "keine personenbezogenen daten" in response.content.decode().lower()
+    assert number not in client.get(reverse("casework:my-cases") + "?status=all").content.decode()
+
+
+def test_a_day_outside_the_plausible_years_is_refused(world):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="zwischen 1990 und 2100"):
+        call_command("retention", "--as-of", "0001-01-01")
+    with scopes_disabled():
+        assert not RetentionRun.objects.exists()

@@ -510,6 +510,8 @@ class Case(models.Model):
 
     @property
     def number(self):
+        if self.anonymised_on:
+            return str(_("anonymised case"))  # the number was on papers: it leads back to the person
         return f"F-{self.pk:05d}" if self.pk else ""
 
     @property

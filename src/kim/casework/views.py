@@ -100,7 +100,9 @@ def my_cases(request):
     user = request.user
     form = CaseFilterForm(request.GET or None)
     cases = annotate_case_state(
-        Case.objects.visible_to(user).select_related("participant", "target_group", "municipality", "case_manager")
+        # An anonymised case is a statistical trace, nobody's case any more (kim.privacy.retention).
+        Case.objects.visible_to(user).filter(anonymised_on__isnull=True)
+        .select_related("participant", "target_group", "municipality", "case_manager")
     )
     filters = form.cleaned_data if form.is_valid() else {}
     status = filters.get("status") or "open"
@@ -568,8 +570,8 @@ def case_appointment_new(request, pk):
 @require_safe  # a page that only shows: no other method renders it
 def appointments(request):
     user = request.user
-    items = (Appointment.objects.visible_to(user).select_related("case", "case__participant")
-             .prefetch_related("topics"))
+    items = (Appointment.objects.visible_to(user).exclude(case__anonymised_on__isnull=False)
+             .select_related("case", "case__participant").prefetch_related("topics"))
     kind = request.GET.get("kind")
     if kind in Appointment.Kind.values:
         items = items.filter(kind=kind)

@@ -165,12 +165,13 @@ CASE_TEXT = "Freitext, kann Personen nennen"
 # The participant's own fields follow the class of the person's cases: they go when the last
 # of the person's cases is anonymised (or the person is erased).
 PARTICIPANT = _model(
-    _rules("case_data", KEEP, "district provider responsible municipality gender nationalities languages entry_date "
+    _rules("case_data", KEEP, "district provider responsible municipality gender nationalities languages "
                               "residence_status created_at restricted_on anonymised_on", TRACE),
     _rules("case_data", KEEP, "restriction_reason", "Grund der Einschränkung, ohne Namen"),
     _rules("case_data", EMPTY, "first_name last_name phone email address search_text sort_name external_id",
            "identifiziert die Person"),
     _rules("case_data", COARSEN, "birth_date", "Altersauswertungen bleiben möglich"),
+    _rules("case_data", COARSEN, "entry_date", "zusammen mit anderen Angaben zu genau; das Quartal genügt"),
     _rules("case_data", REPLACE, "code", "die Kennung steht auf Papieren und in Dateien"),
     _rules("case_data", UNLINK, "household", "der Haushalt verbindet Personen"),
 )

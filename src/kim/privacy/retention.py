@@ -22,6 +22,7 @@ from django_scopes import scopes_disabled
 from kim.casework.models import (Appointment, Assessment, AssessmentItem, Case, CaseKind, Consent, Goal, Household,
                                  Participant, PlanAction, Referral, new_participant_code)
 from kim.core.audit import Action, record, redact
+from kim.core.audit import entry as audit_entry
 from kim.core.models import AuditEntry, District
 
 from . import erasure_log
@@ -167,7 +168,7 @@ def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=Fal
         _redact(case.district_id, ids, ERASED if erased else ANONYMISED)
         case.external_id, case.anonymised_on = "", as_of
         case.save(update_fields=["external_id", "anonymised_on"])
-        record(None, Action.UPDATE, case, changes={"anonymisiert": CLASSES[deletion_class].title})
+        _record_anonymised(case, deletion_class, erased)
         if case.participant_id and not Case.objects.filter(participant_id=case.participant_id,
                                                            anonymised_on__isnull=True).exists():
             participant = Participant.objects.select_for_update().filter(pk=case.participant_id,
@@ -198,6 +199,7 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     for name in fields_with("casework.participant", EMPTY):
         setattr(participant, name, "")
     participant.birth_date = quarter_start(participant.birth_date)
+    participant.entry_date = participant.entry_date and quarter_start(participant.entry_date)
     participant.code = new_participant_code()
     participant.household = None
     participant.anonymised_on = as_of
@@ -210,7 +212,13 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     _unlink_procedures(participant)
     _forget_identifiers(participant.district_id, ids)
     _redact(participant.district_id, ids, ERASED if erased else ANONYMISED)
-    record(None, Action.UPDATE, participant, changes={"anonymisiert": CLASSES[deletion_class].title})
+    _record_anonymised(participant, deletion_class, erased)
+
+
+def _record_anonymised(obj, deletion_class, erased):
+    """The record's own entry, labelled like its redacted ones: neither code nor case number."""
+    audit_entry(None, Action.UPDATE, obj, changes={"anonymisiert": CLASSES[deletion_class].title},
+                label=ERASED if erased else ANONYMISED).save()
 
 
 def _empty(label, queryset):

@@ -4,6 +4,7 @@ each print is a read of the participant's record in the audit trail."""
 
 from django import forms
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,6 +84,8 @@ def subject_for(user, participant, document: str) -> tuple[str, Subject]:
 def participant_documents(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
+    if participant.anonymised_on:
+        return render(request, "privacy/anonymised.html", {"participant": participant}, status=410)
     # The form sends both fields; a link that names only the document (the case page's
     # referral letter) preselects it.
     sent = "language" in request.GET

@@ -25,6 +25,13 @@ def german_date(text: str) -> date:
     raise CommandError(f"„{text}“ ist kein Datum (TT.MM.JJJJ oder JJJJ-MM-TT).")
 
 
+def plausible(day: date) -> date:
+    # The same bounds as every date the product accepts (kim.core.services.refuse_implausible_dates).
+    if not 1990 <= day.year <= 2100:
+        raise CommandError(f"Der Stichtag {day:%d.%m.%Y} liegt nicht zwischen 1990 und 2100.")
+    return day
+
+
 class Command(BaseCommand):
     help = ("Löschfristen anwenden: fällige Fälle anonymisieren, beantragte Löschungen nach der Prüffrist "
             "ausführen, alte Lesezugriffe und Anmeldespuren löschen. „replay“ wendet nach einer "
@@ -37,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--district", help="nur dieser Kreis (Kurzname)")
 
     def handle(self, *args, action="run", dry_run=False, as_of=None, district=None, **options):
-        day = german_date(as_of) if as_of else None
+        day = plausible(german_date(as_of)) if as_of else None
         if action == "replay":
             counts = erasure.replay(day)
             self.stdout.write(f"Wieder angewandt: {counts['erased']} Löschungen, {counts['case']} Fälle, "
