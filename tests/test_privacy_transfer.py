@@ -261,7 +261,8 @@ def test_a_refused_confirmation_shows_the_message_on_the_form(world, parties, cl
                                  "confirmed": "1"})
     assert response.status_code == 422
     page = response.content.decode()
-    assert 'id="form-errors"' in page and "nicht von der Schweigepflicht entbunden" in page
+    # A release of nothing offers no receiver: the page says why instead of the form.
+    assert 'role="alert"' in page and "Keine Schweigepflichtentbindung gegenüber einem anderen Träger" in page
     with scopes_disabled():
         assert not Transfer.objects.exists() and Case.objects.get(pk=world.case.pk).is_open
 
@@ -510,3 +511,14 @@ def test_both_sides_find_the_transfer_in_the_persons_copy(world, parties):
             "Übergaben an andere Träger"]
     assert [(t["von"], t["an"]) for t in sent] == [(str(world.provider), str(parties["receiver"]))]
     assert received[0]["übergebene Daten"] == sent[0]["übergebene Daten"] != []
+
+
+def test_a_release_that_covers_no_data_offers_nobody(world, parties, client):
+    with scopes_disabled():
+        consent = world.participant.consents.get()
+        consent.released_categories = []
+        consent.save()
+    log_in(client, world.insider)
+    page = client.get(reverse("casework:case-transfer", args=[world.case.pk])).content.decode()
+    assert "Keine Schweigepflichtentbindung gegenüber einem anderen Träger" in page
+    assert str(parties["receiver"]) not in page.split("<main")[1]

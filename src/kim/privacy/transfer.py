@@ -56,9 +56,11 @@ def released_targets(participant: Participant, on=None):
 
 
 def receiving_providers(participant: Participant, sender_id, on=None):
-    """Providers of the district the participant released the sender towards (not the sender)."""
-    providers = released_targets(participant, on).values("provider")
-    return Provider.objects.filter(pk__in=providers, active=True).exclude(pk=sender_id)
+    """Providers of the district the participant released the sender towards (not the sender),
+    for data of at least one category: a release of nothing offers nobody to hand over to."""
+    candidates = Provider.objects.filter(pk__in=released_targets(participant, on).values("provider"),
+                                         active=True).exclude(pk=sender_id)
+    return candidates.filter(pk__in=[p.pk for p in candidates if categories_towards(participant, p, on)])
 
 
 def categories_towards(participant: Participant, receiver: Provider, on=None) -> set[str]:
