@@ -113,5 +113,5 @@ def test_an_anonymised_record_is_not_listed(client, world):
     login(client, world.insider)
     page = client.get(reverse("casework:participants")).content.decode()
     assert world.participant.last_name not in page
-    detail = client.get(reverse("casework:participant", args=[world.participant.pk])).content.decode()
-    assert "wurden am 01.01.2026 anonymisiert" in detail
+    detail = client.get(reverse("casework:participant", args=[world.participant.pk]))
+    assert detail.status_code == 410 and "wurden am 01.01.2026 anonymisiert oder gelöscht" in detail.content.decode()

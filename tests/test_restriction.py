@@ -342,3 +342,35 @@ def test_a_restriction_set_by_an_erasure_request_is_not_lifted_but_ends_with_the
             services.update_participant(world.insider, fresh(Participant, world.participant.pk), {"phone": "1"})
         cancel_erasure(world.lead, erasure)
     assert fresh(Participant, world.participant.pk).restricted_on is None
+
+
+def test_the_import_refuses_rows_that_name_an_anonymised_person(world, town):  # noqa: F811
+    """Attack A7: an old file, or the new code of the trace, must not write names into it again."""
+    from kim.privacy import retention
+
+    with scopes_disabled():
+        world.case.opened_on, world.case.closed_on = date(2020, 1, 1), date(2020, 5, 1)
+        world.case.save()
+        world.appointment.date = date(2020, 2, 1)
+        world.appointment.save()
+    retention.run(world.district, date(2026, 1, 1))
+    with scopes_disabled():
+        trace = Participant.objects.get(pk=world.participant.pk)
+    assert trace.anonymised_on
+    changed = standard_file({("Teilnehmende", 1, "Kennung"): trace.code, ("Teilnehmende", 1, "Vorname"): "Wieder"})
+    run = do_import(world.insider, changed)
+    assert run.status == ImportRun.Status.CHECKED
+    assert any(p.startswith("Teilnehmende:2::") and "anonymisiert" in p for p in problems(run)), problems(run)
+    with scopes_disabled():
+        assert Participant.objects.get(pk=trace.pk).first_name == ""
+
+
+def test_restricting_twice_says_so_where_the_user_looks(client, world):
+    """Attack A6: the second request (another tab, a double click) used to answer a silent 422."""
+    client.force_login(world.lead)
+    url = reverse("privacy:restrict", args=[world.participant.pk])
+    assert client.post(url, {"restriction-reason": "Richtigkeit bestritten"}).status_code == 302
+    again = client.post(url, {"restriction-reason": "nochmal"}, follow=True)
+    assert "Die Verarbeitung dieses Datensatzes ist bereits eingeschränkt." in again.content.decode()
+    with scopes_disabled():
+        assert Participant.objects.get(pk=world.participant.pk).restriction_reason == "Richtigkeit bestritten"

@@ -249,6 +249,9 @@ def participant_new(request):
 @require_safe  # a page that only shows: no other method renders it
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
+    if participant.anonymised_on:
+        # A statistical trace: not even its new code is shown (a file could name it again).
+        return render(request, "privacy/anonymised.html", {"participant": participant}, status=410)
     opened(request, participant)
     return render(request, "casework/participant_detail.html", participant_context(request, participant))
 

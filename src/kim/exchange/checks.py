@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from kim.casework import rules
@@ -723,18 +724,21 @@ class _Check:
                     people[where] = person_id
                 if case_id:
                     cases[where] = case_id
-        restricted = set()
-        for chunk in _chunks(set(people.values())):
-            restricted |= set(Participant.objects.filter(pk__in=chunk, restricted_on__isnull=False)
-                              .values_list("pk", flat=True))
-        restricted_cases = set()
-        for chunk in _chunks(set(cases.values())):
-            restricted_cases |= set(Case.objects.filter(pk__in=chunk, participant__restricted_on__isnull=False)
-                                    .values_list("pk", flat=True))
-        refused = {where for where, pk in people.items() if pk in restricted}
-        refused |= {where for where, pk in cases.items() if pk in restricted_cases}
-        for sheet, number in sorted(refused, key=lambda where: (where[0], where[1])):
-            self.plan.add(sheet, number, "", RESTRICTED)
+        # An anonymised person or case (kim.privacy.retention) is a trace nobody may write to again.
+        anonymised = _ids(Participant.objects.filter(anonymised_on__isnull=False), people.values())
+        anonymised_cases = _ids(Case.objects.filter(Q(anonymised_on__isnull=False)
+                                                    | Q(participant__anonymised_on__isnull=False)), cases.values())
+        restricted = _ids(Participant.objects.filter(restricted_on__isnull=False), people.values())
+        restricted_cases = _ids(Case.objects.filter(participant__restricted_on__isnull=False), cases.values())
+        refused = {}
+        for touched, anonymous, frozen in ((people, anonymised, restricted), (cases, anonymised_cases, restricted_cases)):
+            for where, pk in touched.items():
+                if pk in anonymous:
+                    refused[where] = ANONYMISED
+                elif pk in frozen and refused.get(where) != ANONYMISED:
+                    refused[where] = RESTRICTED
+        for (sheet, number), message in sorted(refused.items(), key=lambda item: item[0]):
+            self.plan.add(sheet, number, "", message)
 
     # identifiers -----------------------------------------------------------
 
@@ -821,6 +825,8 @@ class _Check:
         return summary
 
 
+ANONYMISED = ("Dieser Datensatz ist anonymisiert: Übrig ist eine statistische Spur, in die nichts mehr geschrieben "
+              "werden darf. Bitte nehmen Sie die Zeile aus der Datei.")
 RESTRICTED = ("Die Verarbeitung dieses Datensatzes ist eingeschränkt (Art. 18 DSGVO): Die Zeile betrifft eine "
               "Person, deren Akte nicht geändert werden darf, bis die Leitung des Trägers die Einschränkung aufhebt. "
               "Bitte nehmen Sie die Zeile aus der Datei.")
@@ -863,6 +869,14 @@ def existing_participant(actor, key: str):
     """The person `actor` may see that a Kennung names: imported under it, or with that code."""
     visible = Participant.objects.visible_to(actor)
     return visible.filter(external_id=key).first() or visible.filter(code=key).first()
+
+
+def _ids(queryset, ids) -> set:
+    """Those of `ids` that `queryset` holds, asked in chunks (SQLite limits the parameters)."""
+    found = set()
+    for chunk in _chunks(set(ids)):
+        found |= set(queryset.filter(pk__in=chunk).values_list("pk", flat=True))
+    return found
 
 
 def _chunks(items, size=500):

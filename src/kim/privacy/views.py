@@ -102,6 +102,10 @@ def participant_restrict(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
     if not may_restrict(request.user, participant):
         raise PermissionDenied
+    if participant.is_restricted:
+        # The page shows the lift button instead of this form: say it where the user looks.
+        messages.error(request, _("Processing of this record is already restricted."))
+        return redirect("casework:participant", pk=pk)
     form = RestrictionForm(request.POST, prefix="restriction")
     if form.is_valid():
         try:
