@@ -411,3 +411,39 @@ def test_a_day_outside_the_plausible_years_is_refused(world):
         call_command("retention", "--as-of", "0001-01-01")
     with scopes_disabled():
         assert not RetentionRun.objects.exists()
+
+
+@pytest.mark.parametrize("forged", [
+    {"object_label": "harmlos"},
+    {"changes": {"Löschung ab": "2099-01-01"}},
+    {"changes": {"note": "–", "forged": "–"}},
+    {"changes": ["–"]},
+])
+def test_a_redaction_in_another_form_than_redact_writes_is_refused(world, forged):
+    """Attack A4: redacted=1 with a label or values of one's choosing passed the trigger."""
+    from django.db import DatabaseError, models, transaction
+
+    from kim.core.audit import record
+
+    with scopes_disabled():
+        entry = record(world.insider, "update", world.case, changes={"note": ["a", "b"]})
+        values = {"redacted": True, "object_label": "anonymisiert", "changes": {"note": "–"}, **forged}
+        with pytest.raises(DatabaseError), transaction.atomic():
+            models.QuerySet.update(AuditEntry.objects.filter(pk=entry.pk), **values)
+        assert AuditEntry.objects.get(pk=entry.pk).changes == {"note": ["a", "b"]}
+
+
+def test_a_recent_read_cannot_be_made_to_vanish(world):
+    from django.db import DatabaseError, models, transaction
+
+    from kim.core.audit import record
+
+    with scopes_disabled():
+        read = record(world.insider, "read", world.participant)
+        retention.redact(AuditEntry.objects.filter(pk=read.pk), "anonymisiert")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            models.QuerySet.delete(AuditEntry.objects.filter(pk=read.pk))
+        assert AuditEntry.objects.filter(pk=read.pk).exists()
+    retention.run(world.district, date(2035, 1, 1))  # a day far ahead does not reach it either
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(pk=read.pk).exists()
