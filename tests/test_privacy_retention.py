@@ -317,6 +317,33 @@ def test_an_erased_person_is_erased_again_after_a_restore(world, tmp_path):
     assert reload(world.case).anonymised_on is not None
 
 
+def test_replay_carries_out_an_erasure_the_restored_database_shows_pending(world, tmp_path, capsys):
+    """Attack A9: the backup was taken after the request and before the erasure was carried out."""
+    participant = world.participant
+    request = erasure.request_erasure(world.lead, participant, reason="Antrag", confirmation=participant.code)
+    dump = tmp_path / "sicherung.json"
+    with scopes_disabled():
+        call_command("dumpdata", "casework", "privacy", output=str(dump), verbosity=0)
+    retention.run(world.district, request.due_on)
+    with scopes_disabled():
+        call_command("loaddata", str(dump), verbosity=0)
+        assert reload(request).status == Erasure.Status.PENDING and reload(participant).last_name
+    capsys.readouterr()
+    call_command("retention", "replay")
+    assert "1 Löschungen" in capsys.readouterr().out
+    assert reload(request).status == Erasure.Status.DONE and reload(participant).last_name == ""
+
+
+def test_a_lead_typing_the_erasure_wording_as_reason_still_keeps_the_record(world):
+    """Attack A10: the freeze of an erasure is told by the erasure, not by the reason's words."""
+    from kim.privacy.restriction import RESTRICTED_FOR_ERASURE, restrict
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    restrict(world.lead, participant, RESTRICTED_FOR_ERASURE)
+    retention.run(world.district, date(2026, 1, 1))
+    assert reload(case).anonymised_on is None
+
+
 def test_replay_skips_a_torn_last_line(world, privacy_log):
     privacy_log.parent.mkdir(parents=True, exist_ok=True)
     privacy_log.write_text('{"kind": "case", "id": 1, "district": "x", "class": "case_data"}\n{"kind": "ca')
@@ -447,3 +474,19 @@ def test_a_recent_read_cannot_be_made_to_vanish(world):
     retention.run(world.district, date(2035, 1, 1))  # a day far ahead does not reach it either
     with scopes_disabled():
         assert AuditEntry.objects.filter(pk=read.pk).exists()
+
+
+def test_list_reads_that_named_the_person_are_redacted_too(world):
+    """Attack A14: a list page's read named the code and the case number of everyone listed."""
+    from kim.casework.reads import audit_read
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    other = ParticipantFactory(responsible=world.insider)
+    code, number = reload(participant).code, reload(case).number
+    with scopes_disabled():
+        audit_read(world.insider, [reload(participant), other])
+        audit_read(world.insider, [reload(case)])
+    retention.run(world.district, date(2026, 1, 1))
+    with scopes_disabled():
+        texts = [json.dumps(e.changes) + e.object_label for e in AuditEntry.objects.all()]
+    assert not any(code in text or number in text for text in texts)

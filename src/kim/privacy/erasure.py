@@ -47,8 +47,9 @@ def request_erasure(user, participant, *, reason: str, confirmation: str) -> Era
         if Erasure.objects.filter(participant=locked, status=Erasure.Status.PENDING).exists():
             raise ValidationError({"confirmation": _("The erasure of this record has already been requested.")})
         erasure = Erasure.objects.create(district_id=locked.district_id, provider_id=locked.provider_id,
-                                         participant=locked, reason=reason.strip(), requested_by=user)
-        if not locked.restricted_on:
+                                         participant=locked, reason=reason.strip(), requested_by=user,
+                                         froze_record=not locked.restricted_on)
+        if erasure.froze_record:
             locked.restricted_on, locked.restriction_reason = timezone.localdate(), RESTRICTED_FOR_ERASURE
             locked.save(update_fields=["restricted_on", "restriction_reason"])
         # No code in the entry: after the erasure nothing may lead from the log back to the person.
@@ -67,7 +68,7 @@ def cancel_erasure(user, erasure: Erasure) -> Erasure:
         erasure.status, erasure.decided_by, erasure.decided_at = Erasure.Status.CANCELLED, user, timezone.now()
         erasure.save(update_fields=["status", "decided_by", "decided_at"])
         participant = Participant.objects.select_for_update().get(pk=erasure.participant_id)
-        if participant.restriction_reason == RESTRICTED_FOR_ERASURE:
+        if erasure.froze_record:
             participant.restricted_on, participant.restriction_reason = None, ""
             participant.save(update_fields=["restricted_on", "restriction_reason"])
         record(user, Action.UPDATE, erasure, changes={"status": [Erasure.Status.PENDING, erasure.status]})
@@ -113,25 +114,30 @@ def _forget_files_of(participant):
 
 def replay(as_of=None) -> dict[str, int]:
     """After a restore: every key in the erasure log that the database holds unanonymised again
-    is anonymised again (an erased person erased again, everywhere)."""
+    is anonymised again; an erased person is erased again everywhere, and an erasure the
+    restored database still shows as pending is carried out (not left to be cancelled)."""
     as_of = as_of or timezone.localdate()
-    counts = {"case": 0, "participant": 0, "erased": 0}
+    counts = {"erased": 0, "case": 0, "participant": 0}
+    entries = list(erasure_log.entries())
     with scopes_disabled():
-        for entry in erasure_log.entries():
-            if entry["class"] == "erasure" and entry["kind"] == "participant":
-                if Participant.objects.filter(pk=entry["id"], anonymised_on__isnull=True,
-                                              district__slug=entry["district"]).exists():
-                    pending = Erasure.objects.filter(participant_id=entry["id"], status=Erasure.Status.PENDING).first()
-                    if pending:
-                        carry_out(pending, as_of)
-                    else:
-                        erase_participant(entry["id"], as_of)
-                    counts["erased"] += 1
-            elif entry["kind"] == "case":
-                exists = Case.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists()
-                if exists:
-                    counts["case"] += bool(anonymise_case(entry["id"], as_of, entry["class"],
-                                                          erased=entry["class"] == "erasure"))
+        erased = {(entry["district"], entry["id"]) for entry in entries
+                  if entry["class"] == "erasure" and entry["kind"] == "participant"}
+        for slug, pk in sorted(erased):
+            participant = Participant.objects.filter(pk=pk, district__slug=slug).first()
+            if participant is None:
+                continue
+            pending = Erasure.objects.filter(participant=participant, status=Erasure.Status.PENDING).first()
+            if pending or participant.anonymised_on is None:
+                carry_out(pending, as_of) if pending else erase_participant(pk, as_of)
+                counts["erased"] += 1
+        for entry in entries:
+            if (entry["district"], entry["id"]) in erased and entry["kind"] == "participant":
+                continue
+            if entry["kind"] == "case":
+                if Case.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists():
+                    done = anonymise_case(entry["id"], as_of, entry["class"], erased=entry["class"] == "erasure")
+                    counts["case"] += "case" in done
+                    counts["participant"] += "participant" in done
             elif Participant.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists():
                 counts["participant"] += anonymise_participant(entry["id"], as_of, entry["class"])
     return counts

@@ -55,6 +55,9 @@ class Erasure(models.Model):
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("cancelled by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # Whether the request froze the record itself (it was not restricted before): only then
+    # does cancelling it lift the freeze. Told by this flag, never by a reason's wording.
+    froze_record = models.BooleanField(_("froze the record"), default=False, editable=False)
 
     class Meta:
         ordering = ["-requested_at"]

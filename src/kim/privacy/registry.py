@@ -226,7 +226,7 @@ REGISTRY: dict[str, dict[str, Rule]] = {
     # ------------------------------------------------------------ data protection
     "privacy.erasure": _model(
         _rules("erasure", KEEP, "district provider participant status requested_by requested_at due_on decided_by "
-                                "decided_at", "Nachweis der Löschung, ohne personenbezogene Werte"),
+                                "decided_at froze_record", "Nachweis der Löschung, ohne personenbezogene Werte"),
         _rules("erasure", EMPTY, "reason", "Begründung kann die Person beschreiben"),
     ),
     # A case handed to another provider (kim.privacy.transfer): follows the cases it joins.

@@ -36,8 +36,8 @@ PATH_TO_PARTICIPANT = {
 }
 
 REASON_MAX_LENGTH = 300
-# The reason an erasure request gives its freeze (kim.privacy.erasure); any other restriction
-# also holds the retention job off (Art. 18(1)(b, c) GDPR: kept instead of erased, or for a claim).
+# The reason shown for the freeze an erasure request sets (kim.privacy.erasure). Which freeze is
+# whose is told by Erasure.froze_record, never by this text (a lead may type the same words).
 RESTRICTED_FOR_ERASURE = "Löschung beantragt (Art. 17 DSGVO)"
 
 

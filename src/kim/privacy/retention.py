@@ -28,7 +28,6 @@ from kim.core.models import AuditEntry, District
 from . import erasure_log
 from .models import Erasure, RetentionPeriod, RetentionRun, Transfer
 from .registry import CLASSES, EMPTY, fields_with
-from .restriction import RESTRICTED_FOR_ERASURE
 
 SHORT_KINDS = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL, CaseKind.SCREENING)
 # The classes a district's run carries out; logins, sessions, tokens and tasks belong to no district.
@@ -79,9 +78,10 @@ def start_of(day: date) -> datetime:
 def due_cases(district, as_of: date):
     """Cases not yet anonymised whose class is due: closed long enough ago (case management,
     shorter contacts), or of a person whose consent was withdrawn and not given again."""
-    # A record restricted for another reason than its erasure is kept (Art. 18(1)(b, c) GDPR).
+    # A restricted record is kept (Art. 18(1)(b, c) GDPR); one frozen for its erasure goes with it.
+    erasing = Erasure.objects.filter(participant=OuterRef("participant"), status=Erasure.Status.PENDING)
     live = Case.objects.filter(district=district, anonymised_on__isnull=True).exclude(
-        Q(participant__restricted_on__isnull=False) & ~Q(participant__restriction_reason=RESTRICTED_FOR_ERASURE))
+        Q(participant__restricted_on__isnull=False) & ~Exists(erasing))
     case_cutoff = year_end_cutoff(as_of, period(district, "case_data"))
     short_cutoff = year_end_cutoff(as_of, period(district, "short_counselling"))
     closed = Q(kind=CaseKind.CASE_MANAGEMENT, closed_on__lt=case_cutoff) | Q(kind__in=SHORT_KINDS,
@@ -168,6 +168,7 @@ def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=Fal
         ids["casework.case"] = [case.pk]
         _forget_identifiers(case.district_id, ids)
         _redact(case.district_id, ids, ERASED if erased else ANONYMISED)
+        _redact_lists(case, case.number, ERASED if erased else ANONYMISED)
         case.external_id, case.anonymised_on = "", as_of
         case.save(update_fields=["external_id", "anonymised_on"])
         _record_anonymised(case, deletion_class, erased)
@@ -198,6 +199,7 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     ids = {"casework.participant": [participant.pk], "casework.consent": list(consents.values_list("pk", flat=True))}
     _empty("casework.consent", consents)
     household_id = participant.household_id
+    _redact_lists(participant, participant.code, ERASED if erased else ANONYMISED)
     for name in fields_with("casework.participant", EMPTY):
         setattr(participant, name, "")
     participant.birth_date = quarter_start(participant.birth_date)
@@ -215,6 +217,13 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     _forget_identifiers(participant.district_id, ids)
     _redact(participant.district_id, ids, ERASED if erased else ANONYMISED)
     _record_anonymised(participant, deletion_class, erased)
+
+
+def _redact_lists(obj, shown_as, label):
+    """Reads of list pages name each record listed by its code or case number
+    (kim.casework.reads): the entries that listed this one are redacted too."""
+    redact(AuditEntry.objects.filter(district_id=obj.district_id, provider_id=obj.provider_id, action=Action.READ,
+                                     object_id="", changes__icontains=f'"{shown_as}"'), label)
 
 
 def _record_anonymised(obj, deletion_class, erased):
