@@ -490,3 +490,14 @@ def test_list_reads_that_named_the_person_are_redacted_too(world):
     with scopes_disabled():
         texts = [json.dumps(e.changes) + e.object_label for e in AuditEntry.objects.all()]
     assert not any(code in text or number in text for text in texts)
+
+
+def test_a_second_run_of_a_district_waits_its_turn(world):
+    """Attack A8: two runs at once cleared and counted the same module-3 procedures twice."""
+    from django.core.management.base import CommandError
+
+    with scopes_disabled():
+        RetentionRun.objects.create(district=world.district, as_of=date(2026, 1, 1))  # running now
+    with pytest.raises(CommandError, match="läuft bereits"):
+        call_command("retention", "--as-of", "01.01.2026", "--district", world.district.slug)
+    retention.run(world.district, date(2026, 1, 1), dry_run=True)  # counting is always allowed

@@ -87,6 +87,8 @@ class RetentionRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # "host:pid" of the process doing the run: a run whose process is gone (kill -9) is over.
+    worker = models.CharField(_("process"), max_length=120, blank=True)
 
     def counts_by_title(self) -> list[tuple[str, int]]:
         from .registry import CLASSES

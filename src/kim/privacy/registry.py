@@ -236,7 +236,7 @@ REGISTRY: dict[str, dict[str, Rule]] = {
         _rules("case_data", EMPTY, "note", CASE_TEXT),
     ),
     "privacy.retentionperiod": _aggregate("district deletion_class period changed_at"),
-    "privacy.retentionrun": _aggregate("district as_of dry_run status counts started_at finished_at",
+    "privacy.retentionrun": _aggregate("district as_of dry_run status counts started_at finished_at worker",
                                        "nur Anzahlen je Löschklasse"),
     # ------------------------------------------------------------ module 3
     "residence.procedure": _model(

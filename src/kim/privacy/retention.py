@@ -25,6 +25,8 @@ from kim.core.audit import Action, record, redact
 from kim.core.audit import entry as audit_entry
 from kim.core.models import AuditEntry, District
 
+from kim.exchange.models import process_is_gone, this_process
+
 from . import erasure_log
 from .models import Erasure, RetentionPeriod, RetentionRun, Transfer
 from .registry import CLASSES, EMPTY, fields_with
@@ -43,6 +45,10 @@ SHEETS_OF = {
     "casework.goal": ("Ziele",), "casework.planaction": ("Maßnahmen",), "casework.referral": ("Verweise",),
     "casework.appointment": ("Termine",),
 }
+
+
+class RetentionBusy(Exception):
+    """Another run of the district's retention is going on; the message is for the operator."""
 
 
 # ---------------------------------------------------------------- periods
@@ -263,12 +269,18 @@ def _redact(district_id, ids_by_label, label):
 
 # ---------------------------------------------------------------- the other classes
 
-def clear_procedure(procedure, as_of):
+def clear_procedure(procedure, as_of) -> bool:
     with transaction.atomic():
+        # Still due, seen under lock: a run at the same time may have been first.
+        procedure = (due_procedures(procedure.district, as_of).select_for_update(of=("self",))
+                     .filter(pk=procedure.pk).first())
+        if procedure is None:
+            return False
         procedure.reference, procedure.participant = "", None
         procedure.save(update_fields=["reference", "participant"])
         _redact(procedure.district_id, {"residence.procedure": [procedure.pk]}, ANONYMISED)
         record(None, Action.UPDATE, procedure, changes={"anonymisiert": CLASSES["module3"].title})
+    return True
 
 
 def clear_upload(run):
@@ -334,7 +346,19 @@ def run(district, as_of: date | None = None, *, dry_run=False, progress=None) ->
         stale = timezone.now() - timedelta(minutes=settings.KIM_STALE_RUN_MINUTES)
         RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING, started_at__lt=stale).update(
             status=RetentionRun.Status.FAILED)
-        retention_run = RetentionRun.objects.create(district=district, as_of=as_of, dry_run=dry_run)
+        with transaction.atomic():
+            # One run of a district at a time: the district's row is the lock while this one starts.
+            District.objects.select_for_update().filter(pk=district.pk).first()
+            busy = RetentionRun.objects.filter(district=district, status=RetentionRun.Status.RUNNING,
+                                               dry_run=False).first()
+            if busy and busy.worker and process_is_gone(busy.worker):
+                RetentionRun.objects.filter(pk=busy.pk).update(status=RetentionRun.Status.FAILED)
+                busy = None
+            if busy and not dry_run:
+                raise RetentionBusy(f"Für {district} läuft bereits ein Lauf der Löschfristen (seit "
+                                    f"{timezone.localtime(busy.started_at):%d.%m.%Y %H:%M} Uhr).")
+            retention_run = RetentionRun.objects.create(district=district, as_of=as_of, dry_run=dry_run,
+                                                        worker=this_process())
         try:
             counts = plan(district, as_of) if dry_run else _carry_out(district, as_of, progress)
         except BaseException:
@@ -369,8 +393,7 @@ def _carry_out(district, as_of, progress) -> dict[str, int]:
     for participant_id in list(due_participants_without_cases(district, as_of).values_list("pk", flat=True)):
         counts["participants"] += anonymise_participant(participant_id, as_of, "case_data")
     for procedure in list(due_procedures(district, as_of)):
-        clear_procedure(procedure, as_of)
-        counts["module3"] += 1
+        counts["module3"] += clear_procedure(procedure, as_of)
     for upload in list(due_uploads(district, as_of)):
         clear_upload(upload)
         counts["uploads"] += 1

@@ -55,7 +55,10 @@ class Command(BaseCommand):
                 if not District.objects.filter(slug=district).exists():
                     raise CommandError(f"Einen Kreis mit dem Kurznamen „{district}“ gibt es nicht.")
         started = time.monotonic()
-        runs = retention.run_everywhere(day, slug=district, dry_run=dry_run)
+        try:
+            runs = retention.run_everywhere(day, slug=district, dry_run=dry_run)
+        except retention.RetentionBusy as busy:
+            raise CommandError(str(busy)) from None
         for run in runs:
             name = str(run.district) if run.district_id else "Anmeldung, Sitzungen, Aufträge"
             self.stdout.write(f"{name} (Stichtag {run.as_of:%d.%m.%Y}){' – Probelauf' if dry_run else ''}:")
