@@ -374,3 +374,20 @@ def test_restricting_twice_says_so_where_the_user_looks(client, world):
     assert "Die Verarbeitung dieses Datensatzes ist bereits eingeschränkt." in again.content.decode()
     with scopes_disabled():
         assert Participant.objects.get(pk=world.participant.pk).restriction_reason == "Richtigkeit bestritten"
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_quick_appointment_sent_after_the_restriction_says_why(client, restricted, htmx):
+    """Attack A13: the panel came back without form and without a message: the entry vanished."""
+    world = restricted
+    client.force_login(world.insider)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    with scopes_disabled():
+        topic = Topic.objects.filter(district=world.district).first()
+    response = client.post(reverse("casework:case-appointment-new", args=[world.case.pk]), {
+        "appt-date": date.today().isoformat(), "appt-duration_minutes": "30", "appt-kind": "counselling",
+        "appt-complexity": "one_off", "appt-place": "office", "appt-topics": [topic.pk]}, **headers)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="form-errors"' in page and "eingeschränkt" in page
+    assert reverse("casework:appointment-edit", args=[world.appointment.pk]) not in page
