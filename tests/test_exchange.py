@@ -190,7 +190,7 @@ def whole_record(world):
         old = AuditEntry.objects.create(actor=world.insider, action="update", district=world.district,
                                         object_type="casework.participant", object_id=str(world.participant.pk),
                                         object_label=world.participant.code, changes={"phone": ["0176 111", "0176 222"]})
-        redact(AuditEntry.objects.filter(pk=old.pk), "–")
+        redact(AuditEntry.objects.filter(pk=old.pk), "anonymisiert")
         AuditEntry.objects.create(actor=world.lead, action="transfer", district=world.district,
                                   object_type="casework.case", object_id=str(world.case.pk), changes={})
         restrict(world.lead, world.participant, "Die Person bestreitet die Richtigkeit.")

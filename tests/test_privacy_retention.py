@@ -501,3 +501,84 @@ def test_a_second_run_of_a_district_waits_its_turn(world):
     with pytest.raises(CommandError, match="läuft bereits"):
         call_command("retention", "--as-of", "01.01.2026", "--district", world.district.slug)
     retention.run(world.district, date(2026, 1, 1), dry_run=True)  # counting is always allowed
+
+
+def test_an_erasure_cancelled_while_the_run_lists_it_is_not_carried_out(world):
+    """Attack A18: carry_out erased first and looked at the erasure's status afterwards."""
+    request = erasure.request_erasure(world.lead, world.participant, reason="Antrag",
+                                      confirmation=world.participant.code)
+    listed = list(retention.due_erasures(world.district, request.due_on))
+    erasure.cancel_erasure(world.lead, request)
+    assert erasure.carry_out(listed[0], request.due_on) is False
+    assert reload(world.participant).last_name and reload(request).status == Erasure.Status.CANCELLED
+
+
+def test_an_erasure_clears_what_every_kept_import_run_read(world):
+    """Attack A19, A16: a clean run kept its first rows; a waiting run is told why its file went."""
+    from kim.exchange.models import ImportMapping, ImportRun
+
+    with scopes_disabled():
+        mapping = ImportMapping.objects.create(district=world.district, provider=world.provider, name="Standard")
+        clean = ImportRun.objects.create(district=world.district, provider=world.provider, created_by=world.lead,
+                                         filename="liste.xlsx", status=ImportRun.Status.DONE, mapping=mapping,
+                                         sheets=[{"name": "Teilnehmende", "head": [["Qarawi", "0171 555"]]}])
+        waiting = ImportRun.objects.create(district=world.district, provider=world.provider, created_by=world.insider,
+                                           filename="neu.xlsx", status=ImportRun.Status.CHECKED, content=b"x",
+                                           mapping=mapping)
+    request = erasure.request_erasure(world.lead, world.participant, reason="Antrag",
+                                      confirmation=world.participant.code)
+    retention.run(world.district, request.due_on)
+    with scopes_disabled():
+        assert "0171 555" not in json.dumps(ImportRun.objects.get(pk=clean.pk).sheets)
+        after = ImportRun.objects.get(pk=waiting.pk)
+    assert after.content is None and "Art. 17" in after.message
+
+
+def test_replay_can_be_dry_and_for_one_district_and_skips_lines_it_cannot_read(world, tmp_path, capsys,
+                                                                               privacy_log):
+    """Attack A15, A21: replay --dry-run anonymised; one unknown line stopped the whole replay."""
+    from django.core.management.base import CommandError
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    dump = tmp_path / "sicherung.json"
+    with scopes_disabled():
+        call_command("dumpdata", "casework", output=str(dump), verbosity=0)
+    retention.run(world.district, date(2026, 1, 1))
+    with scopes_disabled():
+        call_command("loaddata", str(dump), verbosity=0)
+    with privacy_log.open("r+") as log:
+        lines = log.read()
+        log.seek(0)
+        log.write('{"at": "x", "district": "%s", "kind": "case", "id": 5, "class": "bogus"}\n' % world.district.slug
+                  + lines)
+    call_command("retention", "replay", "--dry-run")
+    assert reload(participant).first_name and "Probelauf" in capsys.readouterr().out
+    call_command("retention", "replay", "--dry-run", "--district", world.other_district.slug)
+    assert "0 Löschungen, 0 Fälle" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="1 Zeilen"):
+        call_command("retention", "replay")
+    assert reload(participant).first_name == "" and reload(case).anonymised_on
+    assert "unbekannte Löschklasse „bogus“" in capsys.readouterr().err
+
+
+def test_a_real_run_takes_no_day_in_the_future(world):
+    """Attack A22: --as-of 2030 anonymised what is not due and erased inside the review window."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="nur mit --dry-run"):
+        call_command("retention", "--as-of", (timezone.localdate() + timedelta(days=1)).isoformat())
+    call_command("retention", "--dry-run", "--as-of", "01.01.2030")
+
+
+def test_the_restriction_and_its_reason_go_with_the_person(world):
+    """Attack A23: a reason such as "Herr X bestreitet seine Adresse" stayed in the trace."""
+    from kim.privacy.restriction import lift_restriction, restrict
+
+    participant, case = closed_case(world, closed_on=date(2021, 3, 1))
+    restrict(world.lead, participant, "Herr Qarawi bestreitet seine Adresse")
+    request = erasure.request_erasure(world.lead, reload(participant), reason="Antrag",
+                                      confirmation=reload(participant).code)
+    retention.run(world.district, request.due_on)
+    after = reload(participant)
+    assert (after.restricted_on, after.restriction_reason) == (None, "")
+    assert lift_restriction  # the record cannot be restricted or lifted any more: it is a trace

@@ -68,10 +68,16 @@ def record(actor, action: str, obj: models.Model, *, changes: dict | None = None
     return audit_entry
 
 
+# The labels a redacted entry may carry: the database allows these and no others (migration 0014).
+REDACTED_LABELS = ("anonymisiert", "gelöschte Person")
+
+
 def redact(entries, label: str) -> int:
     """Blacken the personal values of `entries` (an AuditEntry queryset) once: the label becomes
     `label`, each changed value "–"; who did what to which object, and when, stays. The
     database allows this one change (core migration 0011) and refuses every other."""
+    if label not in REDACTED_LABELS:
+        raise ValueError(f"a redacted entry is labelled {REDACTED_LABELS}, not {label!r}")
     pending = entries.filter(redacted=False)
     by_keys: dict[tuple, list[int]] = {}
     for pk, changes in pending.values_list("pk", "changes"):

@@ -336,16 +336,17 @@ def reset_interrupted(actor: User | None, run: ImportRun) -> ImportRun:
     return run
 
 
-def expire_upload(run: ImportRun) -> ImportRun:
+def expire_upload(run: ImportRun, message: str | None = None) -> ImportRun:
     """The file of a run not imported after KIM_UPLOAD_RETENTION_DAYS is deleted, with what
-    was read from it (first rows, problems, unknown values); the run stays as a trace."""
+    was read from it (first rows, problems, unknown values); the run stays as a trace. `message`
+    says why, where another reason than the period deletes it (an erasure)."""
     days = settings.KIM_UPLOAD_RETENTION_DAYS
     with transaction.atomic():
         before = run.status
         run.content, run.problems, run.unknown_values, run.identity_changes = None, [], [], []
         run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
         run.status, run.worker = ImportRun.Status.EXPIRED, ""
-        run.message = f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
+        run.message = message or f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
         run.save(update_fields=["content", "problems", "unknown_values", "identity_changes", "sheets", "status",
                                 "worker", "message"])
         record(None, Action.DELETE, run, changes={"status": [before, run.status], "file": [run.filename, None]})

@@ -16,9 +16,11 @@ from django_scopes import scopes_disabled
 
 from kim.casework.models import Case, Participant
 from kim.core.audit import Action, record
+from kim.core.models import District
 
 from . import erasure_log
 from .models import Erasure
+from .registry import CLASSES
 from .restriction import RESTRICTED_FOR_ERASURE
 from .retention import anonymise_case, anonymise_participant, clear_upload
 
@@ -75,15 +77,19 @@ def cancel_erasure(user, erasure: Erasure) -> Erasure:
     return erasure
 
 
-def carry_out(erasure: Erasure, as_of) -> None:
-    """The erasure after its review window (by the retention job)."""
-    erase_participant(erasure.participant_id, as_of)
+def carry_out(erasure: Erasure, as_of, *, replaying=False) -> bool:
+    """The erasure after its review window (by the retention job), in one transaction with the
+    erasure locked: one cancelled meanwhile is never carried out. After a restore (`replaying`)
+    the log says it was carried out already, whatever the restored window says."""
     with transaction.atomic():
         erasure = Erasure.objects.select_for_update().get(pk=erasure.pk)
-        if erasure.status == Erasure.Status.PENDING:
-            erasure.status, erasure.decided_at, erasure.reason = Erasure.Status.DONE, timezone.now(), ""
-            erasure.save(update_fields=["status", "decided_at", "reason"])
-            record(None, Action.DELETE, erasure, changes={"status": [Erasure.Status.PENDING, erasure.status]})
+        if erasure.status != Erasure.Status.PENDING or (erasure.due_on > as_of and not replaying):
+            return False
+        erase_participant(erasure.participant_id, as_of)
+        erasure.status, erasure.decided_at, erasure.reason = Erasure.Status.DONE, timezone.now(), ""
+        erasure.save(update_fields=["status", "decided_at", "reason"])
+        record(None, Action.DELETE, erasure, changes={"status": [Erasure.Status.PENDING, erasure.status]})
+    return True
 
 
 def erase_participant(participant_id: int, as_of) -> None:
@@ -99,45 +105,73 @@ def erase_participant(participant_id: int, as_of) -> None:
         _forget_files_of(participant)
 
 
+ERASED_FILE = ("Die Datei wurde verworfen, weil eine Person des Trägers nach Art. 17 DSGVO gelöscht wurde und "
+               "die Datei sie enthalten könnte. Bitte laden Sie sie erneut hoch.")
+
+
 def _forget_files_of(participant):
-    """Files and what was read from them, still kept for runs of the provider: they may hold the person."""
+    """Files and what was read from them (first rows, problems), still kept for runs of the
+    provider: any of them may hold the person, so all go, and their page says why."""
     from kim.exchange.models import ImportRun
     from kim.exchange.services import expire_upload
 
-    runs = ImportRun.objects.filter(provider_id=participant.provider_id)
-    for run in runs.filter(content__isnull=False).exclude(status__in=[ImportRun.Status.CHECKING,
-                                                                       ImportRun.Status.IMPORTING]).defer("content"):
-        expire_upload(run)
-    for run in runs.exclude(problems=[], unknown_values=[], identity_changes=[], warnings=[]):
+    runs = ImportRun.objects.filter(provider_id=participant.provider_id).exclude(
+        status__in=[ImportRun.Status.CHECKING, ImportRun.Status.IMPORTING])
+    for run in runs.filter(content__isnull=False).defer("content"):
+        expire_upload(run, message=ERASED_FILE)
+    for run in runs.exclude(filename="–"):
         clear_upload(run)
 
 
-def replay(as_of=None) -> dict[str, int]:
+def replay(as_of=None, *, slug=None, dry_run=False) -> dict:
     """After a restore: every key in the erasure log that the database holds unanonymised again
     is anonymised again; an erased person is erased again everywhere, and an erasure the
-    restored database still shows as pending is carried out (not left to be cancelled)."""
+    restored database still shows as pending is carried out (not left to be cancelled).
+    Lines that name no known district, kind or class are skipped and listed."""
     as_of = as_of or timezone.localdate()
-    counts = {"erased": 0, "case": 0, "participant": 0}
-    entries = list(erasure_log.entries())
+    counts = {"erased": 0, "case": 0, "participant": 0, "skipped": []}
     with scopes_disabled():
+        districts = set(District.objects.values_list("slug", flat=True))
+        entries = []
+        for number, entry in enumerate(erasure_log.entries(), start=1):
+            problem = _problem_of(entry, districts)
+            if problem:
+                counts["skipped"].append(f"Zeile {number}: {problem}")
+            elif slug is None or entry["district"] == slug:
+                entries.append(entry)
         erased = {(entry["district"], entry["id"]) for entry in entries
                   if entry["class"] == "erasure" and entry["kind"] == "participant"}
-        for slug, pk in sorted(erased):
-            participant = Participant.objects.filter(pk=pk, district__slug=slug).first()
+        for district_slug, pk in sorted(erased):
+            participant = Participant.objects.filter(pk=pk, district__slug=district_slug).first()
             if participant is None:
                 continue
             pending = Erasure.objects.filter(participant=participant, status=Erasure.Status.PENDING).first()
             if pending or participant.anonymised_on is None:
-                carry_out(pending, as_of) if pending else erase_participant(pk, as_of)
                 counts["erased"] += 1
+                if not dry_run:
+                    carry_out(pending, as_of, replaying=True) if pending else erase_participant(pk, as_of)
         for entry in entries:
             if (entry["district"], entry["id"]) in erased and entry["kind"] == "participant":
                 continue
-            if entry["kind"] == "case":
-                if Case.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists():
-                    done = anonymise_case(entry["id"], as_of, entry["class"], erased=entry["class"] == "erasure")
-                    counts["case"] += "case" in done
-                    counts["participant"] += "participant" in done
-            elif Participant.objects.filter(pk=entry["id"], district__slug=entry["district"]).exists():
+            model = Case if entry["kind"] == "case" else Participant
+            if not model.objects.filter(pk=entry["id"], district__slug=entry["district"],
+                                        anonymised_on__isnull=True).exists():
+                continue
+            if dry_run:
+                counts[entry["kind"]] += 1
+            elif entry["kind"] == "case":
+                done = anonymise_case(entry["id"], as_of, entry["class"], erased=entry["class"] == "erasure")
+                counts["case"] += "case" in done
+                counts["participant"] += "participant" in done
+            else:
                 counts["participant"] += anonymise_participant(entry["id"], as_of, entry["class"])
     return counts
+
+
+def _problem_of(entry, districts) -> str:
+    """Why a line of the log cannot be replayed (a class renamed later, a district not here), or ""."""
+    if entry.get("district") not in districts:
+        return f"Kreis „{entry.get('district')}“ gibt es hier nicht"
+    if entry.get("class") not in CLASSES:
+        return f"unbekannte Löschklasse „{entry.get('class')}“"
+    return ""

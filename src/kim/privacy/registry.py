@@ -166,8 +166,9 @@ CASE_TEXT = "Freitext, kann Personen nennen"
 # of the person's cases is anonymised (or the person is erased).
 PARTICIPANT = _model(
     _rules("case_data", KEEP, "district provider responsible municipality gender nationalities languages "
-                              "residence_status created_at restricted_on anonymised_on", TRACE),
-    _rules("case_data", KEEP, "restriction_reason", "Grund der Einschränkung, ohne Namen"),
+                              "residence_status created_at anonymised_on", TRACE),
+    _rules("case_data", EMPTY, "restricted_on restriction_reason",
+           "eine Spur wird ohnehin nicht mehr geändert; der Grund kann die Person beschreiben"),
     _rules("case_data", EMPTY, "first_name last_name phone email address search_text sort_name external_id",
            "identifiziert die Person"),
     _rules("case_data", COARSEN, "birth_date", "Altersauswertungen bleiben möglich"),

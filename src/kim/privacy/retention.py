@@ -207,7 +207,7 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     household_id = participant.household_id
     _redact_lists(participant, participant.code, ERASED if erased else ANONYMISED)
     for name in fields_with("casework.participant", EMPTY):
-        setattr(participant, name, "")
+        setattr(participant, name, None if Participant._meta.get_field(name).null else "")
     participant.birth_date = quarter_start(participant.birth_date)
     participant.entry_date = participant.entry_date and quarter_start(participant.entry_date)
     participant.code = new_participant_code()
@@ -381,8 +381,7 @@ def _carry_out(district, as_of, progress) -> dict[str, int]:
     counts = Counter({key: 0 for key in DISTRICT_CLASSES})
     counts["participants"] = 0
     for erasure in list(due_erasures(district, as_of)):
-        carry_out(erasure, as_of)
-        counts["erasure"] += 1
+        counts["erasure"] += carry_out(erasure, as_of)  # not if cancelled meanwhile
     for key, queryset in due_cases(district, as_of).items():
         for case_id in list(queryset.values_list("pk", flat=True)):
             done = anonymise_case(case_id, as_of, key)

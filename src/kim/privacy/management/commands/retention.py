@@ -7,6 +7,7 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from kim.core.models import District
@@ -45,15 +46,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, action="run", dry_run=False, as_of=None, district=None, **options):
         day = plausible(german_date(as_of)) if as_of else None
-        if action == "replay":
-            counts = erasure.replay(day)
-            self.stdout.write(f"Wieder angewandt: {counts['erased']} Löschungen, {counts['case']} Fälle, "
-                              f"{counts['participant']} Teilnehmende anonymisiert.")
-            return
+        if day and day > timezone.localdate() and not dry_run:
+            # Anonymising is for good: what is not due yet, or an erasure inside its review
+            # window, must not go because of a typing error. A forecast is a dry run.
+            raise CommandError(f"Der Stichtag {day:%d.%m.%Y} liegt in der Zukunft: nur mit --dry-run.")
         if district:
             with scopes_disabled():
                 if not District.objects.filter(slug=district).exists():
                     raise CommandError(f"Einen Kreis mit dem Kurznamen „{district}“ gibt es nicht.")
+        if action == "replay":
+            return self.replay(day, district, dry_run)
         started = time.monotonic()
         try:
             runs = retention.run_everywhere(day, slug=district, dry_run=dry_run)
@@ -66,3 +68,14 @@ class Command(BaseCommand):
                 title = CLASSES[key].title if key in CLASSES else PARTICIPANTS if key == "participants" else key
                 self.stdout.write(f"  {title}: {count}")
         self.stdout.write(f"Dauer: {time.monotonic() - started:.1f} s")
+
+    def replay(self, day, district, dry_run):
+        counts = erasure.replay(day, slug=district, dry_run=dry_run)
+        verb = "Wieder anzuwenden (Probelauf)" if dry_run else "Wieder angewandt"
+        self.stdout.write(f"{verb}: {counts['erased']} Löschungen, {counts['case']} Fälle, "
+                          f"{counts['participant']} Teilnehmende anonymisiert.")
+        for line in counts["skipped"]:
+            self.stderr.write(f"Übersprungen: {line}")
+        if counts["skipped"] and not dry_run:
+            raise CommandError(f"{len(counts['skipped'])} Zeilen der Löschliste konnten nicht angewandt werden "
+                               "(siehe oben); alle anderen wurden angewandt.")
