@@ -115,3 +115,22 @@ def test_an_anonymised_record_is_not_listed(client, world):
     assert world.participant.last_name not in page
     detail = client.get(reverse("casework:participant", args=[world.participant.pk]))
     assert detail.status_code == 410 and "wurden am 01.01.2026 anonymisiert oder gelöscht" in detail.content.decode()
+
+
+def test_an_anonymised_records_edit_pages_offer_no_form(client, world):
+    """Attack A17: the edit pages of a trace showed full (empty) forms."""
+    from kim.privacy import retention
+
+    with scopes_disabled():
+        world.case.opened_on, world.case.closed_on = date(2020, 1, 1), date(2020, 5, 1)
+        world.case.save()
+        world.appointment.date = date(2020, 2, 1)
+        world.appointment.save()
+    retention.run(world.district, date(2026, 1, 1))
+    login(client, world.insider)
+    for url in (reverse("casework:participant-edit", args=[world.participant.pk]),
+                reverse("casework:case-edit", args=[world.case.pk]),
+                reverse("casework:appointment-edit", args=[world.appointment.pk])):
+        response = client.get(url)
+        assert response.status_code == 410 and 'name="first_name"' not in response.content.decode()
+        assert 'name="duration_minutes"' not in response.content.decode()

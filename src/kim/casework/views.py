@@ -65,6 +65,12 @@ def opened(request, shown):
     audit_read(request.user, shown)
 
 
+def anonymised_trace(request, trace):
+    """The page of a record that is a statistical trace now (kim.privacy.retention): it says so,
+    shows nothing of it (not even its new code: a file could name it again) and offers no form."""
+    return render(request, "privacy/anonymised.html", {"anonymised_on": trace.anonymised_on}, status=410)
+
+
 def handle_form(request, form, on_valid, template, context, shown=None):
     """Render `form`; on a valid POST call `on_valid(cleaned_data)`, which returns the
     response (the service audits the change). A service's ValidationError is shown on the
@@ -250,8 +256,7 @@ def participant_new(request):
 def participant_detail(request, pk):
     participant = visible_or_404(Participant, request.user, pk=pk)
     if participant.anonymised_on:
-        # A statistical trace: not even its new code is shown (a file could name it again).
-        return render(request, "privacy/anonymised.html", {"participant": participant}, status=410)
+        return anonymised_trace(request, participant)
     opened(request, participant)
     return render(request, "casework/participant_detail.html", participant_context(request, participant))
 
@@ -284,6 +289,8 @@ def participant_context(request, participant, restriction_form=None):
 def participant_edit(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
+    if participant.anonymised_on:
+        return anonymised_trace(request, participant)
     form = ParticipantForm(posted(request), instance=participant, user=user)
 
     def save(data):
@@ -365,6 +372,8 @@ def case_new(request, pk):
 def case_edit(request, pk):
     user = request.user
     case = visible_or_404(Case, user, pk=pk)
+    if case.anonymised_on:
+        return anonymised_trace(request, case)
     form = CaseForm(posted(request), instance=case, user=user)
 
     def save(data):
@@ -602,6 +611,8 @@ def appointment_new(request):
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request, pk):
     appointment = visible_or_404(Appointment, request.user, pk=pk)
+    if appointment.case_id and appointment.case.anonymised_on:
+        return anonymised_trace(request, appointment.case)
     form = AppointmentForm(posted(request), instance=appointment, with_case=appointment.case_id is not None)
     back = reverse("casework:case", args=[appointment.case_id]) if appointment.case_id else reverse("casework:appointments")
 

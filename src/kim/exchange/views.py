@@ -89,7 +89,7 @@ def subject_access(request, pk, fmt):
         raise Http404  # before the record is read: an unknown format shows nothing
     participant = visible_or_404(Participant, request.user, pk=pk)
     if participant.anonymised_on:
-        return render(request, "privacy/anonymised.html", {"participant": participant}, status=410)
+        return render(request, "privacy/anonymised.html", {"anonymised_on": participant.anonymised_on}, status=410)
     data = participant_record(request.user, participant)
     record(request.user, Action.READ, participant, changes={"subject_access": [None, fmt]})
     if fmt == "json":

@@ -85,7 +85,7 @@ def participant_documents(request, pk):
     user = request.user
     participant = visible_or_404(Participant, user, pk=pk)
     if participant.anonymised_on:
-        return render(request, "privacy/anonymised.html", {"participant": participant}, status=410)
+        return render(request, "privacy/anonymised.html", {"anonymised_on": participant.anonymised_on}, status=410)
     # The form sends both fields; a link that names only the document (the case page's
     # referral letter) preselects it.
     sent = "language" in request.GET
