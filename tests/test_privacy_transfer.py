@@ -522,3 +522,15 @@ def test_a_release_that_covers_no_data_offers_nobody(world, parties, client):
     page = client.get(reverse("casework:case-transfer", args=[world.case.pk])).content.decode()
     assert "Keine Schweigepflichtentbindung gegenüber einem anderen Träger" in page
     assert str(parties["receiver"]) not in page.split("<main")[1]
+
+
+def test_a_second_handover_to_the_same_receiver_says_when_the_first_was(world, parties):
+    """Attack A20: it was refused forever as "just handed over"."""
+    values = {"target": parties["target"], "referred_on": TODAY(), "note": ""}
+    with scope(district=world.district.pk):
+        first = services.refer_and_hand_over(world.insider, world.case, values, case_manager=parties["receiving_cm"])
+        with pytest.raises(ValidationError) as refused:
+            services.refer_and_hand_over(world.insider, Case.objects.get(pk=world.case.pk), values,
+                                         case_manager=parties["receiving_cm"])
+    message = " ".join(refused.value.messages)
+    assert f"am {TODAY():%d.%m.%Y} bereits" in message and first.target_case.number in message

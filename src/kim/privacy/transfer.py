@@ -320,6 +320,13 @@ def refer_and_hand_over(actor, case: Case, values: dict, *, case_manager: User |
     if not case.is_open:
         _refuse(_("The case is closed: its data can no longer be handed over."))
     _check_participant(case)
+    earlier = Transfer.objects.filter(source_case=case, receiver=receiver, kind=Transfer.Kind.HANDOVER).first()
+    if earlier:
+        # One copy per receiver: a later release is the receiver's to ask for on its own copy.
+        _refuse(_("This case was handed over to %(receiver)s on %(day)s already (their case %(case)s). Record the "
+                  "referral without handing the data over again.") % {
+            "receiver": receiver, "day": f"{earlier.transferred_on:%d.%m.%Y}", "case": earlier.target_case.number},
+            "hand_over")
     on = values["referred_on"]
     categories = _check_receiver(case, receiver, on)
     case_manager = _receiving_manager(receiver, case_manager)
