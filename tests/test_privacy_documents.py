@@ -402,3 +402,13 @@ def test_the_information_names_the_districts_own_retention_period(world):
         html = document_html("information", "en", Subject(participant=world.participant))
     assert "Bis zum Ablauf von 48 Monaten" in html and "Until 48 months after" in html
     assert "{months}" not in html
+
+
+def test_released_data_without_a_partner_are_refused_on_the_form(world):
+    """Attack A24a: categories were stored as released towards nobody."""
+    from kim.casework.forms import ConsentForm
+
+    with scope(district=world.district.pk):
+        form = ConsentForm({"given_on": "2026-12-01", "covers_processing": "on", "released_categories": ["identity"]})
+        assert not form.is_valid()
+    assert "Schweigepflicht entbindet" in " ".join(form.errors["released_to"])

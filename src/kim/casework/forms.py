@@ -172,6 +172,13 @@ class ConsentForm(KernModelForm):
     def clean_given_on(self):
         return plausible_record_date(self.cleaned_data["given_on"])
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("released_categories") and not cleaned.get("released_to"):
+            self.add_error("released_to", _("Choose the partners the participant releases you from confidentiality "
+                                            "towards: released data go to nobody else."))
+        return cleaned
+
 
 class WithdrawConsentForm(KernForm):
     withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput())
