@@ -149,3 +149,22 @@ def test_a_target_group_of_another_district_cannot_be_chosen(client, world):
                 "opened_on": TODAY().isoformat()}
     response = post(client, world.insider, "casework:case-new", world.participant.pk, data)
     assert response.status_code == 422
+
+
+def test_a_name_that_reverses_its_direction_is_refused(world):
+    """Attack A5: "\u202eNIMDA" was stored and printed as "ADMIN" on the consent."""
+    from django_scopes import scope
+
+    from kim.casework.forms import ParticipantForm
+
+    with scope(district=world.district.pk):
+        form = ParticipantForm({"first_name": "\u202eNIMDA\u202c", "last_name": "Haddad", "birth_date": "1990-01-01",
+                                "gender": "x", "municipality": world.participant.municipality_id},
+                               instance=world.participant, user=world.insider)
+        assert not form.is_valid()
+    assert "Richtung" in " ".join(form.errors["first_name"])
+    with scope(district=world.district.pk):
+        arabic = ParticipantForm({"first_name": "أمل", "last_name": "حداد", "birth_date": "1990-01-01", "gender": "x",
+                                  "municipality": world.participant.municipality_id},
+                                 instance=world.participant, user=world.insider)
+        assert "first_name" not in arabic.errors  # right-to-left names themselves are welcome

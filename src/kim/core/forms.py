@@ -1,5 +1,7 @@
 """Form helpers: every form renders with the KERN UX classes and accessible error links."""
 
+import re
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -68,6 +70,18 @@ class ScopeSafeModelFormMetaclass(forms.models.ModelFormMetaclass):
             return super().__new__(mcs, *args, **kwargs)
 
 
+# Characters that turn the direction of the text after them: "\u202eNIMDA" is shown as "ADMIN",
+# in pages and on the printed consent. Arabic and Farsi need none of them (the browser and the
+# PDF set right-to-left text by itself), so they are refused in every text typed in.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def refuse_direction_controls(value):
+    if isinstance(value, str) and DIRECTION_CONTROLS.search(value):
+        raise ValidationError(_("The text contains invisible characters that reverse its direction (e.g. copied "
+                                "from another program). Please type it again."), code="direction")
+
+
 class KernFormMixin:
     """Adds KERN classes and ARIA attributes to every widget; forms stay plain Django."""
 
@@ -83,6 +97,8 @@ class KernFormMixin:
         for name, field in self.fields.items():
             if isinstance(field, forms.ModelChoiceField):
                 refuse_malformed_ids(field)
+            if isinstance(field, forms.CharField) and refuse_direction_controls not in field.validators:
+                field.validators.append(refuse_direction_controls)
             if field.widget.attrs.get("data-kern"):
                 continue
             widget = field.widget
