@@ -144,7 +144,9 @@ def loeschkonzept() -> str:
         out += ["## Umsetzung", "",
                 "- `kim retention` wendet die Fristen an; der Hintergrunddienst (`kim worker`) tut es einmal "
                 "täglich. `--dry-run` zählt je Löschklasse, was fällig ist, ohne etwas zu ändern; `--as-of "
-                "TT.MM.JJJJ` rechnet zu einem anderen Stichtag, `--district KURZNAME` für einen Kreis.",
+                "TT.MM.JJJJ` rechnet zu einem anderen Stichtag (in der Zukunft nur als Probelauf: was "
+                "noch nicht fällig ist, wird nie vorzeitig anonymisiert), `--district KURZNAME` für einen Kreis. "
+                "Ein Kreis hat nie zwei Läufe zugleich.",
                 "- Jeder Fall wird in einer eigenen Transaktion anonymisiert, mit einem Protokolleintrag ohne "
                 "personenbezogene Werte; ein abgebrochener Lauf hinterlässt nichts halb Anonymisiertes und der "
                 "nächste macht weiter. Jeder Lauf wird mit Anzahlen je Löschklasse protokolliert.",
@@ -159,8 +161,12 @@ def loeschkonzept() -> str:
                 "Schlüssel (Kreis, Art des Datensatzes, Nummer, Löschklasse; keine personenbezogenen Daten) in "
                 "die Liste `KIM_PRIVACY_LOG` außerhalb der Datenbank, bevor die Transaktion abschließt. Nach "
                 "dem Einspielen einer Sicherung stellt `kim retention replay` den Stand wieder her: wer "
-                "gelöscht war, ist wieder gelöscht. Die Liste gehört nicht in dieselbe Sicherung wie die "
-                "Datenbank.", "",
+                "gelöscht war, ist wieder gelöscht, und eine in der Sicherung noch offene Löschung wird "
+                "ausgeführt (`--dry-run` zählt nur; unlesbare Zeilen werden übersprungen und genannt). Die "
+                "Liste gehört nicht in dieselbe Sicherung wie die Datenbank.",
+                "- **Was nach einer Anonymisierung niemand mehr tut:** Seiten, Formulare, API und Import "
+                "verweigern jede Änderung einer statistischen Spur; ihre Seiten sagen nur, dass und wann "
+                "anonymisiert wurde (Status 410), ohne Kennung und Fallnummer.", "",
                 "## Regeln je Feld", "",
                 "„bleibt“ heißt bei Feldern der Fallarbeit: Teil der anonymen statistischen Spur.", ""]
         for label, rules in REGISTRY.items():
