@@ -256,7 +256,8 @@ def test_the_consent_form_asks_for_the_language_signed(client):
     client.force_login(world["insider"])
     url = reverse("casework:consent-new", args=[world["participant"].pk])
     response = client.post(url, {"given_on": TODAY().isoformat(), "covers_processing": "on",
-                                 "released_categories": ["identity"], "document_language": "fa"})
+                                 "released_categories": ["identity"], "document_language": "fa",
+                                 "released_to": [world["targets"][0].pk]})
     assert response.status_code == 302
     with scope(district=world["district"].pk):
         consent = Consent.objects.visible_to(world["insider"]).order_by("-pk").first()
@@ -381,7 +382,8 @@ def test_the_api_records_released_categories_and_the_language_signed():
     world = build_world()
     api = Api(world["insider"])
     body = {"participant": world["participant"].pk, "given_on": TODAY().isoformat(), "covers_processing": True,
-            "released_categories": ["identity", "contact"], "document_language": "uk"}
+            "released_categories": ["identity", "contact"], "document_language": "uk",
+            "released_to": [world["targets"][0].pk]}
     response = api.post("consents/", body)
     assert response.status_code == 201, response.json()
     with scopes_disabled():
