@@ -134,7 +134,9 @@ def test_the_dry_run_counts_and_changes_nothing(world):
     closed_case(world, closed_on=date(2024, 3, 1), kind=CaseKind.SCREENING)
     run = retention.run(world.district, date(2026, 1, 1), dry_run=True)
     assert run.counts["case_data"] == 1 and run.counts["short_counselling"] == 1
+    assert run.counts["participants"] == 2  # as the real run will: each person's only case is due
     assert reload(case).anonymised_on is None and reload(participant).first_name
+    assert retention.run(world.district, date(2026, 1, 1)).counts["participants"] == 2
 
 
 def test_a_second_run_finds_nothing_left(world):

@@ -328,8 +328,16 @@ def delete_access_traces(as_of) -> Counter:
 def plan(district, as_of: date) -> dict[str, int]:
     """What is due in the district, per deletion class, as counts (the dry run)."""
     with scopes_disabled():
-        counts = {key: queryset.count() for key, queryset in due_cases(district, as_of).items()}
-        counts["participants"] = due_participants_without_cases(district, as_of).count()
+        due = due_cases(district, as_of)
+        counts = {key: queryset.count() for key, queryset in due.items()}
+        # People whose every live case is due: their record goes with the last one.
+        due_here = due["case_data"] | due["short_counselling"] | due["consent_withdrawn"]
+        staying = Case.objects.filter(participant=OuterRef("pk"), anonymised_on__isnull=True).exclude(
+            pk__in=due_here.values("pk"))
+        with_due = Participant.objects.filter(district=district, anonymised_on__isnull=True,
+                                              pk__in=due_here.values("participant"))
+        counts["participants"] = (due_participants_without_cases(district, as_of).count()
+                                  + with_due.exclude(Exists(staying)).count())
         counts["erasure"] = due_erasures(district, as_of).count()
         counts["module3"] = due_procedures(district, as_of).count()
         counts["uploads"] = due_uploads(district, as_of).count()
