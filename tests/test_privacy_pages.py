@@ -129,6 +129,7 @@ def test_an_anonymised_records_edit_pages_offer_no_form(client, world):
     retention.run(world.district, date(2026, 1, 1))
     login(client, world.insider)
     for url in (reverse("casework:participant-edit", args=[world.participant.pk]),
+                reverse("casework:case", args=[world.case.pk]),
                 reverse("casework:case-edit", args=[world.case.pk]),
                 reverse("casework:appointment-edit", args=[world.appointment.pk])):
         response = client.get(url)

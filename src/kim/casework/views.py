@@ -410,6 +410,8 @@ def case_context(case):
 @require_safe  # a page that only shows: no other method renders it
 def case_detail(request, pk):
     case = visible_or_404(Case, request.user, pk=pk)
+    if case.anonymised_on:
+        return anonymised_trace(request, case)  # its address is the old case number
     opened(request, case)
     return render(request, "casework/case_detail.html", case_context(case))
 

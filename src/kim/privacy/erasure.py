@@ -130,7 +130,7 @@ def replay(as_of=None, *, slug=None, dry_run=False) -> dict:
     Lines that name no known district, kind or class are skipped and listed."""
     as_of = as_of or timezone.localdate()
     counts = {"erased": 0, "case": 0, "participant": 0, "skipped": []}
-    with scopes_disabled():
+    with scopes_disabled(), erasure_log.replaying():
         districts = set(District.objects.values_list("slug", flat=True))
         entries = []
         for number, entry in enumerate(erasure_log.entries(), start=1):

@@ -5,8 +5,10 @@ made to forget again: `kim retention replay`. One JSON line per key, without per
 before the transaction that anonymises commits: a crash in between leaves a line for a key
 that is still due, which the replay or the next run then anonymises; never the other way."""
 
+import contextlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -19,9 +21,24 @@ def path() -> Path:
     return Path(settings.KIM_PRIVACY_LOG)
 
 
+_replaying = threading.local()
+
+
+@contextlib.contextmanager
+def replaying():
+    """While the log itself is being replayed: its keys are in it already, nothing is added."""
+    _replaying.value = True
+    try:
+        yield
+    finally:
+        _replaying.value = False
+
+
 def append(district, kind: str, pk: int, deletion_class: str):
     if kind not in KINDS:
         raise ValueError(kind)
+    if getattr(_replaying, "value", False):
+        return
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"at": timezone.now().isoformat(timespec="seconds"), "district": district.slug,
