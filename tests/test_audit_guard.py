@@ -86,14 +86,18 @@ def test_the_application_role_reads_and_appends_but_cannot_rewrite_the_log(app_r
     assert app_role in out.getvalue()
     with as_role(app_role) as conn:
         conn.execute("SELECT count(*) FROM casework_case").fetchone()
-        conn.execute("INSERT INTO core_auditentry (at, action, object_type, object_id, object_label, changes) "
-                     "VALUES (now(), 'read', 'x', '', '', '{}')")
+        appended = conn.execute("INSERT INTO core_auditentry (at, action, object_type, object_id, object_label, "
+                                "changes) VALUES (now(), 'read', 'x', '', 'TN-X', '{}') RETURNING id").fetchone()[0]
         for statement in (f"DELETE FROM core_auditentry WHERE id = {last}", "TRUNCATE core_auditentry",
                           f"UPDATE core_auditentry SET action = 'x' WHERE id = {last}",
                           "DROP TRIGGER core_auditentry_append_only ON core_auditentry",
                           "ALTER TABLE core_auditentry DISABLE TRIGGER ALL"):
-            with pytest.raises(psycopg.Error, match="permission denied|must be owner"):
+            with pytest.raises(psycopg.Error, match="permission denied|must be owner|append-only"):
                 conn.execute(statement)
+        # The one change erasure and retention need (attack V5: it was refused to this role).
+        done = conn.execute(f"UPDATE core_auditentry SET redacted = true, object_label = 'anonymisiert' "
+                            f"WHERE id = {appended}").rowcount
+    assert done == 1 and AuditEntry.objects.get(pk=appended).object_label == "anonymisiert"
     assert AuditEntry.objects.filter(pk=last).exists()
 
 

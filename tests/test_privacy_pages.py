@@ -135,3 +135,21 @@ def test_an_anonymised_records_edit_pages_offer_no_form(client, world):
         response = client.get(url)
         assert response.status_code == 410 and 'name="first_name"' not in response.content.decode()
         assert 'name="duration_minutes"' not in response.content.decode()
+
+
+def test_the_api_hands_out_no_trace(world):
+    """Verification V1: /api/v1/cases/<pk>/ still answered 200 for an anonymised case."""
+    from kim.privacy import retention
+
+    from .test_api import Api
+
+    with scopes_disabled():
+        world.case.opened_on, world.case.closed_on = date(2020, 1, 1), date(2020, 5, 1)
+        world.case.save()
+        world.appointment.date = date(2020, 2, 1)
+        world.appointment.save()
+    retention.run(world.district, date(2026, 1, 1))
+    api = Api(world.insider)
+    assert api.get(f"cases/{world.case.pk}/").status_code == 404
+    assert api.get(f"participants/{world.participant.pk}/").status_code == 404
+    assert api.get(f"appointments/{world.appointment.pk}/").status_code == 404

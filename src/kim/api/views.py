@@ -44,7 +44,7 @@ from kim.casework.views import (
 )
 from kim.core.access import as_id, visible_or_404
 from kim.core.models import CATALOGUE_MODELS
-from kim.privacy.restriction import without_restricted
+from kim.privacy.restriction import without_anonymised, without_restricted
 from kim.reports.completeness import data_state
 from kim.reports.framework import (
     ParamError,
@@ -98,7 +98,8 @@ class ScopedMixin:
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no scope
             return self.model._base_manager.none()
-        queryset = self.model.objects.visible_to(self.request.user).order_by("pk")
+        # A statistical trace is nobody's record: not handed out one by one either (attack V1).
+        queryset = without_anonymised(self.model.objects.visible_to(self.request.user).order_by("pk"))
         if getattr(self, "action", None) == "list":
             # Lists hand records out in bulk, like an export: restricted ones (Art. 18 GDPR)
             # stay out. One record is still shown on its own, and a change of it is refused.

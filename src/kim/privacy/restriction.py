@@ -138,6 +138,19 @@ def without_restricted(queryset):
         **{f"{prefix}anonymised_on__isnull": False})
 
 
+def without_anonymised(queryset):
+    """`queryset` without statistical traces (kim.privacy.retention): nobody's record any more."""
+    label = queryset.model._meta.label_lower
+    path = PATH_TO_PARTICIPANT.get(label)
+    if path is not None:
+        queryset = queryset.exclude(**{f"{path}__anonymised_on__isnull" if path else "anonymised_on__isnull": False})
+    case_path = PATH_TO_CASE.get(label)
+    if case_path is not None:
+        queryset = queryset.exclude(**{f"{case_path}__anonymised_on__isnull" if case_path else "anonymised_on__isnull":
+                                       False})
+    return queryset
+
+
 def restricted_count(queryset) -> int:
     """How many of `queryset`'s records belong to restricted participants (an export says so)."""
     path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]

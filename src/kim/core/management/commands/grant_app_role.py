@@ -27,8 +27,8 @@ class Command(BaseCommand):
             schema = cursor.fetchone()[0]
             for statement in grants(schema, role, connection.settings_dict["NAME"]):
                 cursor.execute(statement)
-        self.stdout.write(f"Die Rolle {role} darf die Anwendung betreiben; das Protokoll ({AUDIT_TABLE}) nur lesen "
-                          "und ergänzen.")
+        self.stdout.write(f"Die Rolle {role} darf die Anwendung betreiben; das Protokoll ({AUDIT_TABLE}) nur lesen, "
+                          "ergänzen und einmal schwärzen (mehr lassen die Trigger nicht zu).")
 
 
 def grants(schema: str, role: str, database: str) -> list:
@@ -39,9 +39,11 @@ def grants(schema: str, role: str, database: str) -> list:
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema_id, role_id),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(schema_id, role_id),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema_id, role_id),
-        # The audit log: read and append, nothing else (the triggers refuse it even to the owner's
-        # sessions; without ownership the role cannot drop or disable them either).
-        sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(audit, role_id),
+        # The audit log: read, append, and the one redaction (and deletion of old redacted reads)
+        # that the triggers let through (core migrations 0011, 0014): erasure and retention need
+        # them. Without ownership the role can neither drop nor disable the triggers, and it may
+        # not TRUNCATE, which no row trigger sees.
+        sql.SQL("REVOKE TRUNCATE ON {} FROM {}").format(audit, role_id),
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(
             schema_id, role_id),
         sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}").format(schema_id, role_id),
