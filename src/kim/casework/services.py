@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kim.core.audit import Action, record
 from kim.core.models import User
 from kim.core.services import create_object, update_object
-from kim.privacy.restriction import refuse_if_restricted, withdrawal_despite_restriction
+from kim.privacy.restriction import refuse_if_frozen, withdrawal_despite_restriction
 
 from . import rules
 from .models import (
@@ -254,7 +254,7 @@ def record_assessment(actor: User, case: Case, assessed_on, summary: str, items:
     """An assessment (or re-assessment) per life domain; the case moves on to the goal
     agreement. A re-assessment keeps a link to the assessment it is compared with."""
     _require_personal_data_role(actor)
-    refuse_if_restricted(case)  # written below without create_object
+    refuse_if_frozen(case)  # written below without create_object
     _require_open(case)
     _require_consent_for_case_management(case, assessed_on)
     if case.phase not in (Phase.ASSESSMENT, Phase.REASSESSMENT):

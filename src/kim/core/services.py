@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from kim.privacy.restriction import refuse_if_restricted
+from kim.privacy.restriction import refuse_if_frozen
 
 from . import defaults, permissions
 from .audit import Action, diff, record, snapshot
@@ -52,7 +52,7 @@ def create_object(actor, model, audit_extra: dict | None = None, **values):
     many = {k: values.pop(k) for k in list(values) if model._meta.get_field(k).many_to_many}
     obj = model(**values)
     # A new record of a restricted participant (Art. 18 GDPR), or one that links to one.
-    refuse_if_restricted(obj, *_linked(many.values()))
+    refuse_if_frozen(obj, *_linked(many.values()))
     obj.full_clean()
     obj.save()
     for name, items in many.items():
@@ -74,7 +74,7 @@ def update_object(actor, obj, values: dict):
     for name, value in plain.items():
         setattr(obj, name, value)
     # Restricted (Art. 18 GDPR) as stored, or about to be linked to a restricted participant.
-    refuse_if_restricted(stored, obj, *_linked(values[name] for name in set(fields) - set(plain)))
+    refuse_if_frozen(stored, obj, *_linked(values[name] for name in set(fields) - set(plain)))
     obj.full_clean()
     obj.save()
     for name in set(fields) - set(plain):
@@ -88,7 +88,7 @@ def update_object(actor, obj, values: dict):
 def delete_object(actor, obj, fields=None):
     """Delete one row and audit what it held (its plain fields, or `fields`): the entry keeps
     what was removed."""
-    refuse_if_restricted(obj)
+    refuse_if_frozen(obj)
     fields = fields or [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "district")]
     record(actor, Action.DELETE, obj, changes={k: [v, None] for k, v in snapshot(obj, fields).items()})
     obj.delete()

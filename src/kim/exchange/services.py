@@ -336,6 +336,17 @@ def reset_interrupted(actor: User | None, run: ImportRun) -> ImportRun:
     return run
 
 
+# What a run keeps of its file's contents: first rows, problems, unknown values, changes of identity.
+READ_FROM_FILE = ["problems", "unknown_values", "identity_changes", "sheets"]
+
+
+def forget_what_was_read(run: ImportRun) -> list[str]:
+    """Empty on `run` (not saved) what was read from its file; the fields to save."""
+    run.problems, run.unknown_values, run.identity_changes = [], [], []
+    run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
+    return READ_FROM_FILE
+
+
 def expire_upload(run: ImportRun, message: str | None = None) -> ImportRun:
     """The file of a run not imported after KIM_UPLOAD_RETENTION_DAYS is deleted, with what
     was read from it (first rows, problems, unknown values); the run stays as a trace. `message`
@@ -343,8 +354,8 @@ def expire_upload(run: ImportRun, message: str | None = None) -> ImportRun:
     days = settings.KIM_UPLOAD_RETENTION_DAYS
     with transaction.atomic():
         before = run.status
-        run.content, run.problems, run.unknown_values, run.identity_changes = None, [], [], []
-        run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
+        run.content = None
+        forget_what_was_read(run)
         run.status, run.worker = ImportRun.Status.EXPIRED, ""
         run.message = message or f"Die Datei wurde nach {days} Tagen ohne Import gelöscht."
         run.save(update_fields=["content", "problems", "unknown_values", "identity_changes", "sheets", "status",

@@ -35,6 +35,14 @@ def review_deadline():
     return timezone.localdate() + timedelta(days=ERASURE_REVIEW_DAYS)
 
 
+class ErasureQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A provider's erasures are its lead's business (the lead asks for and cancels them)."""
+        if not (user.is_provider_lead and user.sees_personal_data):
+            return self.none()
+        return self.filter(provider_id=user.provider_id)
+
+
 class Erasure(models.Model):
     """Art. 17 GDPR: the provider lead asked that one participant be erased. The record is
     frozen at once and erased when the review window has passed, unless cancelled before."""
@@ -58,6 +66,8 @@ class Erasure(models.Model):
     # Whether the request froze the record itself (it was not restricted before): only then
     # does cancelling it lift the freeze. Told by this flag, never by a reason's wording.
     froze_record = models.BooleanField(_("froze the record"), default=False, editable=False)
+
+    objects = ErasureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]

@@ -2,7 +2,7 @@
 
 A restricted record is shown (to whoever may see it) but not changed and not exported, until
 the lead lifts the restriction. The freeze is enforced once, where every change passes:
-kim.core.services.create_object / update_object / delete_object call `refuse_if_restricted`
+kim.core.services.create_object / update_object / delete_object call `refuse_if_frozen`
 for the object they write (and the few services that write otherwise call it themselves); the
 import's check refuses rows that name a restricted record (kim.exchange.checks); the exports
 and the API's lists leave restricted records out (`without_restricted`).
@@ -113,7 +113,7 @@ def _follow(obj, path):
     return getattr(obj, f"{last}_id")
 
 
-def refuse_if_restricted(*objects) -> None:
+def refuse_if_frozen(*objects) -> None:
     """Refuse, with the German message and before anything is written, a change of any of
     `objects` whose participant's processing is restricted, or that was anonymised."""
     for obj in objects:
@@ -129,33 +129,30 @@ def refuse_if_restricted(*objects) -> None:
             raise ValidationError(restricted_message(participant), code="restricted")
 
 
-def without_restricted(queryset):
-    """`queryset` without the records of restricted participants (exports, the API's lists), nor
-    those of anonymised ones (a statistical trace is nobody's record)."""
-    path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
-    prefix = f"{path}__" if path else ""
-    return queryset.exclude(**{f"{prefix}restricted_on__isnull": False}).exclude(
-        **{f"{prefix}anonymised_on__isnull": False})
+def _lookup(path: str, name: str) -> str:
+    return f"{path}__{name}" if path else name
 
 
 def without_anonymised(queryset):
     """`queryset` without statistical traces (kim.privacy.retention): nobody's record any more."""
     label = queryset.model._meta.label_lower
-    path = PATH_TO_PARTICIPANT.get(label)
-    if path is not None:
-        queryset = queryset.exclude(**{f"{path}__anonymised_on__isnull" if path else "anonymised_on__isnull": False})
-    case_path = PATH_TO_CASE.get(label)
-    if case_path is not None:
-        queryset = queryset.exclude(**{f"{case_path}__anonymised_on__isnull" if case_path else "anonymised_on__isnull":
-                                       False})
+    for path in (PATH_TO_PARTICIPANT.get(label), PATH_TO_CASE.get(label)):
+        if path is not None:
+            queryset = queryset.exclude(**{_lookup(path, "anonymised_on__isnull"): False})
     return queryset
+
+
+def without_restricted(queryset):
+    """`queryset` without the records of restricted participants (exports, the API's lists), nor
+    statistical traces."""
+    path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
+    return without_anonymised(queryset).exclude(**{_lookup(path, "restricted_on__isnull"): False})
 
 
 def restricted_count(queryset) -> int:
     """How many of `queryset`'s records belong to restricted participants (an export says so)."""
     path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
-    field = f"{path}__restricted_on__isnull" if path else "restricted_on__isnull"
-    return queryset.filter(**{field: False}).count()
+    return queryset.filter(**{_lookup(path, "restricted_on__isnull"): False}).count()
 
 
 # ---------------------------------------------------------------- the lead's two actions

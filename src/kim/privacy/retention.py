@@ -21,7 +21,7 @@ from django_scopes import scopes_disabled
 
 from kim.casework.models import (Appointment, Assessment, AssessmentItem, Case, CaseKind, Consent, Goal, Household,
                                  Participant, PlanAction, Referral, new_participant_code)
-from kim.core.audit import Action, record, redact
+from kim.core.audit import REDACTED_LABELS, Action, record, redact
 from kim.core.audit import entry as audit_entry
 from kim.core.models import AuditEntry, District
 
@@ -35,8 +35,8 @@ SHORT_KINDS = (CaseKind.SHORT_COUNSELLING, CaseKind.REFERRAL, CaseKind.SCREENING
 # The classes a district's run carries out; logins, sessions, tokens and tasks belong to no district.
 DISTRICT_CLASSES = ("case_data", "short_counselling", "consent_withdrawn", "erasure", "module3", "uploads",
                     "read_log")
-ANONYMISED = "anonymisiert"
-ERASED = "gelöschte Person"
+# How redacted entries read (the database allows these labels only).
+ANONYMISED, ERASED = REDACTED_LABELS
 
 # The sheets of the standard workbook whose identifiers name records of these models.
 SHEETS_OF = {
@@ -173,8 +173,8 @@ def anonymise_case(case_id: int, as_of: date, deletion_class: str, *, erased=Fal
         _empty("privacy.transfer", Transfer.objects.filter(Q(source_case=case) | Q(target_case=case)))
         ids["casework.case"] = [case.pk]
         _forget_identifiers(case.district_id, ids)
-        _redact(case.district_id, ids, ERASED if erased else ANONYMISED)
-        _redact_lists(case, case.number, ERASED if erased else ANONYMISED)
+        _redact(case.district_id, ids, _label(erased))
+        _redact_lists(case, case.number, _label(erased))
         case.external_id, case.anonymised_on = "", as_of
         case.save(update_fields=["external_id", "anonymised_on"])
         _record_anonymised(case, deletion_class, erased)
@@ -205,9 +205,9 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
     ids = {"casework.participant": [participant.pk], "casework.consent": list(consents.values_list("pk", flat=True))}
     _empty("casework.consent", consents)
     household_id = participant.household_id
-    _redact_lists(participant, participant.code, ERASED if erased else ANONYMISED)
+    _redact_lists(participant, participant.code, _label(erased))
     for name in fields_with("casework.participant", EMPTY):
-        setattr(participant, name, None if Participant._meta.get_field(name).null else "")
+        setattr(participant, name, _blank(Participant, name))
     participant.birth_date = quarter_start(participant.birth_date)
     participant.entry_date = participant.entry_date and quarter_start(participant.entry_date)
     participant.code = new_participant_code()
@@ -221,7 +221,7 @@ def _anonymise_participant(participant, as_of, deletion_class, *, erased=False):
         ids["casework.household"] = [household_id]
     _unlink_procedures(participant)
     _forget_identifiers(participant.district_id, ids)
-    _redact(participant.district_id, ids, ERASED if erased else ANONYMISED)
+    _redact(participant.district_id, ids, _label(erased))
     _record_anonymised(participant, deletion_class, erased)
 
 
@@ -235,13 +235,22 @@ def _redact_lists(obj, shown_as, label):
 def _record_anonymised(obj, deletion_class, erased):
     """The record's own entry, labelled like its redacted ones: neither code nor case number."""
     audit_entry(None, Action.UPDATE, obj, changes={"anonymisiert": CLASSES[deletion_class].title},
-                label=ERASED if erased else ANONYMISED).save()
+                label=_label(erased)).save()
+
+
+def _label(erased) -> str:
+    return ERASED if erased else ANONYMISED
+
+
+def _blank(model, name):
+    """What an emptied field holds: nothing where it may be null (a date), else the empty text."""
+    return None if model._meta.get_field(name).null else ""
 
 
 def _empty(label, queryset):
     names = fields_with(label, EMPTY)
     if names:
-        queryset.update(**{name: "" for name in names})
+        queryset.update(**{name: _blank(queryset.model, name) for name in names})
 
 
 def _unlink_procedures(participant):
@@ -285,11 +294,12 @@ def clear_procedure(procedure, as_of) -> bool:
 
 def clear_upload(run):
     """What was read from an imported file (first rows, problems, unknown values), after the period."""
+    from kim.exchange.services import forget_what_was_read
+
     with transaction.atomic():
-        run.problems, run.unknown_values, run.identity_changes, run.warnings = [], [], [], []
-        run.sheets = [{**sheet, "head": []} for sheet in run.sheets]
-        run.filename = "–"
-        run.save(update_fields=["problems", "unknown_values", "identity_changes", "warnings", "sheets", "filename"])
+        fields = forget_what_was_read(run)
+        run.warnings, run.filename = [], "–"  # warnings quote values, a file name may carry a name
+        run.save(update_fields=[*fields, "warnings", "filename"])
         record(None, Action.UPDATE, run, changes={"gelöscht": CLASSES["uploads"].title})
 
 
@@ -345,7 +355,7 @@ def plan(district, as_of: date) -> dict[str, int]:
     return counts
 
 
-def run(district, as_of: date | None = None, *, dry_run=False, progress=None) -> RetentionRun:
+def run(district, as_of: date | None = None, *, dry_run=False) -> RetentionRun:
     """Carry out (or, dry, count) what is due in `district` on `as_of`, audited as one run
     with counts per class and no personal data."""
     as_of = as_of or timezone.localdate()
@@ -368,7 +378,7 @@ def run(district, as_of: date | None = None, *, dry_run=False, progress=None) ->
             retention_run = RetentionRun.objects.create(district=district, as_of=as_of, dry_run=dry_run,
                                                         worker=this_process())
         try:
-            counts = plan(district, as_of) if dry_run else _carry_out(district, as_of, progress)
+            counts = plan(district, as_of) if dry_run else _carry_out(district, as_of)
         except BaseException:
             RetentionRun.objects.filter(pk=retention_run.pk).update(status=RetentionRun.Status.FAILED,
                                                                     finished_at=timezone.now())
@@ -382,7 +392,7 @@ def run(district, as_of: date | None = None, *, dry_run=False, progress=None) ->
     return retention_run
 
 
-def _carry_out(district, as_of, progress) -> dict[str, int]:
+def _carry_out(district, as_of) -> dict[str, int]:
     from .erasure import carry_out
 
     # Cases per class, and the records of people whose last case went with them.
@@ -395,8 +405,6 @@ def _carry_out(district, as_of, progress) -> dict[str, int]:
             done = anonymise_case(case_id, as_of, key)
             counts[key] += "case" in done
             counts["participants"] += "participant" in done
-            if progress:
-                progress(key, counts[key])
     for participant_id in list(due_participants_without_cases(district, as_of).values_list("pk", flat=True)):
         counts["participants"] += anonymise_participant(participant_id, as_of, "case_data")
     for procedure in list(due_procedures(district, as_of)):

@@ -3,7 +3,7 @@ processing, the district administrator's retention periods with what is due and 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ def index(request):
     user = request.user
     context = {}
     if user.is_provider_lead:
-        context["erasures"] = (Erasure.objects.filter(provider_id=user.provider_id)
+        context["erasures"] = (Erasure.objects.visible_to(user)
                                .select_related("participant", "requested_by", "decided_by")[:100])
     if user.has_perm("privacy.manage_retention"):
         context.update(_retention_context(user))
@@ -84,7 +84,7 @@ def erasure_new(request, pk):
 @require_POST
 def erasure_cancel(request, pk):
     user = request.user
-    erasure = get_object_or_404(Erasure.objects.filter(provider_id=user.provider_id), pk=pk)
+    erasure = visible_or_404(Erasure, user, pk=pk)
     try:
         erasures.cancel_erasure(user, erasure)
     except ValidationError as refused:
