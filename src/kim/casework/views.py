@@ -265,7 +265,8 @@ def participant_context(request, participant, restriction_form=None):
     """What the participant's page shows; the restriction form (for the provider lead) with
     its errors when a restriction was refused."""
     from kim.privacy.forms import RestrictionForm
-    from kim.privacy.restriction import erasure_pending, may_restrict
+    from kim.privacy.models import Erasure
+    from kim.privacy.restriction import may_restrict
 
     may_decide = may_restrict(request.user, participant)
     return {
@@ -279,7 +280,7 @@ def participant_context(request, participant, restriction_form=None):
         .filter(household_id=participant.household_id).exclude(pk=participant.pk)
         if participant.household_id else [],
         "may_restrict": may_decide,
-        "erasure_pending": may_decide and erasure_pending(participant),
+        "erasure": Erasure.objects.pending_for(participant),  # shown to everyone who sees the record
         "restriction_form": (restriction_form or RestrictionForm(prefix="restriction")) if may_decide else None,
     }
 

@@ -42,6 +42,10 @@ class ErasureQuerySet(models.QuerySet):
             return self.none()
         return self.filter(provider_id=user.provider_id)
 
+    def pending_for(self, participant):
+        """The participant's erasure awaiting its review window, or None."""
+        return self.filter(participant_id=participant.pk, status=Erasure.Status.PENDING).first()
+
 
 class Erasure(models.Model):
     """Art. 17 GDPR: the provider lead asked that one participant be erased. The record is

@@ -168,7 +168,7 @@ def erasure_pending(participant) -> bool:
     restriction it set ends with the erasure, or with its cancellation, not by lifting."""
     from .models import Erasure
 
-    return Erasure.objects.filter(participant_id=participant.pk, status=Erasure.Status.PENDING).exists()
+    return Erasure.objects.pending_for(participant) is not None
 
 
 def _require_lead(user, participant):
