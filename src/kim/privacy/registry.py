@@ -246,8 +246,8 @@ REGISTRY: dict[str, dict[str, Rule]] = {
         _rules("module3", EMPTY, "reference", "Aktenzeichen führt zur Person"),
         _rules("module3", UNLINK, "participant", "Verknüpfung zur teilnehmenden Person"),
     ),
-    "residence.office": _aggregate("district name kind municipality release_target active"),
-    "residence.office.staff": {},  # filled below (a many-to-many field of Office)
+    "residence.office": _model(_aggregate("district name kind municipality release_target active"),
+                               _rules("staff", KEEP, "staff", "Beschäftigte der Behörde")),
     "residence.monthlytally": _aggregate(
         "district office month kind received granted refused withdrawn by_kim_staff open_under_3 open_3_6 "
         "open_6_12 open_over_12", "Monatszahlen einer Behörde"),
@@ -351,14 +351,6 @@ for label, names in {
     "staffing.rate": "district year expense function amount source",
 }.items():
     REGISTRY[label] = _aggregate(names)
-
-# Office staff are accounts of the office's employees.
-del REGISTRY["residence.office.staff"]
-REGISTRY["residence.office"] = _model(REGISTRY["residence.office"], _rules("staff", KEEP, "staff", "Beschäftigte der Behörde"))
-
-
-def rule_for(label: str, field: str) -> Rule | None:
-    return REGISTRY.get(label, {}).get(field)
 
 
 def fields_with(label: str, *actions: str) -> list[str]:

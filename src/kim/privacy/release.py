@@ -44,12 +44,3 @@ def released_categories(participant, target, on=None) -> set[str]:
     for consent in releases_towards(participant, target, on):
         categories.update(key for key in consent.released_categories if key in CATEGORIES)
     return categories
-
-
-def released_fields(participant, target, on=None) -> dict[str, set[str]]:
-    """{model name: fields} that may go to `target`."""
-    fields: dict[str, set[str]] = {}
-    for key in released_categories(participant, target, on):
-        for model, names in CATEGORIES[key][1].items():
-            fields.setdefault(model, set()).update(names)
-    return fields

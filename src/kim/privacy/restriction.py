@@ -149,12 +149,6 @@ def without_restricted(queryset):
     return without_anonymised(queryset).exclude(**{_lookup(path, "restricted_on__isnull"): False})
 
 
-def restricted_count(queryset) -> int:
-    """How many of `queryset`'s records belong to restricted participants (an export says so)."""
-    path = PATH_TO_PARTICIPANT[queryset.model._meta.label_lower]
-    return queryset.filter(**{_lookup(path, "restricted_on__isnull"): False}).count()
-
-
 # ---------------------------------------------------------------- the lead's two actions
 
 def may_restrict(user, participant) -> bool:
