@@ -153,3 +153,14 @@ def test_the_api_hands_out_no_trace(world):
     assert api.get(f"cases/{world.case.pk}/").status_code == 404
     assert api.get(f"participants/{world.participant.pk}/").status_code == 404
     assert api.get(f"appointments/{world.appointment.pk}/").status_code == 404
+
+
+def test_the_list_of_pending_erasures_is_a_read_of_those_records(client, world):
+    from kim.core.models import AuditEntry
+
+    login(client, world.lead)
+    client.post(erasure_url(world), {"reason": "Antrag", "confirmation": world.participant.code})
+    client.get(reverse("privacy:index"))
+    with scopes_disabled():
+        listed = AuditEntry.objects.filter(action="read", object_id="", actor=world.lead).last()
+    assert listed and world.participant.code in listed.changes["listed"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kim.casework.models import Participant
+from kim.casework.reads import audit_read
 from kim.casework.views import handle_form
 from kim.core.access import permission_required, visible_or_404
 from kim.core.views import form_errors_from, posted, render_form
@@ -28,8 +29,11 @@ def index(request):
     user = request.user
     context = {}
     if user.is_provider_lead:
-        context["erasures"] = (Erasure.objects.visible_to(user)
-                               .select_related("participant", "requested_by", "decided_by")[:100])
+        erasures = list(Erasure.objects.visible_to(user).select_related("participant", "requested_by",
+                                                                        "decided_by")[:100])
+        # Pending ones are listed by the person's code: a read of their records.
+        audit_read(user, [e.participant for e in erasures if e.status == Erasure.Status.PENDING])
+        context["erasures"] = erasures
     if user.has_perm("privacy.manage_retention"):
         context.update(_retention_context(user))
     return render(request, "privacy/index.html", context)
