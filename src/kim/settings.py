@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "kim.residence",
     "kim.privacy",
     "kim.api",
+    "kim.identity",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,8 @@ MIDDLEWARE = [
     "kim.core.middleware.NoStoreMiddleware",
     # A write that waited in vain for SQLite's lock (a large import) answers a German 503.
     "kim.core.middleware.DatabaseBusyMiddleware",
+    # Sessions of directory accounts (LDAP, OIDC) ask the directory again (kim.identity).
+    "kim.identity.middleware.DirectoryCheckMiddleware",
     # Deny by default: login, second factor and the district scope for every request.
     "kim.core.middleware.AccessMiddleware",
 ]
@@ -172,10 +175,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
+# Single sign-on (kim.identity, docs/anmeldung.md): off unless KIM_LDAP_SERVER_URI or
+# KIM_OIDC_CLIENT_ID is set. Local accounts keep working beside it.
+from kim.identity import config as _sso  # noqa: E402  (reads only the environment)
+
+_ldap_settings = _sso.ldap_settings(os.environ)
+_oidc_settings = _sso.oidc_settings(os.environ)
+globals().update(_ldap_settings)
+globals().update(_oidc_settings)
+KIM_LDAP_RECHECK_SECONDS = _ldap_settings.get("KIM_LDAP_RECHECK_SECONDS", 0)
+KIM_OIDC_RECHECK_SECONDS = _oidc_settings.get("KIM_OIDC_RECHECK_SECONDS", 300)
+KIM_OIDC_ENABLED = bool(_oidc_settings)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Permissions are declared in kim.core.permissions (django-rules); ModelBackend logs in.
     "rules.permissions.ObjectPermissionBackend",
+    *_sso.backends(_ldap_settings, _oidc_settings),
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

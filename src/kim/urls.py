@@ -4,11 +4,14 @@ from django.urls import include, path
 
 from kim.api import pages as api_pages
 from kim.core import accounts, password_reset, views
+from kim.identity import views as identity_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("anmelden/oidc/", identity_views.oidc_start, name="oidc-start"),
+    path("anmelden/oidc/zurueck/", identity_views.oidc_callback, name="oidc-callback"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("passwort/", views.password_change, name="password-change"),
     path("", include(password_reset)),

@@ -56,6 +56,8 @@ def has_device(user) -> bool:
 def needs_second_factor(user) -> bool:
     if user.is_verified():  # checked first: it costs no query
         return False
+    if getattr(user, "directory_mfa", False):  # the OIDC provider checked one (kim.identity)
+        return False
     district = user.district
     required = district is not None and district.require_two_factor
     return required or has_device(user)

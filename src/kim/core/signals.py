@@ -22,5 +22,7 @@ def audit_login_failure(sender, credentials, request=None, **kwargs):
     with scopes_disabled():
         AuditEntry.objects.create(
             action=Action.LOGIN_FAILED, object_type="core.user",
-            object_label=str(credentials.get("username", ""))[:120],
+            # A directory login refused after the directory's own check names the person on
+            # the request (kim.identity.backends), since no user name was posted.
+            object_label=str(credentials.get("username") or getattr(request, "kim_login_refused_name", ""))[:120],
         )

@@ -62,7 +62,12 @@ def healthz(request):
 
 
 class LoginForm(KernFormMixin, AuthenticationForm):
-    pass
+    def get_invalid_login_error(self):
+        # The directory knew the person but grants them nothing (kim.identity.backends): say so.
+        refusal = getattr(self.request, "kim_login_refusal", None)
+        if refusal:
+            return forms.ValidationError(refusal, code="directory_refusal")
+        return super().get_invalid_login_error()
 
 
 class PasswordForm(KernFormMixin, PasswordChangeForm):
@@ -97,7 +102,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "password_reset_by_mail": settings.KIM_PASSWORD_RESET_BY_MAIL}
+        return {**super().get_context_data(**kwargs), "password_reset_by_mail": settings.KIM_PASSWORD_RESET_BY_MAIL,
+                "oidc_enabled": settings.KIM_OIDC_ENABLED}
 
 
 def home(request):

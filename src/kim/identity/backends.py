@@ -1,0 +1,89 @@
+"""Login backends for the directories. Both find the local account by the directory's own key,
+take the role and provider from the person's groups (kim.identity.grants) and refuse, with a
+German message, whoever the groups grant nothing. A refusal is noted on the request, so that
+the login page shows it and the failed login is audited with the name given."""
+
+from django.contrib import messages
+from django.db import transaction
+from django_auth_ldap.backend import LDAPBackend as BaseLDAPBackend
+from django_scopes import scopes_disabled
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from . import services
+from .grants import Refused, resolve
+from .models import Source
+
+REFUSAL = "kim_login_refusal"          # request attribute: the German message of a refusal
+REFUSED_NAME = "kim_login_refused_name"  # request attribute: the name the refused person gave
+DIRECTORY_MFA = "kim_directory_mfa"    # session key: the OIDC provider did the second factor
+
+
+def note_refusal(request, refusal: Refused, username: str) -> None:
+    if request is not None:
+        setattr(request, REFUSAL, refusal.message)
+        setattr(request, REFUSED_NAME, username)
+
+
+class LDAPBackend(BaseLDAPBackend):
+    """django-auth-ldap, with KIM's accounts: the bind checks the password (a wrong one is a
+    failed login that django-axes counts); the groups decide the rest."""
+
+    def authenticate_ldap_user(self, ldap_user, password):
+        with scopes_disabled(), transaction.atomic():
+            user = super().authenticate_ldap_user(ldap_user, password)
+            grant = getattr(ldap_user, "kim_grant", None)
+            if user is None or grant is None:
+                return None
+            services.provision(user, grant, source=Source.LDAP, subject=ldap_user.dn.lower(),
+                               created=ldap_user.kim_created, names={})
+            return user
+
+    def get_or_build_user(self, username, ldap_user):
+        """Called after a successful bind: refuses (as a failed login) whoever the groups grant
+        nothing, and whoever would take over a local account of the same name."""
+        try:
+            ldap_user.kim_grant = resolve(Source.LDAP, ldap_user.group_dns)
+            user, created = services.local_account(Source.LDAP, ldap_user.dn.lower(), username)
+        except Refused as refusal:
+            note_refusal(ldap_user._request, refusal, username)
+            raise ldap_user.AuthenticationFailed(refusal.message) from refusal
+        ldap_user.kim_created = created
+        return user, created
+
+
+class OIDCBackend(OIDCAuthenticationBackend):
+    """mozilla-django-oidc, with KIM's accounts, found by the provider's `sub` claim."""
+
+    def get_or_create_user(self, access_token, id_token, payload):
+        from django.conf import settings
+
+        claims = {**self.get_userinfo(access_token, id_token, payload), **payload}
+        username = str(claims.get(settings.KIM_OIDC_USERNAME_CLAIM) or claims.get("email") or claims["sub"])[:150]
+        try:
+            with scopes_disabled(), transaction.atomic():
+                grant = resolve(Source.OIDC, claims.get(settings.KIM_OIDC_GROUPS_CLAIM) or [])
+                user, created = services.local_account(Source.OIDC, claims["sub"], username)
+                services.provision(user, grant, source=Source.OIDC, subject=claims["sub"], created=created, names={
+                    "first_name": claims.get("given_name"), "last_name": claims.get("family_name"),
+                    "email": claims.get("email")})
+        except Refused as refusal:
+            note_refusal(self.request, refusal, username)
+            messages.error(self.request, refusal.message)
+            return None
+        self.request.session[DIRECTORY_MFA] = provider_did_second_factor(claims)
+        return user
+
+    def verify_claims(self, claims):
+        return "sub" in claims
+
+
+def provider_did_second_factor(claims: dict) -> bool:
+    """The ID token says the provider checked a second factor (`amr`, RFC 8176, or an `acr`
+    the operator names in KIM_OIDC_MFA_ACR)."""
+    from django.conf import settings
+
+    amr = claims.get("amr") or []
+    if isinstance(amr, str):
+        amr = [amr]
+    return bool(set(amr) & set(settings.KIM_OIDC_MFA_AMR)) or \
+        (bool(claims.get("acr")) and str(claims["acr"]) in settings.KIM_OIDC_MFA_ACR)

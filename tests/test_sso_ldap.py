@@ -1,0 +1,199 @@
+"""Login through LDAP against a real slapd (tests/directories.py): the password is checked by
+the directory, the groups grant role and provider, and an account the directory takes away is
+logged out at its next request and switched off."""
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from kim.api import services as api_services
+from kim.core.models import AuditEntry, Role, User
+from kim.identity import services
+from kim.identity.config import LDAP_BACKEND
+from kim.identity.models import DirectoryAccount, Source
+
+from .directories import GROUPS, PEOPLE, free_port, group, person
+from .directories import slapd  # noqa: F401  (the session's directory server)
+
+PASSWORD = "Aue-Passwort-2026"
+CARITAS_GROUP = f"cn=kim-caritas-fachkraft,{GROUPS}"
+COORDINATION_GROUP = f"cn=kim-koordination,{GROUPS}"
+OTHER_GROUP = f"cn=kantine,{GROUPS}"
+PEOPLE_NAMES = {
+    "anna": ("Anna", "Adler"), "bernd": ("Bernd", "Berger"), "clara": ("Clara", "Claus"),
+    "dora": ("Dora", "Dorn"), "emil": ("Emil", "Ernst"), "fritz": ("Fritz", "Frey"), "greta": ("Greta", "Gold"),
+    "hanna": ("Hanna", "Horn"), "ida": ("Ida", "Imhof"), "jonas": ("Jonas", "Jung"), "karl": ("Karl", "Kern"),
+}
+MEMBERS = {
+    "kim-caritas-fachkraft": ["anna", "dora", "fritz", "greta", "hanna", "ida", "karl"],
+    "kim-koordination": ["bernd", "emil", "fritz", "jonas"],
+    "kantine": ["clara"],
+}
+
+
+@pytest.fixture(scope="module")
+def directory(slapd):  # noqa: F811
+    """The people and groups of this module, loaded once into the session's slapd."""
+    slapd.add("".join(person(uid, *names, PASSWORD) for uid, names in PEOPLE_NAMES.items())
+              + "".join(group(cn, members) for cn, members in MEMBERS.items()))
+    return slapd
+
+
+@pytest.fixture
+def ldap(directory, settings, world):
+    """This district logs in through the directory: the settings as from KIM_LDAP_*, the
+    groups mapped by the operator's service."""
+    for name, value in directory.settings().items():
+        setattr(settings, name, value)
+    settings.AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend", "rules.permissions.ObjectPermissionBackend", LDAP_BACKEND,
+        "django.contrib.auth.backends.ModelBackend"]
+    with scopes_disabled():
+        services.add_group(None, source=Source.LDAP, group=CARITAS_GROUP, district=world.district,
+                           role=Role.CASE_MANAGER, provider=world.provider)
+        services.add_group(None, source=Source.LDAP, group=COORDINATION_GROUP, district=world.district,
+                           role=Role.COORDINATION)
+    return directory
+
+
+def log_in(client, username, password=PASSWORD):
+    return client.post("/anmelden/", {"username": username, "password": password})
+
+
+def account(username):
+    with scopes_disabled():
+        return User.objects.select_related("directory_account").get(username=username)
+
+
+def test_a_directory_user_logs_in_with_the_role_and_provider_of_the_group(client, ldap, world):
+    response = log_in(client, "anna")
+    assert response.status_code == 302, response.content.decode()
+    anna = account("anna")
+    assert (anna.district, anna.role, anna.provider) == (world.district, Role.CASE_MANAGER, world.provider)
+    assert (anna.first_name, anna.last_name, anna.email) == ("Anna", "Adler", "anna@kreis-aue.de")
+    assert not anna.has_usable_password()  # the directory checks the password, never KIM
+    assert anna.directory_account.subject == f"uid=anna,{PEOPLE}".lower()
+    with scopes_disabled():
+        actions = list(AuditEntry.objects.filter(object_id=str(anna.pk)).order_by("id").values_list("action", flat=True))
+        created = AuditEntry.objects.get(object_id=str(anna.pk), action="create")
+    assert actions == ["create", "login"]
+    assert created.changes["role"] == [None, Role.CASE_MANAGER] and created.changes["directory"] == [None, "ldap"]
+    assert client.get("/", follow=True).status_code == 200
+    coordination = Client()
+    assert log_in(coordination, "bernd").status_code == 302
+    assert account("bernd").role == Role.COORDINATION and account("bernd").provider is None
+
+
+def test_a_second_login_finds_the_same_account_and_audits_no_change(client, ldap):
+    log_in(client, "anna")
+    first = account("anna")
+    log_in(Client(), "anna")
+    assert account("anna").pk == first.pk
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(object_id=str(first.pk), action="update").count() == 0
+        assert AuditEntry.objects.filter(object_id=str(first.pk), action="login").count() == 2
+
+
+def test_a_wrong_password_is_refused_audited_and_counted(client, ldap, settings):
+    response = log_in(client, "anna", "falsch-falsch")
+    assert response.status_code in (200, 422)
+    assert "Groß-/Kleinschreibung" in response.content.decode()
+    with scopes_disabled():
+        failed = AuditEntry.objects.get(action="login_failed")
+        assert failed.object_label == "anna"
+        assert not User.objects.filter(username="anna").exists()
+    assert AccessAttempt.objects.get(username="anna").failures_since_start == 1
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(client, "anna", "falsch-falsch")
+    locked = log_in(client, "anna")  # now even the right password is refused
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("username, message", [
+    ("clara", "hat keinen Zugang zur KIM-Fachdatenbank"),           # only in an unmapped group
+    ("fritz", "mehr als eine Rolle"),                               # two groups, two roles
+])
+def test_a_directory_user_the_groups_grant_nothing_is_refused_with_a_german_message(client, ldap, username, message):
+    response = log_in(client, username)
+    assert response.status_code in (200, 422) and message in response.content.decode()
+    with scopes_disabled():
+        assert not User.objects.filter(username=username).exists()
+        assert AuditEntry.objects.get(action="login_failed").object_label == username
+
+
+def test_a_local_account_of_the_same_name_is_never_taken_over(client, ldap, world):
+    with scopes_disabled():
+        local = User.objects.create_user("hanna", password="lokales-Passwort-77", district=world.district,
+                                         role=Role.STEERING)
+    response = log_in(client, "hanna")
+    assert "lokales Konto dieses Benutzernamens" in response.content.decode()
+    assert log_in(client, "hanna", "lokales-Passwort-77").status_code == 302  # the local password still works
+    local.refresh_from_db()
+    assert local.role == Role.STEERING and not DirectoryAccount.objects.filter(user=local).exists()
+
+
+def test_removed_from_the_group_is_logged_out_at_the_next_request_and_switched_off(client, ldap):
+    assert log_in(client, "dora").status_code == 302
+    assert client.get("/fallarbeit/").status_code in (200, 302)
+    dora = account("dora")
+    _token, key = api_services.create_token(dora, dora, "Test")
+    assert Client().get("/api/v1/participants/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\ndelete: member\nmember: uid=dora,{PEOPLE}\n")
+    try:
+        response = client.get("/fallarbeit/", follow=True)
+        assert response.redirect_chain[-1][0].startswith("/anmelden/")
+        assert "hat keinen Zugang mehr" in response.content.decode()
+        dora = account("dora")
+        assert not dora.is_active and dora.directory_account.suspended_by_directory
+        assert Client().get("/api/v1/participants/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+        with scopes_disabled():
+            assert AuditEntry.objects.filter(object_id=str(dora.pk), action="update",
+                                             changes__is_active=[True, False]).exists()
+        assert "hat keinen Zugang zur KIM-Fachdatenbank" in log_in(Client(), "dora").content.decode()
+    finally:
+        ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\nadd: member\nmember: uid=dora,{PEOPLE}\n")
+    # Back in the group: the directory switches on what it had switched off.
+    assert log_in(Client(), "dora").status_code == 302
+    dora = account("dora")
+    assert dora.is_active and not dora.directory_account.suspended_by_directory
+
+
+def test_deleted_from_the_directory_is_logged_out_at_the_next_request(client, ldap):
+    assert log_in(client, "emil").status_code == 302
+    ldap.delete(f"uid=emil,{PEOPLE}")
+    response = client.get("/berichte/", follow=True)
+    assert "hat keinen Zugang mehr" in response.content.decode() and "_auth_user_id" not in client.session
+    assert not account("emil").is_active
+
+
+def test_a_locally_deactivated_directory_account_stays_off(client, ldap):
+    assert log_in(client, "jonas").status_code == 302
+    with scopes_disabled():
+        User.objects.filter(username="jonas").update(is_active=False)
+    response = log_in(Client(), "jonas")
+    assert "wurde in der KIM-Fachdatenbank deaktiviert" in response.content.decode()
+    assert not account("jonas").is_active
+
+
+def test_a_directory_that_does_not_answer_ends_the_session_but_switches_nothing_off(client, ldap, settings):
+    assert log_in(client, "ida").status_code == 302
+    settings.AUTH_LDAP_SERVER_URI = f"ldap://127.0.0.1:{free_port()}/"
+    response = client.get("/", follow=True)
+    assert "Verzeichnis ist nicht erreichbar" in response.content.decode()
+    assert account("ida").is_active
+
+
+def test_the_recheck_interval_spares_the_directory_between_checks(client, ldap, settings):
+    settings.KIM_LDAP_RECHECK_SECONDS = 3600
+    assert log_in(client, "karl").status_code == 302
+    client.get("/")  # the first request asks the directory and notes when
+    settings.AUTH_LDAP_SERVER_URI = f"ldap://127.0.0.1:{free_port()}/"
+    assert client.get("/fallarbeit/").status_code == 200  # not asked again within the hour
+
+
+def test_the_local_second_factor_is_asked_where_the_district_requires_it(client, ldap, world):
+    world.district.require_two_factor = True
+    world.district.save()
+    assert log_in(client, "greta").status_code == 302
+    assert client.get("/fallarbeit/")["Location"].startswith("/zweiter-faktor/")
