@@ -8,6 +8,7 @@
     kim report R1 --district SLUG ... a report as json, csv, xlsx, pdf or docx (kim report --list)
     kim import FILE --district SLUG --provider SLUG [--dry-run]  import a table (standard workbook)
     kim create-token USERNAME --name NAME  an API token acting as that user (shown once)
+    kim directory-groups list|add|remove ...  which directory group grants which role (single sign-on)
     kim worker                       the background task worker
     kim secret-key [--file PATH]     create the secret key file (default var/secret-key) if missing
     kim set-password USERNAME        a new password for an account (asked twice), lifts a lock
@@ -25,6 +26,7 @@ ALIASES = {
     "create-district": "create_district",
     "create-token": "create_token",
     "create-user": "create_user",
+    "directory-groups": "directory_groups",
     "grant-app-role": "grant_app_role",
     "set-password": "set_password",
     "load-demo": "load_demo",
