@@ -17,6 +17,7 @@ PORT ?= 8000
 install: $(VENV)/.installed node_modules/.installed messages
 
 $(VENV)/.installed: pyproject.toml requirements.lock
+	PYTHON=$(PYTHON) bash tools/system_packages.sh --build
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock

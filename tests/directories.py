@@ -190,7 +190,9 @@ class OidcProvider:
             "KIM_OIDC_AUTHORIZATION_ENDPOINT": f"{self.url}/oauth2/authorize",
             "KIM_OIDC_TOKEN_ENDPOINT": f"{self.url}/oauth2/token",
             "KIM_OIDC_USERINFO_ENDPOINT": f"{self.url}/userinfo",
-            "KIM_OIDC_JWKS_ENDPOINT": f"{self.url}/jwks", **extra})
+            "KIM_OIDC_JWKS_ENDPOINT": f"{self.url}/jwks",
+            # oidc-provider-mock signs with one key and names no key id.
+            "KIM_OIDC_VERIFY_KID": "0", **extra})
 
 
 @pytest.fixture(scope="session")

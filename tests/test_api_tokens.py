@@ -90,3 +90,13 @@ def test_the_command_line_makes_a_token_with_its_validity(world, capsys):
     key = capsys.readouterr().out.strip()
     assert api_get(key).status_code == 200
     assert ApiToken.objects.get().expires_at.date() == (timezone.now() + timedelta(days=7)).date()
+
+
+def test_an_account_without_a_role_holds_no_token(world):
+    from django.core.exceptions import ValidationError
+
+    with scopes_disabled():
+        world.coordination.role = ""
+        world.coordination.save()
+    with pytest.raises(ValidationError, match="role"):
+        services.create_token(None, world.coordination, "Test")

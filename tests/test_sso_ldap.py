@@ -197,3 +197,17 @@ def test_the_local_second_factor_is_asked_where_the_district_requires_it(client,
     world.district.save()
     assert log_in(client, "greta").status_code == 302
     assert client.get("/fallarbeit/")["Location"].startswith("/zweiter-faktor/")
+
+
+def test_the_token_of_a_directory_account_asks_the_directory_at_every_request(ldap):
+    assert log_in(Client(), "anna").status_code == 302
+    anna = account("anna")
+    _token, key = api_services.create_token(anna, anna, "Test")
+    assert Client().get("/api/v1/participants/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\ndelete: member\nmember: uid=anna,{PEOPLE}\n")
+    try:
+        response = Client().get("/api/v1/participants/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 401 and "keinen Zugang mehr" in response.json()["detail"]
+        assert not account("anna").is_active
+    finally:
+        ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\nadd: member\nmember: uid=anna,{PEOPLE}\n")

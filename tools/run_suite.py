@@ -7,7 +7,8 @@ output as it comes.
 
 A leg that cannot run says why. With KIM_REQUIRE_POSTGRES=1 (set by CI) a missing
 PostgreSQL server fails the run instead of skipping the leg; KIM_REQUIRE_BROWSER=1 does
-the same for the browser tests (see tests/browser/conftest.py)."""
+the same for the browser tests (see tests/browser/conftest.py), KIM_REQUIRE_SSO=1 for the LDAP
+login tests without slapd (tests/directories.py)."""
 
 import os
 import shutil

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 
 from kim.core.middleware import has_device
+from kim.identity.checks import token_refusal
 
 from .models import ApiToken, hash_token
 
@@ -22,8 +23,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
         token = ApiToken.objects.active().select_related("user__district").filter(
             key_hash=hash_token(header[1])).first()
-        if token is None or token.user.district_id is None:
+        if token is None or token.user.district_id is None or not token.user.role:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        refusal = token_refusal(token.user)
+        if refusal is not None:
+            # The token of a directory account acts only while the directory grants the account.
+            raise exceptions.AuthenticationFailed(str(refusal))
         if token.user.district.require_two_factor and not has_device(token.user):
             # A token stands in for the login, not for the second factor: until its owner has
             # set one up (in the browser), the district's rule keeps the token closed.

@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kim.core.audit import Action, record
+from kim.core.models import Role
+from kim.identity.checks import directory_source
+from kim.identity.models import Source
 
 from .models import DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, ApiToken, hash_token
 
@@ -23,6 +26,13 @@ def create_token(actor, user, name: str, days: int = DEFAULT_VALIDITY_DAYS) -> t
         raise ValidationError({"days": _("A token is valid for 1 to %(max)d days.") % {"max": MAX_VALIDITY_DAYS}})
     if user.district_id is None or not user.is_active:
         raise ValidationError(_("Only an active account of a district can have a token."))
+    if user.role not in Role.values:
+        raise ValidationError(_("Only an account with a role can have a token."))
+    if directory_source(user) == Source.OIDC:
+        raise ValidationError(_(
+            "Accounts that log in through OpenID Connect cannot hold API tokens: KIM cannot ask the identity "
+            "provider whether the account is still active. Ask the operator for a local account for the "
+            "interface."))
     key = ApiToken.new_key()
     token = ApiToken(user=user, name=name.strip()[:120] or "API", prefix=key[4:12], key_hash=hash_token(key),
                      expires_at=timezone.now() + timedelta(days=days))

@@ -4,12 +4,38 @@ directory account (kim.identity.middleware) and by every API request of an LDAP 
 import ldap
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django_auth_ldap.backend import _LDAPUser
 
 from . import services
 from .backends import LDAPBackend
 from .grants import CHANGED, NO_LONGER, SESSION_ENDED, UNREACHABLE, Refused, resolve
-from .models import Source
+from .models import DirectoryAccount, Source
+
+
+def directory_source(user) -> str | None:
+    """"ldap" or "oidc" for an account the directory provisioned, None for a local one."""
+    return DirectoryAccount.objects.filter(user=user).values_list("source", flat=True).first()
+
+
+def token_refusal(user):
+    """None, or why the API token of `user` may not act now: an LDAP account's token asks the
+    directory like a session does (every KIM_LDAP_RECHECK_SECONDS, remembered in the cache);
+    an OIDC account holds no token (kim.api.services.create_token), one made before stops."""
+    source = directory_source(user)
+    if source is None:
+        return None
+    if source == Source.OIDC:
+        return SESSION_ENDED
+    if not getattr(settings, "AUTH_LDAP_SERVER_URI", ""):
+        return UNREACHABLE
+    key = f"kim-directory-ok-{user.pk}"
+    if settings.KIM_LDAP_RECHECK_SECONDS and cache.get(key):
+        return None
+    refusal = ldap_refusal(user)
+    if refusal is None and settings.KIM_LDAP_RECHECK_SECONDS:
+        cache.set(key, True, settings.KIM_LDAP_RECHECK_SECONDS)
+    return refusal
 
 
 def ldap_refusal(user):
@@ -65,4 +91,7 @@ def directory_answers() -> bool:
     except ldap.LDAPError:
         return False
     finally:
-        connection.unbind_s()
+        try:
+            connection.unbind_s()
+        except ldap.LDAPError:
+            pass

@@ -113,6 +113,8 @@ def oidc_settings(env) -> dict:
         "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc-callback",
         "LOGIN_REDIRECT_URL_FAILURE": "/anmelden/",
         "OIDC_TIMEOUT": 10,
+        # A provider with a single signing key may leave out its key id (kid).
+        "OIDC_VERIFY_KID": env.get("KIM_OIDC_VERIFY_KID", "1").lower() not in {"0", "false", "no", "off"},
         "KIM_OIDC_GROUPS_CLAIM": env.get("KIM_OIDC_GROUPS_CLAIM", "groups"),
         "KIM_OIDC_USERNAME_CLAIM": env.get("KIM_OIDC_USERNAME_CLAIM", "preferred_username"),
         "KIM_OIDC_MFA_AMR": _list(env.get("KIM_OIDC_MFA_AMR", DEFAULT_MFA_AMR)),
