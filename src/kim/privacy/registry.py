@@ -281,6 +281,10 @@ REGISTRY: dict[str, dict[str, Rule]] = {
                                                "logout_time session_hash", "Anmeldung"),
     "api.apitoken": _rules("access", DELETE, "user name prefix key_hash created_at last_used_at revoked_at expires_at",
                            "Zugangsschlüssel"),
+    "identity.directorygroup": _aggregate("source group district role provider created_at",
+                                          "Zuordnung von Verzeichnisgruppen zu Rollen, ohne Personen"),
+    "identity.directoryaccount": _rules("staff", KEEP, "user source subject suspended_by_directory created_at",
+                                        "Verknüpfung eines Kontos mit seinem Eintrag im Verzeichnis (LDAP, OIDC)"),
     "otp_totp.totpdevice": _rules("staff", KEEP, "user name confirmed throttling_failure_timestamp "
                                                  "throttling_failure_count created_at last_used_at key step t0 digits "
                                                  "tolerance drift last_t", "zweiter Faktor eines Kontos"),
