@@ -21,7 +21,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = ApiToken.objects.active().select_related("user__district").filter(
+        token = ApiToken.objects.active().select_related("user__district", "user__directory_account").filter(
             key_hash=hash_token(header[1])).first()
         if token is None or token.user.district_id is None or not token.user.role:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))

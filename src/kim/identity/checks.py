@@ -14,8 +14,12 @@ from .models import DirectoryAccount, Source
 
 
 def directory_source(user) -> str | None:
-    """"ldap" or "oidc" for an account the directory provisioned, None for a local one."""
-    return DirectoryAccount.objects.filter(user=user).values_list("source", flat=True).first()
+    """"ldap" or "oidc" for an account the directory provisioned, None for a local one (no query
+    where the account was read with select_related("directory_account"))."""
+    try:
+        return user.directory_account.source
+    except DirectoryAccount.DoesNotExist:
+        return None
 
 
 def token_refusal(user):

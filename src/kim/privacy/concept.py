@@ -61,7 +61,7 @@ ACTIVITIES = [
         "recipients": "Leitung des Trägers (Protokoll des Trägers); Verwaltung des Kreises (Organisationsdaten)",
         "models": ["core.auditentry", "sessions.session", "axes.accessattempt", "axes.accessfailurelog",
                    "axes.accesslog", "axes.accessattemptexpiration", "api.apitoken", "otp_totp.totpdevice", "core.user",
-                   "casework.deputygrant", "admin.logentry",
+                   "identity.directoryaccount", "casework.deputygrant", "admin.logentry",
                    "django_tasks_database.dbtaskresult"],
     },
     {
