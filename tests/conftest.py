@@ -9,6 +9,8 @@ from django_scopes import scope, scopes_disabled
 
 from kim.core.models import Role
 
+# The directory servers of the single sign-on tests, one of each per test session.
+from .directories import oidc_provider, slapd  # noqa: F401
 from .factories import (
     AppointmentFactory,
     CaseFactory,

@@ -14,7 +14,6 @@ from kim.identity.config import LDAP_BACKEND
 from kim.identity.models import DirectoryAccount, Source
 
 from .directories import GROUPS, PEOPLE, free_port, group, person
-from .directories import slapd  # noqa: F401  (the session's directory server)
 
 PASSWORD = "Aue-Passwort-2026"
 CARITAS_GROUP = f"cn=kim-caritas-fachkraft,{GROUPS}"
@@ -33,7 +32,7 @@ MEMBERS = {
 
 
 @pytest.fixture(scope="module")
-def directory(slapd):  # noqa: F811
+def directory(slapd):
     """The people and groups of this module, loaded once into the session's slapd."""
     slapd.add("".join(person(uid, *names, PASSWORD) for uid, names in PEOPLE_NAMES.items())
               + "".join(group(cn, members) for cn, members in MEMBERS.items()))

@@ -17,14 +17,12 @@ from kim.identity import services
 from kim.identity.config import OIDC_BACKEND
 from kim.identity.models import Source
 
-from .directories import oidc_provider  # noqa: F401  (the session's provider)
-
 CASE_WORK = "/kim/caritas-fachkraft"
 COORDINATION = "/kim/koordination"
 
 
 @pytest.fixture
-def oidc(oidc_provider, settings, world):  # noqa: F811
+def oidc(oidc_provider, settings, world):
     for name, value in oidc_provider.settings(KIM_OIDC_RECHECK_SECONDS="0").items():
         setattr(settings, name, value)
     settings.KIM_OIDC_ENABLED = True

@@ -12,7 +12,7 @@ from kim.identity import services
 from kim.identity.config import LDAP_BACKEND, OIDC_BACKEND
 from kim.identity.models import Source
 
-from ..directories import GROUPS, group, oidc_provider, person, slapd  # noqa: F401
+from ..directories import GROUPS, group, person
 from ..factories import ProviderFactory, make_district
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +27,7 @@ def district():
     return district, provider
 
 
-def test_the_oidc_login_goes_to_the_provider_and_back(page, auditor, district, oidc_provider, settings):  # noqa: F811
+def test_the_oidc_login_goes_to_the_provider_and_back(page, auditor, district, oidc_provider, settings):
     district, provider = district
     for name, value in oidc_provider.settings().items():
         setattr(settings, name, value)
@@ -60,7 +60,7 @@ def test_the_oidc_login_goes_to_the_provider_and_back(page, auditor, district, o
     assert (ulla.role, ulla.provider_id) == (Role.CASE_MANAGER, provider.pk)
 
 
-def test_an_ldap_login_with_a_wrong_password_shows_its_message(page, auditor, district, slapd, settings):  # noqa: F811
+def test_an_ldap_login_with_a_wrong_password_shows_its_message(page, auditor, district, slapd, settings):
     district, provider = district
     slapd.add(person("vera", "Vera", "Vogt", PASSWORD) + group("kim-browser", ["vera"]))
     for name, value in slapd.settings().items():

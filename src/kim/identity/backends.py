@@ -57,7 +57,10 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token, id_token, payload):
         from django.conf import settings
 
-        claims = {**self.get_userinfo(access_token, id_token, payload), **payload}
+        userinfo = self.get_userinfo(access_token, id_token, payload)
+        if userinfo.get("sub") != payload.get("sub"):  # OpenID Connect Core 5.3.2: never another person's answer
+            return None
+        claims = {**userinfo, **payload}
         username = str(claims.get(settings.KIM_OIDC_USERNAME_CLAIM) or claims.get("email") or claims["sub"])[:150]
         try:
             with scopes_disabled(), transaction.atomic():
