@@ -23,9 +23,10 @@ PEOPLE_NAMES = {
     "anna": ("Anna", "Adler"), "bernd": ("Bernd", "Berger"), "clara": ("Clara", "Claus"),
     "dora": ("Dora", "Dorn"), "emil": ("Emil", "Ernst"), "fritz": ("Fritz", "Frey"), "greta": ("Greta", "Gold"),
     "hanna": ("Hanna", "Horn"), "ida": ("Ida", "Imhof"), "jonas": ("Jonas", "Jung"), "karl": ("Karl", "Kern"),
+    "lena": ("Lena", "Lang"),
 }
 MEMBERS = {
-    "kim-caritas-fachkraft": ["anna", "dora", "fritz", "greta", "hanna", "ida", "karl"],
+    "kim-caritas-fachkraft": ["anna", "dora", "fritz", "greta", "hanna", "ida", "karl", "lena"],
     "kim-koordination": ["bernd", "emil", "fritz", "jonas"],
     "kantine": ["clara"],
 }
@@ -164,6 +165,22 @@ def test_deleted_from_the_directory_is_logged_out_at_the_next_request(client, ld
     response = client.get("/berichte/", follow=True)
     assert "hat keinen Zugang mehr" in response.content.decode() and "_auth_user_id" not in client.session
     assert not account("emil").is_active
+
+
+def test_an_account_disabled_in_the_directory_is_logged_out_at_the_next_request(client, ldap, settings):
+    """Disabled by an attribute that the operator's filter excludes (Active Directory's
+    userAccountControl in a real district; employeeType here)."""
+    disabled_out = ldap.settings(KIM_LDAP_USER_FILTER="(&(uid=%(user)s)(!(employeeType=gesperrt)))")
+    settings.AUTH_LDAP_USER_SEARCH = disabled_out["AUTH_LDAP_USER_SEARCH"]
+    assert log_in(client, "lena").status_code == 302
+    ldap.modify(f"dn: uid=lena,{PEOPLE}\nchangetype: modify\nadd: employeeType\nemployeeType: gesperrt\n")
+    try:
+        response = client.get("/fallarbeit/", follow=True)
+        assert "hat keinen Zugang mehr" in response.content.decode() and "_auth_user_id" not in client.session
+        assert not account("lena").is_active
+        assert log_in(Client(), "lena").status_code != 302
+    finally:
+        ldap.modify(f"dn: uid=lena,{PEOPLE}\nchangetype: modify\ndelete: employeeType\n")
 
 
 def test_a_locally_deactivated_directory_account_stays_off(client, ldap):
