@@ -33,7 +33,7 @@ REPORTS = ["R1", "R2", "R3", "R4", "R5", "R15"]
 
 
 def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}).stdout.strip()
 
 
 def plan(url: str) -> dict:

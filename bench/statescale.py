@@ -96,7 +96,7 @@ def district_sizes(share: float, count: int) -> list[tuple[str, bool, int]]:
 
 
 def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}).stdout.strip()
 
 
 def fresh_database(url: str):
