@@ -220,7 +220,7 @@ def duckdb_figures(con, report_id, dates) -> tuple[dict, float]:
     figures = defaultdict(dict)
     for d, split, row, member, *values in result:
         measures = R15_MEASURES if report_id == "R15" else ["n"]
-        for measure, value in zip(measures, values):
+        for measure, value in zip(measures, values, strict=True):
             if value:
                 figures[d][(measure, str(row), split, member)] = value
     return figures, seconds
@@ -326,7 +326,7 @@ def main():
         print(f"{'report':<7}{'app page ms':>12}{'app counts ms':>14}{'DuckDB ms':>10}{'ratio':>7}{'counts':>8}  equal")
         for report_id in args.reports:
             figures, duck_s = duckdb_figures(con, report_id, dates)
-            duck_s = min(duck_s, timed(lambda: duckdb_figures(con, report_id, dates), args.repeat)[1])
+            duck_s = min(duck_s, timed(lambda report_id=report_id: duckdb_figures(con, report_id, dates), args.repeat)[1])
             counts_s, table_s, cells, mismatches = one_district(report_id, district.pk, figures)
             entry = {"app_build_table_ms": round(1000 * table_s, 1), "app_counts_ms": round(1000 * counts_s, 1),
                      "duckdb_ms": round(1000 * duck_s, 1), "ratio_page": round(table_s / duck_s, 1),

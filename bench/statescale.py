@@ -36,7 +36,7 @@ import random
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kim.settings")
@@ -90,7 +90,7 @@ def district_sizes(share: float, count: int) -> list[tuple[str, bool, int]]:
     mean = sum(p for _, _, p in NRW) / len(NRW)
     weights = [0.7 + 0.3 * p / mean for _, _, p in NRW]
     unit = STATE_PARTICIPANTS / sum(weights)
-    sized = sorted(((name, city, max(20, round(unit * w * share))) for (name, city, _), w in zip(NRW, weights)),
+    sized = sorted(((name, city, max(20, round(unit * w * share))) for (name, city, _), w in zip(NRW, weights, strict=True)),
                    key=lambda item: -item[2])
     return sized[:count]
 
