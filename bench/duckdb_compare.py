@@ -273,6 +273,7 @@ def main():
     parser.add_argument("--year", type=int)
     parser.add_argument("--reports", nargs="+", default=REPORTS)
     parser.add_argument("--statewide", action="store_true")
+    parser.add_argument("--statewide-only", action="store_true", help="skip the district-year")
     parser.add_argument("--statewide-reports", nargs="+", default=["R1", "R2", "R3", "R4", "R5"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-results", action="store_true", help="print only (the smoke test)")
@@ -308,15 +309,24 @@ def main():
     load = uptime()
     result = {"district": district.slug, "year": year, "uptime_before": load, "reports": {}, "db_url": args.db_url}
 
-    def one_district(report_id, district_id, figures):
+    def one_district(report_id, district_id, figures, repeat):
         user = coordinators[district_id]
         with scope(district=district_id):
-            app, counts_s = timed(lambda: app_counts(report_id, user, params), args.repeat)
-            _table, table_s = timed(lambda: build_table(user, report_id, params), args.repeat)
+            app, counts_s = timed(lambda: app_counts(report_id, user, params), repeat)
+            _table, table_s = timed(lambda: build_table(user, report_id, params), repeat)
         expected = figures.get(district_id, {})
         mismatches = sorted(set(app.items()) ^ set(expected.items()), key=repr)[:5]
         return counts_s, table_s, len(app), mismatches
 
+    if not args.statewide_only:
+        result = district_year(args, district, result, dates, one_district)
+    if not (args.statewide or args.statewide_only):
+        return 0 if all(r["equal"] for r in result["reports"].values()) else 1
+    return statewide(args, coordinators, result, dates, one_district)
+
+
+def district_year(args, district, result, dates, one_district):
+    year = result["year"]
     with tempfile.TemporaryDirectory() as folder:
         exported = export(args.db_url, Path(folder), district.pk)
         con, rows, load_s = load_duckdb(Path(folder))
@@ -327,7 +337,7 @@ def main():
         for report_id in args.reports:
             figures, duck_s = duckdb_figures(con, report_id, dates)
             duck_s = min(duck_s, timed(lambda report_id=report_id: duckdb_figures(con, report_id, dates), args.repeat)[1])
-            counts_s, table_s, cells, mismatches = one_district(report_id, district.pk, figures)
+            counts_s, table_s, cells, mismatches = one_district(report_id, district.pk, figures, args.repeat)
             entry = {"app_build_table_ms": round(1000 * table_s, 1), "app_counts_ms": round(1000 * counts_s, 1),
                      "duckdb_ms": round(1000 * duck_s, 1), "ratio_page": round(table_s / duck_s, 1),
                      "ratio_counts": round(counts_s / duck_s, 1), "cells": cells, "equal": not mismatches,
@@ -343,9 +353,11 @@ def main():
         path = RESULTS / f"duckdb-{district.slug}-{year}.json"
         path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
         print(f"written: {path}")
-    if not args.statewide:
-        return 0 if all(r["equal"] for r in result["reports"].values()) else 1
+    return result
 
+
+def statewide(args, coordinators, result, dates, one_district):
+    year = result["year"]
     state = {"year": year, "uptime_before": uptime(), "reports": {}}
     with tempfile.TemporaryDirectory() as folder:
         exported = export(args.db_url, Path(folder), None)
@@ -359,7 +371,7 @@ def main():
             counts_total = table_total = 0.0
             bad = []
             for district_id in sorted(coordinators):
-                counts_s, table_s, _cells, mismatches = one_district(report_id, district_id, figures)
+                counts_s, table_s, _cells, mismatches = one_district(report_id, district_id, figures, 1)
                 counts_total, table_total = counts_total + counts_s, table_total + table_s
                 if mismatches:
                     bad.append((district_id, mismatches))
