@@ -57,7 +57,7 @@ lint: install
 # (1 = the whole state, about 1 million participants and 12 million appointments: another
 # 10 minutes): make bench STATE_SHARE=1
 STATE_SHARE ?= 0.1
-STATESCALE_URL ?= postgres://postgres@127.0.0.1:5432/kim_sbench_state
+STATESCALE_URL ?= postgres://postgres@127.0.0.1:5432/kim_sbench_make
 bench: install var/secret-key
 	$(BIN)/python bench/page_load.py
 	$(BIN)/python bench/reports.py
