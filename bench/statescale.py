@@ -26,8 +26,10 @@ Prints and writes bench/results/statescale-<share>x-<N>d.json: rows and COPY sec
 rebuild seconds of constraints and indexes, database size, sizes per district, machine load.
 The database is kept: bench/duckdb_compare.py, bench/pages.py and bench/load.py read it.
 Logins: `<district slug>-koordination`, `<slug>-cm-<provider>-<n>`, `<slug>-leitung-<provider>`,
-password kim-demo-2026. Time on this machine: see the results' "total_s"; the whole state
-(--share 1) is run by `make bench STATE_SHARE=1`."""
+password kim-demo-2026. Time on this machine: see the results' "total_s" (the whole state:
+about 6 minutes, 7.7 GB). The "before" figures of issue 13 (bench/results/BEFORE.md) were
+measured on `bench/statescale.py --share 1` (kim_sbench_state); `make bench` builds
+kim_sbench_make with STATE_SHARE (default 0.1; `make bench STATE_SHARE=1` for the state)."""
 
 import argparse
 import json
