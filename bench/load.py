@@ -12,7 +12,7 @@ waiting 1 to 3 s between requests. The appointments saved stay in the database. 
 are of the steady state: locust resets them once all users are running (their logins, with
 the password hash's deliberate cost, fall in the ramp-up); --with-logins keeps the ramp-up.
 
-Prints and writes bench/results/load-<users>u-<seconds>s.json: per page requests, failures,
+Prints and writes bench/results/load-<database>-<users>u-<seconds>s.json: per page requests, failures,
 p50/p95/p99 in ms; targets: 0 errors, p95 ≤ 500 ms; the machine's load before and after."""
 
 import argparse
@@ -145,7 +145,8 @@ def main():
     if result["failures"].count("\n") > 1:
         print("failures:\n" + result["failures"][:1500])
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"load-{args.users}u-{args.seconds}s{'-logins' if args.with_logins else ''}.json"
+    database = args.db_url.rsplit("/", 1)[-1]
+    path = RESULTS / f"load-{database}-{args.users}u-{args.seconds}s{'-logins' if args.with_logins else ''}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     print(f"written: {path}")
     return 0
