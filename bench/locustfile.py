@@ -1,8 +1,9 @@
 """Users of bench/load.py (locust): case managers, coordination and provider leads of one district.
 
 The plan (accounts, their cases and participants, a topic) comes from the JSON file named by
-KIM_LOAD_PLAN, which bench/load.py writes. Every user logs in through the login form once
-("Anmeldung"), then works with 1 to 3 seconds between two requests."""
+KIM_LOAD_PLAN, which bench/load.py writes. Every user starts with a session made beforehand or
+logs in through the login form ("Anmeldung", --with-logins), then works with 1 to 3 seconds
+between two requests."""
 
 import itertools
 import json
@@ -26,6 +27,11 @@ class KimUser(HttpUser):
 
     def on_start(self):
         self.account = next(_accounts[self.role])
+        if "session" in self.account:  # signed in beforehand (bench/load.py): fetch a CSRF cookie only
+            self.client.cookies.set(PLAN["session_cookie"], self.account["session"])
+            self.client.get("/berichte/" if self.role == "coordination" else "/fallarbeit/termine/neu/",
+                            name="Start (Sitzung)")
+            return
         page = self.client.get("/anmelden/", name="Anmeldung (Formular)")
         token = CSRF.search(page.text).group(1)
         with self.client.post("/anmelden/", name="Anmeldung", catch_response=True, allow_redirects=False,
