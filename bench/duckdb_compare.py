@@ -22,7 +22,8 @@ The ratio is application time / DuckDB time (target ≤ 3).
 --statewide exports every district's rows, runs the DuckDB queries once for all districts
 (grouped by district as well) and the application's reports district by district as the
 coordination of each (there is no statewide view in the application yet); the figures are
-compared for every district. Results: bench/results/duckdb-<slug>-<year>.json (and -state)."""
+compared for every district. Results: bench/results/duckdb-<database>-<slug>-<year>.json
+(and -state-<year>)."""
 
 import argparse
 import json
@@ -176,6 +177,10 @@ R15_MEASURES = ["cases", "complete", "no_target_group", "no_referral_source", "a
 
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}).stdout.strip()
+
+
+def database_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
 
 
 def export(url: str, folder: Path, district_id: int | None) -> dict:
@@ -350,7 +355,7 @@ def district_year(args, district, result, dates, one_district):
     result["target"] = "ratio_page <= 3 (application page time / DuckDB time)"
     if not args.no_results:
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"duckdb-{district.slug}-{year}.json"
+        path = RESULTS / f"duckdb-{database_name(args.db_url)}-{district.slug}-{year}.json"
         path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
         print(f"written: {path}")
     return result
@@ -385,7 +390,7 @@ def statewide(args, coordinators, result, dates, one_district):
     state["uptime_after"] = uptime()
     state["target"] = "statewide reports <= 3 s"
     if not args.no_results:
-        (RESULTS / f"duckdb-state-{year}.json").write_text(json.dumps(state, indent=1, ensure_ascii=False))
+        (RESULTS / f"duckdb-{database_name(args.db_url)}-state-{year}.json").write_text(json.dumps(state, indent=1, ensure_ascii=False))
     ok = all(r["equal"] for r in [*result["reports"].values(), *state["reports"].values()])
     return 0 if ok else 1
 

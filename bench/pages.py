@@ -18,7 +18,7 @@ with ≤ 15 queries, at a realistic caseload (27–60 open cases per case manage
 
 Each page is requested with Django's test client (the whole request: middleware, queries,
 template) --repeat times after one warm-up; p50 and p95 (nearest rank) and the SQL queries of
-one request. Results: bench/results/pages-<share>.json with the machine's load."""
+one request. Results: bench/results/pages-<database>.json with the machine's load."""
 
 import argparse
 import json
@@ -175,7 +175,7 @@ def main():
               or (name.startswith("case_manager") and (page["p95_ms"] > 150 or page["queries"] > 15))]
     result["targets_missed"] = missed
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "pages.json"
+    path = RESULTS / f"pages-{args.db_url.rsplit('/', 1)[-1]}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     print("\ntargets missed:\n  " + "\n  ".join(missed) if missed else "\nall targets met")
     print(f"written: {path}")
