@@ -53,11 +53,21 @@ system-packages:
 lint: install
 	$(BIN)/python -m ruff check --select F,E9,B src tests bench tools
 
+# The benchmarks (about 15 minutes on the 2-core machine). The state-scale ones build
+# the database STATESCALE_URL with STATE_SHARE of NRW's ten years of KIM
+# (1 = the whole state, about 1 million participants and 12 million appointments: another
+# 10 minutes): make bench STATE_SHARE=1
+STATE_SHARE ?= 0.1
+STATESCALE_URL ?= postgres://postgres@127.0.0.1:5432/kim_sbench_make
 bench: install var/secret-key
 	$(BIN)/python bench/page_load.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/import_file.py
+	$(BIN)/python bench/statescale.py --share $(STATE_SHARE) --db-url $(STATESCALE_URL)
+	$(BIN)/python bench/duckdb_compare.py --db-url $(STATESCALE_URL) --statewide
+	$(BIN)/python bench/pages.py --db-url $(STATESCALE_URL)
+	$(BIN)/python bench/load.py --db-url $(STATESCALE_URL)
 
 screenshots: install var/secret-key
 	KIM_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q
