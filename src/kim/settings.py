@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "kim.residence",
     "kim.privacy",
     "kim.api",
+    "kim.statistics",
 ]
 
 MIDDLEWARE = [
