@@ -35,7 +35,7 @@ class World:
     coordination: object
     steering: object
     district_admin: object
-    state: object  # the Land: no district, reads the districts' extracts (kim.statistics)
+    state: object  # the Land: no district, reads the districts' extracts (kim.state_statistics)
     participant: object
     case: object
     goal: object

@@ -1,4 +1,4 @@
-"""The Land's view (kim.statistics): signed extracts of what each district's coordination may
+"""The Land's view (kim.state_statistics): signed extracts of what each district's coordination may
 publish, imported by the Land, added up across districts with suppression once more; the
 attacker of tests/test_suppression.py gets every district table and the Land's and recovers
 nothing. Both deployments (files from outside, one installation of several districts) give
@@ -15,10 +15,10 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 
 from kim.core.models import AuditEntry, Role
-from kim.statistics import services, signing
-from kim.statistics.extract import COUNTED_REPORTS, STAFFING_REPORTS, TOTAL_CUT, build_extract
-from kim.statistics.models import Extract, RegisteredDistrict
-from kim.statistics.statewide import LAND, local_extracts, state_table, state_tables
+from kim.state_statistics import services, signing
+from kim.state_statistics.extract import COUNTED_REPORTS, STAFFING_REPORTS, TOTAL_CUT, build_extract
+from kim.state_statistics.models import Extract, RegisteredDistrict
+from kim.state_statistics.statewide import LAND, local_extracts, state_table, state_tables
 
 from .factories import UserFactory, make_district
 from .report_data import make_org, random_records

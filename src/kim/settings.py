@@ -110,7 +110,7 @@ INSTALLED_APPS = [
     "kim.residence",
     "kim.privacy",
     "kim.api",
-    "kim.statistics",
+    "kim.state_statistics",
 ]
 
 MIDDLEWARE = [

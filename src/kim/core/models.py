@@ -19,7 +19,7 @@ class Role(models.TextChoices):
     MODULE3 = "module3", _("Foreigners' and naturalisation office")
     STEERING = "steering", _("Steering-group member")
     DISTRICT_ADMIN = "district_admin", _("District administrator")
-    # The Land: reads the districts' signed statistics extracts (kim.statistics), no district's rows.
+    # The Land: reads the districts' signed statistics extracts (kim.state_statistics), no district's rows.
     STATE = "state", _("State (Land)")
 
 
@@ -165,7 +165,7 @@ class User(AbstractUser):
     @property
     def in_own_scope(self) -> bool:
         """A district's roles work inside their district; the Land's role has none (it reads
-        extracts, kim.statistics). An account between the two (a state user with a district,
+        extracts, kim.state_statistics). An account between the two (a state user with a district,
         a district role without one) may do nothing."""
         if self.role == Role.STATE:
             return self.district_id is None and self.provider_id is None

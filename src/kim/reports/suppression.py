@@ -51,7 +51,7 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int, given: dic
     table is published.
 
     `given` are cells published elsewhere, with what an attacker knows of them: (low, high),
-    e.g. a district's cells in the Land's view (kim.statistics): a value (v, v), "< k" (0, k-1),
+    e.g. a district's cells in the Land's view (kim.state_statistics): a value (v, v), "< k" (0, k-1),
     hidden (k, inf), unknown (0, inf). They are never hidden here (they are published already),
     but their sums are audited: a given hidden cell must not be worked out, nor a given small
     one narrowed, from the cells of `values`, which alone may be hidden further."""

@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StatisticsConfig(AppConfig):
-    name = "kim.statistics"
+    name = "kim.state_statistics"
     label = "statistics"
     verbose_name = _("Statewide statistics")

@@ -18,8 +18,8 @@ from django_scopes import scopes_disabled
 from kim.core.models import District
 from kim.reports.framework import ParamError
 
-from kim.statistics import services
-from kim.statistics.models import DistrictKey, RegisteredDistrict
+from kim.state_statistics import services
+from kim.state_statistics.models import DistrictKey, RegisteredDistrict
 
 
 ACTIONS = {"make-key": "make_key", "export": "export", "register": "register", "import": "import_file",
