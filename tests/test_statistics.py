@@ -154,8 +154,8 @@ def other_key(raw):
 
 
 BAD_FILES = [
-    ("not JSON", lambda raw: b"PK\x03\x04 kein JSON", "kein JSON"),
-    ("not UTF-8", lambda raw: "Auszug".encode("utf-16"), "kein JSON"),
+    ("not JSON", lambda raw: b"PK\x03\x04 kein JSON", "keine JSON-Datei"),
+    ("not UTF-8", lambda raw: "Auszug".encode("utf-16"), "keine JSON-Datei"),
     ("other format", lambda raw: json.dumps({"format": "etwas"}).encode(), "kein Statistik-Auszug dieser Version"),
     ("wrong schema", wrong_schema, "kein Statistik-Auszug dieser Version"),
     ("broken table", broken_table, "nicht vollständig"),
@@ -178,7 +178,7 @@ def test_a_bad_file_is_refused_in_german_and_changes_nothing(land, state_user, n
 def test_an_unknown_district_is_refused(land, state_user):
     raw = exported(land[0])
     RegisteredDistrict.objects.filter(slug=land[0].district.slug).delete()
-    with translation.override("de"), pytest.raises(services.ExtractError, match="nicht beim Land registriert"):
+    with translation.override("de"), pytest.raises(services.ExtractError, match="beim Land nicht registriert"):
         imported(state_user, raw)
     assert Extract.objects.count() == 0
 
@@ -381,3 +381,58 @@ def test_the_land_reads_no_district_rows(client, world):
     client.force_login(world.state)
     for url in ("/berichte/", "/berichte/R1/", "/fallarbeit/teilnehmende/", "/stellen/", "/api/v1/participants/"):
         assert client.get(url).status_code in (403, 401, 404), url
+
+
+# ---------------------------------------------------------------- the Land's pages
+
+
+def test_the_land_uploads_and_reads_the_statewide_pages(client, land, state_user):
+    client.force_login(state_user)
+    for org in land:
+        raw = exported(org)
+        response = client.post("/land/hochladen/", {"year": YEAR, "file": upload(raw)})
+        assert response.status_code == 302, response.content.decode()[:500]
+    page = client.get("/land/", {"year": YEAR}).content.decode()
+    assert all(org.district.name in page for org in land)
+    shown = [(report_id, row.cells[(column["key"], LAND)].value)
+             for report_id, table in state_tables([e.content for e in Extract.objects.all()]).items()
+             for column in table.columns if column["unit"] == "count"
+             for row in table.rows if not row.cells[(column["key"], LAND)].hidden]
+    assert shown, "some of the Land's figures should be published"
+    report_id, value = max(shown, key=lambda item: item[1])
+    report = client.get(f"/land/bericht/{report_id}/", {"year": YEAR}).content.decode()
+    assert f">{value:,}<".replace(",", ".") in report and "Land" in report
+    for report_id in COUNTED_REPORTS + STAFFING_REPORTS:
+        assert client.get(f"/land/bericht/{report_id}/", {"year": YEAR, "measure": "n@0"}).status_code == 200
+    assert client.get("/land/bericht/R99/").status_code == 404
+
+
+def upload(raw, name="auszug.json"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, raw, content_type="application/json")
+
+
+def test_a_bad_upload_shows_its_message_and_changes_nothing(client, land, state_user):
+    client.force_login(state_user)
+    response = client.post("/land/hochladen/", {"year": YEAR, "file": upload(tampered(exported(land[0])))})
+    assert response.status_code == 422
+    assert "Signatur passt nicht" in response.content.decode()
+    response = client.post("/land/hochladen/", {"year": YEAR + 1, "file": upload(exported(land[0]))})
+    assert response.status_code == 422 and "nicht für 2024" in response.content.decode()
+    assert client.post("/land/hochladen/", {}).status_code == 422
+    assert Extract.objects.count() == 0
+
+
+@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin", "insider", "lead"])
+def test_district_roles_do_not_open_the_lands_pages(client, world, persona):
+    client.force_login(world.personas()[persona])
+    for url in ("/land/", "/land/hochladen/", "/land/bericht/R1/"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_land_starts_on_its_figures(client, world):
+    client.force_login(world.state)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == "/land/"
+    assert "Landesweite Zahlen" in response.content.decode()
