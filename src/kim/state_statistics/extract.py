@@ -11,7 +11,6 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from django.db.models import Q
 from django.utils import timezone, translation
 from django_scopes import scope
 
@@ -121,7 +120,7 @@ def _row_key_names(district) -> dict:
     names = {}
     for model in set(CATALOGUE_OF.values()):
         names[model] = {pk: (key or f"{district.slug}.{pk}")
-                        for pk, key in model.objects.filter(Q(district=district)).values_list("pk", "key")}
+                        for pk, key in model.objects.filter(district=district).values_list("pk", "key")}
     return names
 
 
