@@ -436,3 +436,13 @@ def test_the_land_starts_on_its_figures(client, world):
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/land/"
     assert "Landesweite Zahlen" in response.content.decode()
+
+
+def test_a_replaced_key_is_refused_until_the_land_registers_it(land, state_user):
+    with scopes_disabled():
+        key = services.make_key(None, land[0].district, replace=True)
+    with translation.override("de"), pytest.raises(services.ExtractError, match="anderen Schlüssel"):
+        imported(state_user, exported(land[0]))
+    with scopes_disabled():
+        services.register_district(None, land[0].district.slug, land[0].district.name, key.secret)
+    assert imported(state_user, exported(land[0]))[0].source.key_id == key.key_id

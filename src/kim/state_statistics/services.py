@@ -41,14 +41,21 @@ def too_large() -> str:
 
 
 @transaction.atomic
-def make_key(actor, district) -> DistrictKey:
+def make_key(actor, district, replace: bool = False) -> DistrictKey:
     """The district's signing key, made once: a second call is refused, since the Land has
-    registered the first (a lost key is replaced by the operator in the Django admin)."""
-    if DistrictKey.objects.filter(district=district).exists():
-        raise ExtractError(_("The district %(district)s has a signing key already.") % {"district": district.slug})
+    registered the first, unless `replace` (a lost or disclosed key; the Land registers the new one)."""
     secret = signing.new_secret()
-    key = DistrictKey.objects.create(district=district, key_id=signing.key_id(secret), secret=secret)
-    record(actor, AuditEntry.Action.CREATE, key, changes={"key_id": key.key_id})
+    key = DistrictKey.objects.select_for_update().filter(district=district).first()
+    if key is not None and not replace:
+        raise ExtractError(_("The district %(district)s has a signing key already.") % {"district": district.slug})
+    if key is None:
+        key = DistrictKey.objects.create(district=district, key_id=signing.key_id(secret), secret=secret)
+        record(actor, AuditEntry.Action.CREATE, key, changes={"key_id": key.key_id})
+        return key
+    previous = key.key_id
+    key.key_id, key.secret = signing.key_id(secret), secret
+    key.save()
+    record(actor, AuditEntry.Action.UPDATE, key, changes={"key_id": [previous, key.key_id]})
     return key
 
 

@@ -1,6 +1,6 @@
 """kim statistics make-key|export|register|import|collect: the Land's statistics extract.
 
-    kim statistics make-key --district SLUG            district: the signing key, once (prints the secret)
+    kim statistics make-key --district SLUG [--replace]  district: the signing key, once (prints the secret)
     kim statistics export --district SLUG --year Y [-o FILE]   district: the signed extract
     kim statistics register --district SLUG --name NAME --secret HEX   Land: accept a district's extracts
     kim statistics import FILE [--year Y]              Land: read an extract (again: replaces it)
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         commands = parser.add_subparsers(dest="action", required=True)
         key = commands.add_parser("make-key", help="Signaturschlüssel des Kreises erzeugen (einmal)")
         key.add_argument("--district", required=True, help="Kurzname des Kreises")
+        key.add_argument("--replace", action="store_true", help="einen verlorenen Schlüssel ersetzen")
         export = commands.add_parser("export", help="signierten Auszug eines Jahres schreiben")
         export.add_argument("--district", required=True, help="Kurzname des Kreises")
         export.add_argument("--year", required=True, type=int, help="abgeschlossenes Kalenderjahr")
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         return district
 
     def make_key(self, options):
-        key = services.make_key(None, self._district(options["district"]))
+        key = services.make_key(None, self._district(options["district"]), replace=options["replace"])
         self.stdout.write(f"Schlüssel {key.key_id} erzeugt. Dem Land auf sicherem Weg übergeben (wie ein Passwort):")
         self.stdout.write(key.secret)
 
