@@ -37,6 +37,7 @@ class World:
     coordination: object
     steering: object
     district_admin: object
+    state: object  # the Land: no district, reads the districts' extracts (kim.state_statistics)
     participant: object
     case: object
     goal: object
@@ -47,6 +48,7 @@ class World:
             "insider": self.insider, "colleague": self.colleague, "lead": self.lead,
             "other_provider": self.other_provider_cm, "other_district": self.other_district_cm,
             "coordination": self.coordination, "steering": self.steering, "district_admin": self.district_admin,
+            "state": self.state,
         }
 
 
@@ -88,6 +90,7 @@ def world(db):
         coordination=user("coordination", Role.COORDINATION),
         steering=user("steering", Role.STEERING),
         district_admin=user("district_admin", Role.DISTRICT_ADMIN),
+        state=user("state", Role.STATE, dist=None),
         participant=participant, case=case, goal=GoalFactory(case=case),
         appointment=AppointmentFactory(case=case),
     )

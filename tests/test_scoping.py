@@ -24,7 +24,7 @@ def test_the_district_scope_hides_other_districts_rows(world):
 
 @pytest.mark.parametrize("persona, sees", [
     ("insider", True), ("lead", True), ("colleague", False), ("other_provider", False),
-    ("coordination", False), ("steering", False), ("district_admin", False),
+    ("coordination", False), ("steering", False), ("district_admin", False), ("state", False),
 ])
 def test_visibility_of_a_case_by_persona(world, in_scope, persona, sees):
     user = world.personas()[persona]

@@ -43,6 +43,20 @@ def test_zero_is_shown_as_below_k_like_any_small_count():
     assert result.primary == {"a"} and result.complementary == set()  # 0 is no secret in a sum of 25
 
 
+def test_cells_published_elsewhere_are_audited_not_hidden():
+    # The Land (kim.state_statistics): districts d1, d2 publish a, b with d2's b hidden; the
+    # Land's sums may be hidden further, the districts' cells are given and stay as they are.
+    given = {("a", "d1"): (20, 20), ("b", "d1"): (10, 10), ("t", "d1"): (30, 30),
+             ("a", "d2"): (12, 12), ("b", "d2"): (0, K - 1), ("t", "d2"): (12, 12),
+             ("b", "*"): (0, INF)}
+    values = {("a", "*"): 32, ("t", "*"): 42}
+    constraints = [Constraint((row, "*"), ((row, "d1"), (row, "d2"))) for row in "abt"]
+    constraints += [Constraint(("t", column), (("a", column), ("b", column))) for column in ("d1", "d2", "*")]
+    result = suppress(values, constraints, K, given=given)
+    assert result.hidden & set(values)  # else the Land's b = 42 - 32 = 10 is worked out
+    assert not result.hidden & set(given)
+
+
 # ---------------------------------------------------------------- the attacker
 
 

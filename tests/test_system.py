@@ -305,7 +305,7 @@ def test_who_sees_a_report(world):
                 for name, user in world.personas().items()}
         assert seen == {"insider": True, "colleague": False, "lead": True, "other_provider": False,
                         "other_district": False, "coordination": True, "steering": False,
-                        "district_admin": False}
+                        "district_admin": False, "state": False}
         # Before triage the steering group sees nothing of it; after, the report (never its cases).
         theme = services.create_theme(world.coordination, {"title": "Sprachförderung nach dem Sprachtest"})
         services.triage_need_report(world.coordination, report, NeedReport.Status.MERGED, theme=theme)

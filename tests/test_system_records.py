@@ -295,7 +295,7 @@ def test_who_reads_the_system_level(client, world, chain, module3):
         "coordination": set(pages), "steering": set(pages),
         "insider": {"group", "measure", "directory"},  # a member of the group
         "colleague": {"directory"}, "lead": {"directory"}, "other_provider": {"directory"},
-        "other_district": {"directory"}, "module3": {"directory"}, "district_admin": set(),
+        "other_district": {"directory"}, "module3": {"directory"}, "district_admin": set(), "state": set(),
     }
     personas = {**world.personas(), "module3": module3}
     for name, user in personas.items():

@@ -29,6 +29,7 @@ PERSONAL_OBJECT_PAGES = [
 EXPECTED = {
     "insider": ALLOWED, "lead": ALLOWED, "colleague": HIDDEN, "other_provider": HIDDEN,
     "other_district": HIDDEN, "coordination": FORBIDDEN, "steering": FORBIDDEN, "district_admin": FORBIDDEN,
+    "state": FORBIDDEN,
 }
 
 
@@ -54,7 +55,7 @@ def test_list_pages_show_only_own_provider(client, world, url_name):
     assert "Qasimova" not in response.content.decode()
 
 
-@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin"])
+@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin", "state"])
 @pytest.mark.parametrize("url_name", LIST_PAGES)
 def test_roles_without_personal_data_get_no_case_pages(client, world, persona, url_name):
     client.force_login(world.personas()[persona])
@@ -105,7 +106,7 @@ def test_anonymous_users_are_sent_to_the_login(client, world):
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin", "insider"])
+@pytest.mark.parametrize("persona", ["coordination", "steering", "district_admin", "insider", "state"])
 def test_start_page_answers_every_role(client, world, persona):
     client.force_login(world.personas()[persona])
     response = client.get("/", follow=True)

@@ -16,6 +16,8 @@
     kim retention [--dry-run] [--as-of DATE] [--district SLUG]  apply the retention periods (daily by the worker)
     kim retention replay             after restoring a backup: erase again what the erasure log lists
     kim privacy-docs                 write docs/loeschkonzept.md and docs/verarbeitungsverzeichnis.md
+    kim statistics export --district SLUG --year Y [-o FILE]  the signed extract for the Land (also make-key,
+                                     register, import FILE, collect; docs/statistik-schnittstelle.md)
     kim <any Django command>         e.g. kim createsuperuser, kim check --deploy
 """
 

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "kim.privacy",
     "kim.api",
     "kim.identity",
+    "kim.state_statistics",
 ]
 
 MIDDLEWARE = [

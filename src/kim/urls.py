@@ -42,6 +42,7 @@ urlpatterns = [
     path("datenschutz/", include("kim.privacy.urls")),
     path("modul3/", include("kim.residence.urls")),
     path("dokumente/", include("kim.privacy.documents.urls")),
+    path("land/", include("kim.state_statistics.urls")),
     path("api/v1/", include("kim.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -21,7 +21,7 @@ def roles_required(*roles):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.user.role not in roles or request.user.district_id is None:
+            if request.user.role not in roles or not request.user.in_own_scope:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -32,7 +32,8 @@ def roles_required(*roles):
 
 
 def permission_required(permission: str):
-    """The view needs `permission` of the table in kim.core.permissions (and a district)."""
+    """The view needs `permission` of the table in kim.core.permissions (and a district, or for
+    the state's role none)."""
     from .permissions import roles_holding
 
     def decorator(view):

@@ -32,6 +32,8 @@ NAVIGATION = [
     (_("Offices"), "residence:offices", "residence.manage_offices"),
     (_("Audit trail"), "audit-trail", "core.read_audit_trail"),
     (_("Data protection"), "privacy:index", "privacy.overview"),
+    (_("Statewide figures"), "statistics:index", "statistics.read_state"),
+    (_("Upload extract"), "statistics:upload", "statistics.import"),
 ]
 # Aggregate readers land on the key figures: for them that page is "Start".
 STARTS_ON_KEY_FIGURES = (Role.COORDINATION, Role.STEERING, Role.MODULE3)
@@ -42,10 +44,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    in_district = user.district_id is not None
+    in_scope = user.in_own_scope
     items = [
         (str(label), reverse(url_name)) for label, url_name, permission in NAVIGATION
-        if permission is None or (in_district and holds(user.role, permission))
+        if permission is None or (in_scope and holds(user.role, permission))
     ]
     current = request.path
     if current == reverse("reports:dashboard") and user.role in STARTS_ON_KEY_FIGURES:

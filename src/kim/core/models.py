@@ -19,6 +19,8 @@ class Role(models.TextChoices):
     MODULE3 = "module3", _("Foreigners' and naturalisation office")
     STEERING = "steering", _("Steering-group member")
     DISTRICT_ADMIN = "district_admin", _("District administrator")
+    # The Land: reads the districts' signed statistics extracts (kim.state_statistics), no district's rows.
+    STATE = "state", _("State (Land)")
 
 
 # Only these roles ever see personal data, and only of their own provider.
@@ -155,8 +157,19 @@ class User(AbstractUser):
                 "Only case managers and provider leads belong to a provider; this role sees figures of the whole "
                 "district."
             )})
+        if self.role == Role.STATE and self.district_id:
+            raise ValidationError({"district": _("The state's accounts belong to no district.")})
         if self.provider_id and self.district_id and self.provider.district_id != self.district_id:
             raise ValidationError({"provider": _("The provider belongs to another district.")})
+
+    @property
+    def in_own_scope(self) -> bool:
+        """A district's roles work inside their district; the Land's role has none (it reads
+        extracts, kim.state_statistics). An account between the two (a state user with a district,
+        a district role without one) may do nothing."""
+        if self.role == Role.STATE:
+            return self.district_id is None and self.provider_id is None
+        return self.district_id is not None
 
     @property
     def sees_personal_data(self) -> bool:

@@ -17,8 +17,10 @@ from .models import PERSONAL_DATA_ROLES, Role
 
 CASE_MANAGER, LEAD = Role.CASE_MANAGER, Role.PROVIDER_LEAD
 COORDINATION, STEERING, MODULE3, ADMIN = Role.COORDINATION, Role.STEERING, Role.MODULE3, Role.DISTRICT_ADMIN
+STATE = Role.STATE
 AGGREGATE_READERS = frozenset({COORDINATION, STEERING, MODULE3})
-DISTRICT_ROLES = frozenset(Role.values)
+# Every role but the Land's, which has no district and reads the districts' extracts only.
+DISTRICT_ROLES = frozenset(Role.values) - {STATE}
 
 # ---------------------------------------------------------------- what each role may do
 # permission                          roles that hold it
@@ -52,6 +54,8 @@ PERMISSIONS = {
     "privacy.request_erasure":         {LEAD},                # erasure (Art. 17) of the provider's records
     "privacy.restrict":                {LEAD},                # restriction (Art. 18) of the provider's records
     "privacy.manage_retention":        {ADMIN},               # the district's retention periods
+    "statistics.read_state":           {STATE},               # statewide reports from the extracts
+    "statistics.import":               {STATE},               # upload a district's signed extract
 }
 
 # ---------------------------------------------------------------- who may grant which role
@@ -136,7 +140,7 @@ WHO = {
 
 def has_role_of(holders) -> rules.Predicate:
     holders = frozenset(holders)
-    return rules.predicate(lambda user: user.is_active and user.district_id is not None and user.role in holders)
+    return rules.predicate(lambda user: user.is_active and user.role in holders and user.in_own_scope)
 
 
 for _name, _holders in PERMISSIONS.items():

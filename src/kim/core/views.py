@@ -112,6 +112,8 @@ def home(request):
         return redirect("casework:my-cases")
     if user.role in (Role.COORDINATION, Role.STEERING, Role.MODULE3):
         return redirect("reports:dashboard")
+    if user.role == Role.STATE:
+        return redirect("statistics:index")
     context = {"district": user.district}
     if user.is_district_admin:
         context["counts"] = {

@@ -353,6 +353,10 @@ for label, names in {
                          "passed_on_to note",
     "staffing.vacancy": "district position fte starts_on ends_on",
     "staffing.rate": "district year expense function amount source",
+    # The Land's statistics: suppressed figures and keys, no personal row (kim.state_statistics).
+    "statistics.districtkey": "district key_id secret created_at",
+    "statistics.registereddistrict": "slug name key_id secret registered_at",
+    "statistics.extract": "source year content digest created_at imported_at imported_by",
 }.items():
     REGISTRY[label] = _aggregate(names)
 

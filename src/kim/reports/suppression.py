@@ -41,18 +41,26 @@ class Suppression:
         return self.primary | self.complementary
 
 
-def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppression:
+def suppress(values: dict, constraints: Iterable[Constraint], k: int, given: dict | None = None) -> Suppression:
     """Cells of `values` to hide so that none of them can be recomputed from the rest.
 
     `primary` are the cells shown as "< k": every count from 0 to k-1, so that "< k" tells
     an attacker no more than 0..k-1. `complementary` are counts of at least k, shown as
     hidden: every visible count is at least k, so an attacker knows that much of them.
     `withheld` is set when no choice of cells protects the small ones; then nothing of the
-    table is published."""
+    table is published.
+
+    `given` are cells published elsewhere, with what an attacker knows of them: (low, high),
+    e.g. a district's cells in the Land's view (kim.state_statistics): a value (v, v), "< k" (0, k-1),
+    hidden (k, inf), unknown (0, inf). They are never hidden here (they are published already),
+    but their sums are audited: a given hidden cell must not be worked out, nor a given small
+    one narrowed, from the cells of `values`, which alone may be hidden further."""
+    given = given or {}
     constraints = [c for c in constraints if c.parts]
     cells = set(values)
     for constraint in constraints:
         cells.update((constraint.total, *constraint.parts))
+    cells -= set(given)
     primary = {cell for cell in cells if values.get(cell, 0) < k}
     complementary: set = set()
     involving = defaultdict(list)
@@ -61,14 +69,17 @@ def suppress(values: dict, constraints: Iterable[Constraint], k: int) -> Suppres
         for part in constraint.parts:
             involving[part].append(constraint)
 
+    given_hidden = {cell for cell, (low, high) in given.items() if low != high}
+    given_small = {cell: high for cell, (low, high) in given.items() if low == 0 and high not in (0, UNBOUNDED)}
     while True:
-        bounds = audit(values, primary, complementary, constraints, k)
+        bounds = audit(values, primary, complementary, constraints, k, given)
         exposed = sorted((c for c in primary | complementary if _exposed(c, bounds[c], primary, k)), key=repr)
+        exposed += sorted((c for c in given_hidden if _given_exposed(bounds[c], given_small.get(c))), key=repr)
         if not exposed:
             return Suppression(primary, complementary)
         changed = False
         for cell in exposed:
-            candidate = _nearest_visible(cell, involving, values, primary | complementary)
+            candidate = _nearest_visible(cell, involving, values, primary | complementary | set(given))
             if candidate is not None:
                 complementary.add(candidate)
                 changed = True
@@ -87,6 +98,15 @@ def _exposed(cell, bounds, primary, k) -> bool:
     if low == high:
         return low != 0
     return cell in primary and 0 < high < (k - 1) / 2
+
+
+def _given_exposed(bounds, small_high) -> bool:
+    """Like `_exposed`, for a cell published elsewhere: worked out (other than as zero), or a
+    small one (0..small_high) narrowed to less than half of its range."""
+    low, high = bounds
+    if low == high:
+        return low != 0
+    return small_high is not None and 0 < high < small_high / 2
 
 
 def _nearest_visible(cell, involving, values, hidden):
@@ -125,14 +145,18 @@ def _cheapest_visible(cell, involving, values, hidden):
     return best[1] if best else None
 
 
-def audit(values: dict, primary: set, complementary: set, constraints: list, k: int) -> dict:
-    """Interval of each cell that an attacker can derive from the published cells."""
+def audit(values: dict, primary: set, complementary: set, constraints: list, k: int, given: dict | None = None) -> dict:
+    """Interval of each cell that an attacker can derive from the published cells (and from
+    what is `given` of cells published elsewhere, see `suppress`)."""
+    given = given or {}
     cells = set(values)
     for constraint in constraints:
         cells.update((constraint.total, *constraint.parts))
     bounds = {}
     for cell in cells:  # a cell absent from `values` is a zero
-        if cell in primary:
+        if cell in given:
+            bounds[cell] = list(given[cell])
+        elif cell in primary:
             bounds[cell] = [0, k - 1]
         elif cell in complementary:
             bounds[cell] = [k, UNBOUNDED]

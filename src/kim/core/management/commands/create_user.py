@@ -7,11 +7,11 @@ from kim.core.services import create_user
 
 
 class Command(BaseCommand):
-    help = "Create a user of a district, e.g. the first district administrator."
+    help = "Create a user of a district, e.g. the first district administrator (the Land's: --role state, no district)."
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--district", required=True, help="district slug")
+        parser.add_argument("--district", help="district slug (none for the Land's role state)")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--provider", help="provider slug (case managers and provider leads)")
         parser.add_argument("--first-name", default="")
@@ -21,8 +21,10 @@ class Command(BaseCommand):
 
     @scopes_disabled()
     def handle(self, username, district, role, provider, first_name, last_name, email, password, **options):
+        if not district and role != Role.STATE:
+            raise CommandError("Bitte --district angeben (nur die Rolle state des Landes hat keinen Kreis).")
         try:
-            district_obj = District.objects.get(slug=district)
+            district_obj = District.objects.get(slug=district) if district else None
             provider_obj = Provider.objects.get(district=district_obj, slug=provider) if provider else None
             user = create_user(
                 None, district=district_obj, username=username, password=password, role=role,

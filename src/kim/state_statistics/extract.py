@@ -1,0 +1,148 @@
+"""The district side: what the Land gets, built exactly as the district's coordination would
+see it (`build_table` with suppression), for the whole district and each municipality and
+provider, plus staffing and funding (R8, R9: no records about people, not suppressed).
+
+Row keys that are ids of this installation (catalogue entries, providers, municipalities) are
+written as keys that mean the same in every district: a catalogue entry by its statewide key
+(kim.core.defaults), a district's own entry, provider or town with the district's short name
+in front, so that the Land adds up like with like and nothing else."""
+
+import json
+from dataclasses import replace
+from datetime import date
+
+from django.utils import timezone, translation
+from django_scopes import scope
+
+from kim.core.models import (
+    GoalCategory,
+    Municipality,
+    Provider,
+    ReferralSource,
+    ReferralTarget,
+    Role,
+    TargetGroup,
+    ThematicOffer,
+    Topic,
+    User,
+)
+from kim.reports.framework import MUNICIPALITY, PROVIDER, ReportParams, build_table, get_report
+from kim.reports.periods import Period
+from kim.reports.renderers import table_as_dict
+
+from . import signing
+
+FORMAT = "kim-statistik"
+VERSION = 1
+# The report cells the Land needs (suppressed) and the staffing and funding figures (not).
+COUNTED_REPORTS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7", "R10", "R14", "R15")
+STAFFING_REPORTS = ("R8", "R9")
+TOTAL_CUT = "total"
+# Which catalogue a report's rows are the entries of (R14: the offer inside "o:", "f:", "a:").
+CATALOGUE_OF = {"R2": Topic, "R3": TargetGroup, "R4": ReferralSource, "R5": GoalCategory, "R6": ReferralTarget,
+                "R14": ThematicOffer}
+# Row keys "p:<provider id>" (R10, R15), "k:<town>", "e:<employer>" (R8), "w:<provider>" (R9).
+LOCAL_PREFIXES = ("p:", "k:", "e:", "w:")
+ALL_TOPICS = 50  # R2 shows the top n topics; the Land gets every one
+
+
+def statistical_reader(district) -> User:
+    """The reader the extract is built for: the district's coordination (an account that is
+    never saved), so that the extract holds what the coordination may publish and no more."""
+    reader = User(username=f"statistik-{district.slug}", role=Role.COORDINATION, district=district, is_active=True)
+    reader._perm_cache = set()  # no permissions of Django's own tables: the rules table decides
+    return reader
+
+
+def build_extract(district, year: int, today: date | None = None) -> dict:
+    """The extract of `district` for `year` (unsigned). Raises ParamError (German) for a year
+    the coordination may not ask for, e.g. one that has not ended."""
+    reader = statistical_reader(district)
+    question = ReportParams(period=Period.of("year", year), reference_date=date(year, 12, 31), top=ALL_TOPICS,
+                            published=True)
+    with translation.override("de"), scope(district=district.pk):
+        keys = _row_key_names(district)
+        members = {
+            MUNICIPALITY: {str(m.pk): m.name for m in Municipality.objects.order_by("pk")},
+            PROVIDER: {str(p.pk): p.name for p in Provider.objects.order_by("pk")},
+        }
+        reports = {}
+        for report_id in COUNTED_REPORTS + STAFFING_REPORTS:
+            report = get_report(report_id)
+            reports[report_id] = {
+                "title": str(report.title), "description": str(report.description),
+                "suppressed": report_id in COUNTED_REPORTS and report.suppressible,
+                "cuts": _cuts(reader, report, question, members, keys, district.slug),
+            }
+    return {
+        "format": FORMAT, "version": VERSION,
+        "district": {"slug": district.slug, "name": district.name, "suppression_k": max(3, district.suppression_k)},
+        "year": year, "reference_date": question.reference_date.isoformat(),
+        "created_at": timezone.now().isoformat(timespec="seconds"),
+        "members": members,
+        "reports": reports,
+    }
+
+
+def _cuts(reader, report, question, members, keys, slug) -> dict:
+    """The whole district, then each municipality and provider where the report has the cut
+    for aggregate readers (R10 and R15 per provider only; R8 and R9 the district's only)."""
+    cuts = {TOTAL_CUT: _table(reader, report, question, keys, slug)}
+    if report.id in STAFFING_REPORTS:
+        return cuts
+    if MUNICIPALITY in report.cuts and not report.per_provider_for_aggregate_readers:
+        cuts[MUNICIPALITY] = {pk: _table(reader, report, _with(question, municipality_id=int(pk)), keys, slug)
+                              for pk in members[MUNICIPALITY]}
+    if PROVIDER in report.cuts:
+        cuts[PROVIDER] = {pk: _table(reader, report, _with(question, provider_id=int(pk)), keys, slug)
+                          for pk in members[PROVIDER]}
+    return cuts
+
+
+def _with(question, **changes):
+    return replace(question, **changes)
+
+
+def _table(reader, report, question, keys, slug) -> dict:
+    """A table as the JSON download shows it, without what is local to this installation."""
+    table = table_as_dict(build_table(reader, report, question))
+    for row in table["rows"]:
+        row["key"] = stable_row_key(report.id, row["key"], keys, slug)
+    return {
+        "columns": [{name: column[name] for name in ("key", "label", "measure", "unit")} for column in table["columns"]],
+        "rows": table["rows"],
+        "suppression": table["suppression"],
+    }
+
+
+def _row_key_names(district) -> dict:
+    """{catalogue model: {pk: key that means the same in every district}}."""
+    names = {}
+    for model in set(CATALOGUE_OF.values()):
+        names[model] = {pk: (key or f"{district.slug}.{pk}")
+                        for pk, key in model.objects.filter(district=district).values_list("pk", "key")}
+    return names
+
+
+def stable_row_key(report_id: str, key: str, names: dict, slug: str) -> str:
+    key = str(key)
+    model = CATALOGUE_OF.get(report_id)
+    if model is not None and key.isdigit():
+        return f"c:{names[model].get(int(key), f'{slug}.{key}')}"
+    if report_id == "R14" and key[:2] in ("o:", "f:", "a:"):
+        parts = key.split(":")
+        parts[1] = names[ThematicOffer].get(int(parts[1]), f"{slug}.{parts[1]}") if parts[1].isdigit() else parts[1]
+        return ":".join(parts)
+    if key[:2] in LOCAL_PREFIXES and key[2:].isdigit():
+        return f"{key[:2]}{slug}.{key[2:]}"
+    return key
+
+
+def signed_file(extract: dict, key) -> bytes:
+    """The file the district sends: the extract and its signature."""
+    envelope = {
+        "format": FORMAT, "version": VERSION, "extract": extract,
+        "signature": {"algorithm": signing.ALGORITHM, "key_id": key.key_id,
+                      "value": signing.signature(extract, key.secret)},
+    }
+    return json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
