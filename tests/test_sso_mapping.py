@@ -47,6 +47,13 @@ def test_a_figures_only_role_names_no_provider(world, role):
     assert add(world, role).provider is None
 
 
+def test_no_group_grants_the_lands_role(world):
+    with pytest.raises(ValidationError) as refused:
+        add(world, Role.STATE)
+    assert "role" in refused.value.message_dict
+    assert not DirectoryGroup.objects.exists()
+
+
 def test_a_group_grants_one_thing_only(world):
     add(world, Role.COORDINATION)
     with pytest.raises(ValidationError):

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kim.core.models import PERSONAL_DATA_ROLES, District, Provider, Role
 
+DISTRICT_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value != Role.STATE]
+
 
 class Source(models.TextChoices):
     OIDC = "oidc", _("OpenID Connect")
@@ -21,6 +23,9 @@ def check_grant(district, role, provider) -> None:
     without one. Raises ValidationError with a German message."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if role == Role.STATE:
+        # The Land reads the districts' extracts only; its accounts are local and few.
+        raise ValidationError({"role": _("A directory group grants roles of a district only.")})
     if role in PERSONAL_DATA_ROLES and provider is None:
         raise ValidationError({"provider": _(
             "A group that grants the role of case manager or provider lead must name the provider whose "
@@ -41,7 +46,7 @@ class DirectoryGroup(models.Model):
     group = models.CharField(_("group"), max_length=255,
                              help_text=_("The LDAP group's DN, or the value in the OIDC groups claim."))
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=DISTRICT_ROLE_CHOICES)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("provider"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
