@@ -115,6 +115,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request times for /metrics (after WhiteNoise: static files are not timed).
+    "kim.core.monitoring.RequestTimeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,7 +222,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 # the proxy says the request came over HTTPS (e.g. X-Forwarded-Proto); only set it when the
 # proxy always sets or overwrites that header. The health check stays reachable over HTTP.
 SECURE_SSL_REDIRECT = env_bool("KIM_SSL_REDIRECT", PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks and the metrics stay reachable over HTTP for the monitoring on the machine.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/worker$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("KIM_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KIM_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 # The preload list is kept per registrable domain (kreis-beispiel.de), which the district's IT
@@ -336,6 +339,12 @@ KIM_STALE_RUN_MINUTES = env_int("KIM_STALE_RUN_MINUTES", 15)
 # Erased and anonymised keys, apart from the database, to replay after a restore (kim.privacy.erasure_log).
 # Keep it on another disk than the database's backups, and back it up on its own.
 KIM_PRIVACY_LOG = env_str("KIM_PRIVACY_LOG", str(VAR_DIR / "privacy" / "geloescht.jsonl"))
+
+# Monitoring (kim.core.monitoring): /metrics answers direct requests from this machine, others
+# only with "Authorization: Bearer <KIM_METRICS_TOKEN>"; /healthz/worker fails when a task has
+# waited longer than KIM_WORKER_STALE_MINUTES.
+KIM_METRICS_TOKEN = env_str("KIM_METRICS_TOKEN", "")
+KIM_WORKER_STALE_MINUTES = env_int("KIM_WORKER_STALE_MINUTES", 15)
 
 LOGGING = {
     "version": 1,

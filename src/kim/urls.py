@@ -3,11 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kim.api import pages as api_pages
-from kim.core import accounts, password_reset, views
+from kim.core import accounts, monitoring, password_reset, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", monitoring.healthz, name="healthz"),
+    path("healthz/worker", monitoring.healthz_worker, name="healthz-worker"),
+    path("metrics", monitoring.metrics, name="metrics"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("passwort/", views.password_change, name="password-change"),
