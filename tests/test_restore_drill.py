@@ -76,6 +76,9 @@ def run(*command: str):
 def restored_database():
     """A new database and its two roles as docs/betrieb.md sets them up (kim_owner, kim_app),
     named after this leg's test database so that parallel runs do not meet; dropped afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the drill restores a pg_dump into PostgreSQL; an SQLite installation is backed up by copying "
+                    "its file (docs/betrieb.md). The PostgreSQL leg, mandatory in CI, runs it")
     base = connection.settings_dict["NAME"]
     names = {"database": f"{base}_restored", "owner": f"{base}_owner", "app": f"{base}_app"}
     admin = psycopg.connect(postgres_url("postgres"), autocommit=True)
@@ -97,9 +100,6 @@ def restored_database():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_restored_backup_gives_the_same_reports_and_keeps_the_audit_log_append_only(tmp_path, restored_database):
-    if connection.vendor != "postgresql":
-        pytest.skip("the drill restores a pg_dump into PostgreSQL; an SQLite installation is backed up by copying "
-                    "its file (docs/betrieb.md). The PostgreSQL leg, mandatory in CI, runs it")
     missing = [program for program in ("pg_dump", "pg_restore", "createdb") if shutil.which(program) is None]
     assert missing == [], f"PostgreSQL client programs missing (tools/system_packages.sh): {missing}"
     from kim.demo import build_demo_district

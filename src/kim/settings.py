@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "kim.core.middleware.DatabaseBusyMiddleware",
     # Deny by default: login, second factor and the district scope for every request.
     "kim.core.middleware.AccessMiddleware",
+    # A report's reads go to the replica when KIM_REPORTING_DATABASE_URL names one.
+    "kim.core.routers.ReportingReadsMiddleware",
 ]
 
 ROOT_URLCONF = "kim.urls"
@@ -171,6 +173,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("KIM_SQLITE_BUSY_SECONDS", 30),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Reports may read from a replica (kim.core.routers; docs/betrieb.md, "Über einen Server hinaus"),
+# with the primary's connection options. In tests it mirrors the test database.
+_reporting_url = env_str("KIM_REPORTING_DATABASE_URL", "")
+KIM_REPORTING_REPLICA = bool(_reporting_url)
+if KIM_REPORTING_REPLICA:
+    DATABASES["reporting"] = {**dj_database_url.parse(_reporting_url, conn_max_age=60),
+                              "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+                              "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["kim.core.routers.ReportingRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
