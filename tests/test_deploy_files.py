@@ -61,19 +61,29 @@ def test_the_web_unit_gives_the_metrics_a_folder_emptied_at_each_start():
     assert "PROMETHEUS_MULTIPROC_DIR=/run/kim-web" in settings["Environment"]
 
 
-@pytest.mark.parametrize("name", sorted(UNITS))
-def test_systemd_accepts_the_unit(tmp_path, name):
-    """`systemd-analyze verify` on the unit, with the installation folder pointed at this checkout
-    (it checks that ExecStart's program exists). Any remark (an unknown or misspelt key) fails."""
+def test_systemd_accepts_the_units(tmp_path):
+    """`systemd-analyze verify` on all units together (the timer needs its service), with the
+    installation folder pointed at this checkout: it checks that ExecStart's program exists.
+    Any remark (an unknown or misspelt key) fails."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed; the tests above still parse the units")
-    text = (DEPLOY / "systemd" / name).read_text().replace(INSTALL_DIR, str(PROJECT))
     environment_file = tmp_path / "kim.env"
     environment_file.write_text((DEPLOY / "kim.env.example").read_text())
-    unit = tmp_path / name
-    unit.write_text(text.replace("/etc/kim/kim.env", str(environment_file)))
-    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False)
+    units = []
+    for source in sorted((DEPLOY / "systemd").iterdir()):
+        text = source.read_text().replace(INSTALL_DIR, str(PROJECT)).replace("/etc/kim/kim.env", str(environment_file))
+        (tmp_path / source.name).write_text(text)
+        units.append(str(tmp_path / source.name))
+    assert {Path(unit).name for unit in units} >= {*UNITS, "kim-backup.service", "kim-backup.timer"}
+    result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
+
+
+def test_the_backup_unit_runs_the_backup_script():
+    [command] = unit_settings("kim-backup.service")["ExecStart"]
+    assert shlex.split(command) == ["/bin/sh", f"{INSTALL_DIR}/deploy/kim-backup.sh"]
+    assert (DEPLOY / "kim-backup.sh").is_file()
+    assert subprocess.run(["sh", "-n", str(DEPLOY / "kim-backup.sh")], check=False).returncode == 0
 
 
 def test_the_example_configuration_names_only_existing_settings():

@@ -1,5 +1,5 @@
 """The restore drill of docs/betrieb.md ("Sicherung und Wiederherstellung"), step by step with the
-real programs: pg_dump -Fc, createdb, pg_restore into a NEW database owned by the owner role,
+real programs: deploy/kim-backup.sh (pg_dump -Fc), createdb, pg_restore into a NEW database owned by the owner role,
 `kim grant-app-role`, `kim migrate --check`; then the restored database must give every report
 exactly as the original, hold the same rows, and its audit log must still refuse changes."""
 
@@ -109,10 +109,14 @@ def test_a_restored_backup_gives_the_same_reports_and_keeps_the_audit_log_append
     names = restored_database
     owner_url = postgres_url(names["database"], names["owner"])
     app_url = postgres_url(names["database"], names["app"])
-    dump = tmp_path / "kim.dump"
 
     # The steps of docs/betrieb.md.
-    run("pg_dump", "--format=custom", "--file", str(dump), "--dbname", original)
+    backup = subprocess.run(["sh", str(PROJECT / "deploy" / "kim-backup.sh")], capture_output=True, text=True,
+                            check=False, env={**os.environ, "KIM_BACKUP_DATABASE_URL": original,
+                                              "KIM_BACKUP_DIR": str(tmp_path)})
+    assert backup.returncode == 0 and "kim-backup:" in backup.stdout, backup.stderr
+    [dump] = tmp_path.glob("kim-*.dump")
+    assert list(tmp_path.glob("*.partial")) == []
     counts_at_backup = row_counts(original)
     run("createdb", "--owner", names["owner"], "--maintenance-db", postgres_url("postgres"), names["database"])
     run("pg_restore", "--exit-on-error", "--no-owner", "--role", names["owner"], "--dbname",
