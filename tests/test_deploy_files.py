@@ -181,3 +181,18 @@ def test_nginx_ends_tls_and_passes_requests_to_the_application(nginx_site, live_
     finally:
         nginx.terminate()
         nginx.communicate(timeout=15)
+
+
+def test_the_example_configuration_passes_the_deployment_check(tmp_path):
+    """deploy/kim.env.example as it stands (with a key and a local database instead of the
+    placeholders) is a clean `kim check --deploy`: the checklist of docs/betrieb.md."""
+    from tests.test_deployment import run_kim
+
+    configuration = dict(line.split("=", 1) for line in (DEPLOY / "kim.env.example").read_text().splitlines()
+                         if line and not line.startswith("#"))
+    for placeholder in ("DATABASE_URL", "KIM_VAR_DIR", "KIM_SECRET_KEY_FILE", "KIM_PRIVACY_LOG"):
+        assert placeholder in configuration
+        del configuration[placeholder]
+    result = run_kim(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **configuration,
+                     KIM_SECRET_KEY="x7Qp2-" + "kL9vR3mZ8wT1yB6nC4dF0gH5jS" * 3)
+    assert result.returncode == 0 and "no issues" in result.stdout, result.stdout + result.stderr
