@@ -117,6 +117,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request times for /metrics (after WhiteNoise: static files are not timed).
+    "kim.core.monitoring.RequestTimeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +139,8 @@ MIDDLEWARE = [
     "kim.identity.middleware.DirectoryCheckMiddleware",
     # Deny by default: login, second factor and the district scope for every request.
     "kim.core.middleware.AccessMiddleware",
+    # A report's reads go to the replica when KIM_REPORTING_DATABASE_URL names one.
+    "kim.core.routers.ReportingReadsMiddleware",
 ]
 
 ROOT_URLCONF = "kim.urls"
@@ -173,6 +177,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("KIM_SQLITE_BUSY_SECONDS", 30),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Reports may read from a replica (kim.core.routers; docs/betrieb.md, "Über einen Server hinaus"),
+# with the primary's connection options. In tests it mirrors the test database.
+_reporting_url = env_str("KIM_REPORTING_DATABASE_URL", "")
+KIM_REPORTING_REPLICA = bool(_reporting_url)
+if KIM_REPORTING_REPLICA:
+    DATABASES["reporting"] = {**dj_database_url.parse(_reporting_url, conn_max_age=60),
+                              "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+                              "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["kim.core.routers.ReportingRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -236,7 +249,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 # the proxy says the request came over HTTPS (e.g. X-Forwarded-Proto); only set it when the
 # proxy always sets or overwrites that header. The health check stays reachable over HTTP.
 SECURE_SSL_REDIRECT = env_bool("KIM_SSL_REDIRECT", PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks and the metrics stay reachable over HTTP for the monitoring on the machine.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/worker$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("KIM_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KIM_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 # The preload list is kept per registrable domain (kreis-beispiel.de), which the district's IT
@@ -352,6 +366,12 @@ KIM_STALE_RUN_MINUTES = env_int("KIM_STALE_RUN_MINUTES", 15)
 # Erased and anonymised keys, apart from the database, to replay after a restore (kim.privacy.erasure_log).
 # Keep it on another disk than the database's backups, and back it up on its own.
 KIM_PRIVACY_LOG = env_str("KIM_PRIVACY_LOG", str(VAR_DIR / "privacy" / "geloescht.jsonl"))
+
+# Monitoring (kim.core.monitoring): /metrics answers direct requests from this machine, others
+# only with "Authorization: Bearer <KIM_METRICS_TOKEN>"; /healthz/worker fails when a task has
+# waited longer than KIM_WORKER_STALE_MINUTES.
+KIM_METRICS_TOKEN = env_str("KIM_METRICS_TOKEN", "")
+KIM_WORKER_STALE_MINUTES = env_int("KIM_WORKER_STALE_MINUTES", 15)
 
 LOGGING = {
     "version": 1,

@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kim.api import pages as api_pages
-from kim.core import accounts, password_reset, views
+from kim.core import accounts, monitoring, password_reset, views
 from kim.identity import views as identity_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", monitoring.healthz, name="healthz"),
+    path("healthz/worker", monitoring.healthz_worker, name="healthz-worker"),
+    path("metrics", monitoring.metrics, name="metrics"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("anmelden/oidc/", identity_views.oidc_start, name="oidc-start"),
     path("anmelden/oidc/zurueck/", identity_views.oidc_callback, name="oidc-callback"),

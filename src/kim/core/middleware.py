@@ -11,7 +11,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy
 from django_scopes import scope, scopes_disabled
 
-PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/i18n/", "/passwort-vergessen/")
+# /metrics checks its own access (loopback or token, kim.core.monitoring).
+PUBLIC_PREFIXES = ("/anmelden/", "/static/", "/healthz", "/metrics", "/i18n/", "/passwort-vergessen/")
 API_PREFIX = "/api/"
 SECOND_FACTOR_PREFIXES = ("/zweiter-faktor/", "/abmelden/")
 

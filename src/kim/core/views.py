@@ -10,7 +10,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,12 +52,6 @@ def render_form(request, template, context):
     """Render a form page; a form with errors answers 422 so that clients and tests see it."""
     form = context.get("form")
     return render(request, template, context, status=422 if form is not None and form.errors else 200)
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 class LoginForm(KernFormMixin, AuthenticationForm):
