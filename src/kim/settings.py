@@ -169,6 +169,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("KIM_SQLITE_BUSY_SECONDS", 30),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("KIM_PG_JIT", False):
+    # PostgreSQL's JIT compiles the reports' large grouped queries anew for every request, which
+    # costs more than it saves at a district's size (R15: 0.5 s of 0.8 s): off for our connections.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(filter(None, [_options.get("options", ""), "-c jit=off"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
