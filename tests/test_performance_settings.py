@@ -48,3 +48,78 @@ def test_the_operator_overrides_workers_and_threads(monkeypatch):
 def test_a_malformed_count_stops_the_start_with_a_german_message(monkeypatch, value):
     with pytest.raises(SystemExit, match="KIM_WORKERS muss eine ganze Zahl"):
         serve_arguments(monkeypatch, KIM_WORKERS=value)
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def session_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries
+            if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+
+
+def stored_session(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def age_the_session(client, seconds):
+    """As if the last write of the session was `seconds` ago: its refresh mark and its expiry."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from kim.core.middleware import SessionRefreshMiddleware
+
+    store = SessionStore(session_key=client.session.session_key)
+    store[SessionRefreshMiddleware.KEY] -= seconds
+    store.save()
+    stored = stored_session(client)
+    stored.expire_date -= timedelta(seconds=seconds)
+    stored.save()
+    return stored.expire_date
+
+
+def test_a_plain_page_view_does_not_write_the_session(client, world):
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(world.insider)
+    client.get(reverse("casework:my-cases"))  # the first request after the login marks the session
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("casework:my-cases")).status_code == 200
+        assert session_writes(queries) == []
+
+
+def test_an_active_session_slides_once_a_minute(client, world, settings):
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(world.insider)
+    client.get(reverse("casework:my-cases"))
+    before = age_the_session(client, settings.KIM_SESSION_REFRESH_SECONDS)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("casework:my-cases")).status_code == 200
+    assert len(session_writes(queries)) == 1
+    after = stored_session(client).expire_date
+    assert (after - before).total_seconds() >= settings.KIM_SESSION_REFRESH_SECONDS
+
+
+def test_an_idle_session_still_ends(client, world, settings):
+    from django.urls import reverse
+
+    client.force_login(world.insider)
+    client.get(reverse("casework:my-cases"))
+    age_the_session(client, settings.SESSION_COOKIE_AGE + 1)  # 30 minutes and a second without a request
+    response = client.get(reverse("casework:my-cases"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_an_anonymous_visitor_gets_no_session(client, db):
+    from django.contrib.sessions.models import Session
+    from django.urls import reverse
+
+    client.get(reverse("login"))
+    assert Session.objects.count() == 0

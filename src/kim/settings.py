@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The sliding session timeout, written at most once a minute (not on every request).
+    "kim.core.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -209,9 +211,14 @@ PASSWORD_RESET_TIMEOUT = env_int("KIM_PASSWORD_RESET_HOURS", 2) * 3600
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after a period of inactivity (sliding), and with the browser.
+# Sessions end after a period of inactivity (sliding), and with the browser. The expiry moves
+# with each write of the session, which kim.core.middleware.SessionRefreshMiddleware does when it
+# changed or at most every KIM_SESSION_REFRESH_SECONDS, instead of on every request.
 SESSION_COOKIE_AGE = env_int("KIM_SESSION_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+KIM_SESSION_REFRESH_SECONDS = env_int("KIM_SESSION_REFRESH_SECONDS", 60)
+if not 0 <= KIM_SESSION_REFRESH_SECONDS < SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("KIM_SESSION_REFRESH_SECONDS must be shorter than the session (KIM_SESSION_MINUTES).")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
