@@ -147,20 +147,27 @@ class TopicsReport(Report):
     def counts(self, context, period, params, split):
         if params.unit == "cases":
             return self._case_counts(context, period, split)
+        # The links carry their appointment's district and date (casework.AppointmentTopic): the
+        # same condition on them lets the database read only this district-year's links.
         appointments = context.appointments().filter(
-            kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end), topics__isnull=False
+            kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end),
+            **self._links(context, period, "topic_links__"),
         )
         split_field = case_split(split, "case__") if split == MUNICIPALITY else "provider_id"
-        return {"n": with_total(grouped(appointments, "topics", split_field))}
+        return {"n": with_total(grouped(appointments, "topic_links__topic", split_field))}
+
+    @staticmethod
+    def _links(context, period, path):
+        return {f"{path}district": context.district.pk, f"{path}date__range": (period.start, period.end)}
 
     def _case_counts(self, context, period, split):
         cases = context.cases().filter(
             appointments__kind=Appointment.Kind.COUNSELLING,
             appointments__date__range=(period.start, period.end),
-            appointments__topics__isnull=False,
             appointments__handed_over=False,
+            **self._links(context, period, "appointments__topic_links__"),
         )
-        per_topic = grouped(cases, "appointments__topics", case_split(split), distinct=True)
+        per_topic = grouped(cases, "appointments__topic_links__topic", case_split(split), distinct=True)
         totals = cases.values(case_split(split)).annotate(n=Count("pk", distinct=True)).order_by()
         per_topic["total"] = {item[case_split(split)]: item["n"] for item in totals}
         return {"n": dict(per_topic)}
