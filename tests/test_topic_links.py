@@ -112,3 +112,29 @@ def test_a_year_apart_is_not_counted(world, two_districts):
         for appointment in two_districts[:4]:
             Appointment.objects.filter(pk=appointment.pk).update(date=appointment.date - timedelta(days=400))
     assert r2_mentions(lead) == raw_topic_mentions(world.district) == {}
+
+
+def test_the_completeness_gap_of_counselling_without_topic(world, two_districts):
+    """R15's gap "counselling appointment without topic", read through the links' copies: exactly
+    the cases with such an appointment in the period, in either district."""
+    from kim.casework.models import Case
+    from kim.reports.definitions import completeness_gaps
+
+    period = Period.of("year", YEAR)
+    case = two_districts[0].case  # open through the year, its appointments all with topics
+    untopiced_in_year = AppointmentFactory(case=case, date=date(YEAR, 12, 31))
+    other = CaseFactory(participant=ParticipantFactory(responsible=world.other_district_cm), opened_on=date(YEAR - 1, 1, 1))
+    AppointmentFactory(case=other, date=date(YEAR - 1, 12, 31))  # the year before: no gap in this year
+    with scopes_disabled():
+        AppointmentTopic.objects.filter(appointment__in=[untopiced_in_year, *other.appointments.all()]).delete()
+        expected = {a.case_id for a in Appointment.objects.filter(
+            kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end), case__isnull=False)
+            if not AppointmentTopic.objects.filter(appointment_id=a.pk).exists()}
+        flagged = set(completeness_gaps(Case.objects.all(), period, date(YEAR, 12, 31))
+                      .filter(gap_appointments_no_topic=True).values_list("pk", flat=True))
+    assert expected == flagged == {case.pk}
+    for district in (world.district, world.other_district):
+        with scope(district=district.pk):
+            in_scope = set(completeness_gaps(Case.objects.all(), period, date(YEAR, 12, 31))
+                           .filter(gap_appointments_no_topic=True).values_list("pk", flat=True))
+        assert in_scope == ({case.pk} if district == world.district else set())

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from kim.casework.models import (
     Appointment,
+    AppointmentTopic,
     Assessment,
     CaseKind,
     Goal,
@@ -578,11 +579,17 @@ def completeness_gaps(cases, period, reference_date):
     cases = active_during(cases, period)
     is_cm = Q(kind=CaseKind.CASE_MANAGEMENT)
     # The subqueries below are tied to the outer case (`case=OuterRef("pk")`), which the
-    # caller has scoped; they never reach records of other cases.
-    untopiced = Appointment.objects.filter(
-        case=OuterRef("pk"), kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end),
-        topics__isnull=True,
+    # caller has scoped; they never reach records of other cases. Except the first: the cases
+    # with a counselling appointment without topic are found once for all (the appointments are
+    # scoped like the cases), and a link's copies of its appointment's district and date
+    # (casework.AppointmentTopic), always equal to the appointment's, let the database read this
+    # district-year's links instead of every link there is.
+    topic_link = AppointmentTopic.objects.filter(
+        appointment=OuterRef("pk"), district=OuterRef("district"), date__range=(period.start, period.end),
     )
+    untopiced_cases = Appointment.objects.filter(
+        kind=Appointment.Kind.COUNSELLING, date__range=(period.start, period.end), case__isnull=False,
+    ).exclude(Exists(topic_link)).values("case_id")
     recent_assessment = Assessment.objects.filter(
         case=OuterRef("pk"), assessed_on__gte=reassessment_due_before(reference_date),
         assessed_on__lte=reference_date,
@@ -595,7 +602,7 @@ def completeness_gaps(cases, period, reference_date):
     gaps = {
         "no_target_group": is_cm & Q(target_group__isnull=True),
         "no_referral_source": is_cm & Q(referral_source__isnull=True),
-        "appointments_no_topic": Q(Exists(untopiced)),
+        "appointments_no_topic": Q(pk__in=untopiced_cases),
         "goals_no_status": Q(Exists(statusless)),
         "reassessment_overdue": is_cm & open_on_reference
         & Q(opened_on__lt=reassessment_due_before(reference_date)) & ~Q(Exists(recent_assessment)),
