@@ -818,7 +818,7 @@ class AppointmentTopic(models.Model):
     # Indexed together with the date (Meta.indexes), which also serves the district alone.
     district = models.ForeignKey(District, on_delete=models.CASCADE, null=True, editable=False, related_name="+",
                                  db_index=False)
-    date = models.DateField(null=True, editable=False)
+    date = models.DateField(_("date"), null=True, editable=False)
 
     class Meta:
         db_table = "casework_appointment_topics"

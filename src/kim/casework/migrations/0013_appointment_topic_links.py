@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="appointmenttopic",
             name="date",
-            field=models.DateField(editable=False, null=True),
+            field=models.DateField(editable=False, null=True, verbose_name="date"),
         ),
         migrations.RunSQL(COPY_EXISTING, migrations.RunSQL.noop),
         migrations.AddIndex(
