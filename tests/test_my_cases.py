@@ -4,6 +4,7 @@ cases first; the household choice tells families of the same name apart."""
 import re
 from datetime import date, timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -91,3 +92,54 @@ def test_a_second_household_of_the_same_name_is_refused(client, world):
         "municipality": municipality, "new_household": "familie qasimova"})
     assert response.status_code == 422
     assert "Es gibt bereits einen Haushalt „Familie Qasimova“" in response.content.decode()
+
+
+def open_cases(world, n):
+    """`n` open cases of the insider, each with two appointments and an assessment, written in
+    bulk (the factories would take minutes for a thousand)."""
+    from kim.casework.models import Appointment, Case, Participant, new_participant_code
+
+    mine = world.case
+    with scopes_disabled():
+        people = Participant.objects.bulk_create([
+            Participant(district=world.district, provider=world.provider, responsible=world.insider,
+                        first_name="Amal", last_name=f"Viele{i}", birth_date=world.participant.birth_date,
+                        municipality=mine.municipality, code=new_participant_code())
+            for i in range(n)])
+        cases = Case.objects.bulk_create([
+            Case(district=world.district, provider=world.provider, participant=person, case_manager=world.insider,
+                 municipality=mine.municipality, kind=mine.kind, target_group=mine.target_group,
+                 referral_source=mine.referral_source, opened_on=TODAY() - timedelta(days=300 + i % 50))
+            for i, person in enumerate(people)])
+        Appointment.objects.bulk_create([
+            Appointment(district=world.district, provider=world.provider, case=case, case_manager=world.insider,
+                        kind=Appointment.Kind.OTHER, date=TODAY() - timedelta(days=days), duration_minutes=30)
+            for i, case in enumerate(cases) for days in (10 + i % 120, 200)])
+        Assessment.objects.bulk_create([
+            Assessment(case=case, assessed_on=TODAY() - timedelta(days=30 + i % 300), author=world.insider)
+            for i, case in enumerate(cases)])
+    return cases
+
+
+@pytest.mark.parametrize("caseload", [30, 1000])
+def test_my_cases_asks_a_fixed_number_of_queries_whatever_the_caseload(
+        client, world, caseload, django_assert_max_num_queries):
+    cases = open_cases(world, caseload)
+    client.force_login(world.insider)
+    client.get(reverse("casework:my-cases"))  # the session's first request marks it (kim.core.middleware)
+    with django_assert_max_num_queries(15):
+        body = client.get(reverse("casework:my-cases")).content.decode()
+    shown = rows(body)
+    assert len(shown) == min(50, caseload + 1)  # one page (the world's own case has no assessment: last)
+    # Most overdue re-assessment first, then the newest case (BY_URGENCY), whatever the caseload.
+    with scopes_disabled():
+        assessed_on = dict(Assessment.objects.filter(case__in=cases).values_list("case_id", "assessed_on"))
+    expected = sorted(cases, key=lambda case: (assessed_on[case.pk], -case.opened_on.toordinal(), -case.pk))
+    assert shown[:20] == [case.number for case in expected[:20]]
+    # The per-case dates of the page are each case's latest, as before.
+    first = expected[0]
+    with scopes_disabled():
+        last_appointment = first.appointments.order_by("-date").values_list("date", flat=True)[0]
+    row = re.search(rf'{first.number}</a>.*?</tr>', body, re.S).group(0)
+    assert f"{last_appointment:%d.%m.%Y}" in row
+    assert f"{reassessment_due_on(assessed_on[first.pk]):%d.%m.%Y}" in row

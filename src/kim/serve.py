@@ -22,10 +22,35 @@ def say(text: str):
     print(f"kim serve: {text}", flush=True)
 
 
+def default_workers(cores: int | None) -> int:
+    """gunicorn's rule of thumb, two processes per core and one more: a request mostly waits for
+    the database, so a core has work while another process waits."""
+    return 2 * (cores or 1) + 1
+
+
+# Threads per process (gunicorn's gthread class): a slow report in one thread leaves the others
+# answering, and an idle keep-alive connection no longer blocks a whole process.
+DEFAULT_THREADS = 4
+
+
+def count_from_environment(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"kim serve: {name} muss eine ganze Zahl ab 1 sein, nicht {raw!r}.")
+    return int(raw)
+
+
 def parse(argv):
     parser = argparse.ArgumentParser(prog="kim serve", description="Serve the web application.")
     parser.add_argument("--bind", default=os.environ.get("KIM_BIND", "127.0.0.1:8000"))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("KIM_WORKERS", "2")))
+    parser.add_argument("--workers", type=int,
+                        default=count_from_environment("KIM_WORKERS", default_workers(os.cpu_count())),
+                        help="processes (default: KIM_WORKERS, else 2 per core + 1)")
+    parser.add_argument("--threads", type=int,
+                        default=count_from_environment("KIM_THREADS", DEFAULT_THREADS),
+                        help=f"threads per process (default: KIM_THREADS, else {DEFAULT_THREADS})")
     parser.add_argument("--no-task-worker", action="store_true",
                         help="do not start the background task worker (run `kim worker` apart)")
     return parser.parse_args(argv)
@@ -72,7 +97,8 @@ class Supervisor:
     def web_command(self):
         return [
             sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", self.args.bind,
-            "--workers", str(self.args.workers), "--access-logfile", "-",
+            "--workers", str(self.args.workers), "--worker-class", "gthread", "--threads", str(self.args.threads),
+            "--access-logfile", "-",
             # A provider's full export is streamed from a file written first: 100,000 cases take
             # about 25 s, close to gunicorn's default limit of 30 s.
             "--timeout", os.environ.get("KIM_REQUEST_TIMEOUT", "120"),
@@ -91,7 +117,8 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self.stop)
         if not self.args.no_task_worker:
             self.start_worker()
-        say(f"Webserver startet auf http://{self.args.bind} (PID folgt im Protokoll von gunicorn) …")
+        say(f"Webserver startet auf http://{self.args.bind} mit {self.args.workers} Prozessen zu je "
+            f"{self.args.threads} Threads (PID folgt im Protokoll von gunicorn) …")
         self.web = subprocess.Popen(self.web_command())
         try:
             while not self.stopping:

@@ -84,6 +84,12 @@ def test_coordination_prepares_the_steering_group(page, auditor, district_with_f
     page.wait_for_url("**/berichte/vollstaendigkeit/")
     assert page.get_by_text("noch nicht bestätigt").count() == 2
     auditor.visit("completeness-coordination")
+    # The state of the data comes after the page (reports:data-state), on the report and the key figures.
+    page.goto("/berichte/R1/")
+    page.locator("#data-state", has_text="Datenstand: Lenkungsgruppe 12/2026").wait_for()
+    auditor.visit("report-r1-data-state")
+    page.goto("/berichte/uebersicht/")
+    page.locator("#data-state", has_text="0 von 2 Trägern haben ihre Daten bestätigt").wait_for()
 
     page.goto("/berichte/vorlagen/")
     auditor.visit("templates")

@@ -769,7 +769,8 @@ class Appointment(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(600)]
     )
-    topics = models.ManyToManyField(Topic, blank=True, related_name="+", verbose_name=_("topics"))
+    topics = models.ManyToManyField(Topic, blank=True, related_name="+", verbose_name=_("topics"),
+                                    through="AppointmentTopic")
     language_support = models.ManyToManyField(
         LanguageSupportKind, blank=True, related_name="+", verbose_name=_("language support")
     )
@@ -800,3 +801,26 @@ class Appointment(models.Model):
     @property
     def audit_label(self):
         return self.case.number if self.case_id else f"T-{self.pk}"
+
+
+class AppointmentTopic(models.Model):
+    """A topic of an appointment: the table behind Appointment.topics, with the appointment's
+    district and date copied, so that the topics report (R2) reads the links of one district
+    and period, not every link of the installation.
+
+    The copies are the database's own work (triggers of migration casework 0013): a link takes
+    them from its appointment when it is written, however it is written (a form, the import,
+    bulk loads), and an appointment that moves to another date takes its links along. Nothing in
+    the application writes them."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="topic_links")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    # Indexed together with the date (Meta.indexes), which also serves the district alone.
+    district = models.ForeignKey(District, on_delete=models.CASCADE, null=True, editable=False, related_name="+",
+                                 db_index=False)
+    date = models.DateField(_("date"), null=True, editable=False)
+
+    class Meta:
+        db_table = "casework_appointment_topics"
+        unique_together = [("appointment", "topic")]
+        indexes = [models.Index(fields=["district", "date"], name="casework_topic_link_district")]

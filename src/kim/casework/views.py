@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, When
+from django.db.models import Count, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -86,9 +86,19 @@ def handle_form(request, form, on_valid, template, context, shown=None):
     return render_form(request, template, {"form": form, **context})
 
 
+def latest(model, date_field):
+    """The latest `date_field` of a case's `model` records, as a subquery per case: unlike a Max
+    over a join, it multiplies no rows (appointments × assessments of every case), and the
+    database computes it for the rows of the page only, after sorting and the limit, where the
+    order does not need it. The dates are never empty, so the first in order is the maximum.
+    The base manager, as a join would: the case itself is chosen through visible_to."""
+    return Subquery(model._base_manager.filter(case=OuterRef("pk")).order_by(f"-{date_field}")
+                    .values(date_field)[:1])
+
+
 def annotate_case_state(cases):
     return cases.annotate(
-        last_appointment=Max("appointments__date"), last_assessment=Max("assessments__assessed_on"),
+        last_appointment=latest(Appointment, "date"), last_assessment=latest(Assessment, "assessed_on"),
         # Open case-management cases by the date their re-assessment is due: the most overdue first.
         reassessment_order=DbCase(When(kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True,
                                        then=F("last_assessment"))),
@@ -130,10 +140,10 @@ def my_cases(request):
             match |= Q(pk=number)
         cases = cases.filter(match)
     page = Paginator(cases.order_by(*BY_URGENCY), 50).get_page(request.GET.get("page"))
-    opened(request, page.object_list)
     warnings = title_warnings(Case.objects.visible_to(user))
     shown = {case.pk for case in page.object_list}
-    opened(request, [w.case for w in warnings if w.case.pk not in shown])  # named in a warning: read too
+    # One read entry for the page: the cases listed and those named in a warning.
+    opened(request, [*page.object_list, *(w.case for w in warnings if w.case.pk not in shown)])
     for case in page.object_list:
         case.reassessment_due = reassessment_due_on(case.last_assessment) if case.is_case_management else None
     from kim.reports.completeness import (  # reports build on case work
@@ -155,11 +165,9 @@ def caseload(user):
         case_manager=user, kind=CaseKind.CASE_MANAGEMENT, closed_on__isnull=True
     )
     cutoff = stale_before()
-    counts = {
-        "total": open_cm.count(),
-        "stale": open_cm.annotate(last=Max("appointments__date"))
-        .filter(Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)).count(),
-    }
+    counts = open_cm.annotate(last=latest(Appointment, "date")).aggregate(
+        total=Count("pk"), stale=Count("pk", filter=Q(last__lt=cutoff) | Q(last__isnull=True, opened_on__lt=cutoff)),
+    )
     from kim.staffing.figures import person_fte_by_town_on  # staffing builds on case work
     from kim.staffing.models import CASELOAD_FUNCTIONS
 

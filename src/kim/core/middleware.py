@@ -2,6 +2,8 @@
 district requires one), and runs inside the user's district scope, so that a query for
 personal data that forgets its scope raises instead of reading another district's rows."""
 
+import time
+
 from django.conf import settings
 from django.db import OperationalError
 from django.http import JsonResponse
@@ -109,4 +111,31 @@ class DatabaseBusyMiddleware:
         else:
             response = render(request, "503.html", {"message": BUSY}, status=503)
         response["Retry-After"] = "60"
+        return response
+
+
+class SessionRefreshMiddleware:
+    """The sliding idle timeout without a database write on every request.
+
+    Django's SESSION_SAVE_EVERY_REQUEST writes the session row on every page view to move its
+    expiry. Here a session is written when it changed, and otherwise at most once every
+    KIM_SESSION_REFRESH_SECONDS: the session still ends SESSION_COOKIE_AGE after the last
+    activity, give or take that interval. Listed after SessionMiddleware, so that its
+    response step runs first and the session middleware saves what it marked."""
+
+    KEY = "_kim_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # No session (an anonymous visitor) or an empty one (logged out, unknown cookie): none
+        # is created for it.
+        if session is None or session.is_empty() or not session.keys():
+            return response
+        now = int(time.time())
+        if session.modified or now - session.get(self.KEY, 0) >= settings.KIM_SESSION_REFRESH_SECONDS:
+            session[self.KEY] = now
         return response

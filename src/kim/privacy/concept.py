@@ -29,7 +29,7 @@ ACTIVITIES = [
                       "Koordination, Lenkungsgruppe und Land ausschließlich Summen mit Geheimhaltung kleiner Zahlen",
         "models": ["casework.participant", "casework.household", "casework.consent", "casework.case",
                    "casework.assessment", "casework.assessmentitem", "casework.goal", "casework.planaction",
-                   "casework.referral", "casework.appointment", "privacy.erasure", "privacy.transfer"],
+                   "casework.referral", "casework.appointment", "casework.appointmenttopic", "privacy.erasure", "privacy.transfer"],
     },
     {
         "title": "Verfahren der Ausländer- und Einbürgerungsbehörde (Modul 3)",

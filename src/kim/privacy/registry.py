@@ -222,6 +222,8 @@ REGISTRY: dict[str, dict[str, Rule]] = {
                                   "language_support handed_over", TRACE),
         _rules("case_data", EMPTY, "note", CASE_TEXT),
     ),
+    # A topic of an appointment, with the appointment's district and date copied (for R2): follows it.
+    "casework.appointmenttopic": _rules("case_data", KEEP, "appointment topic district date", TRACE),
     "casework.deputygrant": _rules("staff", KEEP, "district provider grantor deputy valid_from valid_until revoked_on",
                                    "Vertretungsregelung unter Beschäftigten"),
     # ------------------------------------------------------------ data protection

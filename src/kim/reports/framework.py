@@ -127,6 +127,11 @@ class Report:
         the municipality or provider id (None where a record has none)."""
         raise NotImplementedError
 
+    def counts_by_split(self, context: "Context", period: Period, params: ReportParams, splits: tuple) -> dict:
+        """{split: counts(...)} for each split the table needs (suppression needs both). A report
+        may answer them all from one grouped query instead of one per split (definitions.grouped)."""
+        return {split: self.counts(context, period, params, split) for split in splits}
+
     def check_params(self, params: ReportParams):
         """Refuse (ParamError) a question this report cannot answer, e.g. R9 for half a year."""
 
@@ -257,7 +262,7 @@ def build_table(user, report: Report | str, params: ReportParams) -> Table:
         # Suppression always sees both splits, in the same order whatever the filter, so
         # that every table cut from the same records hides the same cells.
         needed = (MUNICIPALITY, PROVIDER) if suppressing else (split,)
-        by_split = {name: report.counts(context, period, params, name) for name in needed}
+        by_split = report.counts_by_split(context, period, params, needed)
         period_cells, period_hidden, period_below, period_withheld = _cells_for_member(
             report, specs, by_split, split, member, context, suppressing
         )

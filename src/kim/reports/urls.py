@@ -6,6 +6,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("uebersicht/", views.dashboard, name="dashboard"),
+    path("datenstand/", views.data_state_fragment, name="data-state"),
     path("vollstaendigkeit/", deadline_views.completeness, name="completeness"),
     path("vollstaendigkeit/stichtage/", deadline_views.deadlines, name="deadlines"),
     path("vollstaendigkeit/stichtag/neu/", deadline_views.deadline_new, name="deadline-new"),

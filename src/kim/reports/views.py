@@ -35,8 +35,17 @@ def dashboard(request):
         panels.append({"table": table, "lines": cell_texts(table), "svg": svg if table.chart_data() else "",
                        "alternative": alternative, "legend": legend(table)})
     return render(request, "reports/dashboard.html", {
-        "panels": panels, "data_state": data_state(user), "reports": registered_reports(user), "params": params,
-        "board": system_board(user),
+        "panels": panels, "reports": registered_reports(user), "params": params, "board": system_board(user),
+    })
+
+
+@report_view
+def data_state_fragment(request):
+    """The state of the data (R15 around the current deadline) as a fragment, which the report
+    page and the key figures load after themselves: it costs about as much as a report, and the
+    page should not wait for it."""
+    return render(request, "reports/_data_state.html", {
+        "data_state": data_state(request.user), "on_dashboard": request.GET.get("on") == "dashboard",
     })
 
 
@@ -70,7 +79,8 @@ def report(request, report_id):
     context.update({
         "table": table, "svg": svg if table.chart_data() else "", "alternative": alternative,
         "legend": legend(table), "lines": cell_texts(table), "query": query.urlencode(),
-        "data_state": data_state(request.user) if table.suppressed_for_reader else None,
+        # Loaded after the page (data_state_fragment): for aggregate readers only, as before.
+        "shows_data_state": table.suppressed_for_reader,
     })
     return render(request, "reports/report.html", context)
 
