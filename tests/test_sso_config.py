@@ -54,5 +54,5 @@ def test_the_settings_put_the_directories_before_the_local_accounts():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     order = done.stdout.strip().split("|")
-    assert order[-3:] == [LDAP_BACKEND, OIDC_BACKEND, "django.contrib.auth.backends.ModelBackend"]
+    assert order[-3:] == [LDAP_BACKEND, OIDC_BACKEND, "kim.core.backends.ModelBackend"]
     assert order[0] == "axes.backends.AxesStandaloneBackend"  # the lock-out is checked first, for all

@@ -48,7 +48,7 @@ def ldap(directory, settings, world):
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = [
         "axes.backends.AxesStandaloneBackend", "rules.permissions.ObjectPermissionBackend", LDAP_BACKEND,
-        "django.contrib.auth.backends.ModelBackend"]
+        "kim.core.backends.ModelBackend"]
     with scopes_disabled():
         services.add_group(None, source=Source.LDAP, group=CARITAS_GROUP, district=world.district,
                            role=Role.CASE_MANAGER, provider=world.provider)

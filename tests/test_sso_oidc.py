@@ -28,7 +28,7 @@ def oidc(oidc_provider, settings, world):
     settings.KIM_OIDC_ENABLED = True
     settings.AUTHENTICATION_BACKENDS = [
         "axes.backends.AxesStandaloneBackend", "rules.permissions.ObjectPermissionBackend", OIDC_BACKEND,
-        "django.contrib.auth.backends.ModelBackend"]
+        "kim.core.backends.ModelBackend"]
     with scopes_disabled():
         services.add_group(None, source=Source.OIDC, group=CASE_WORK, district=world.district,
                            role=Role.CASE_MANAGER, provider=world.provider)

@@ -212,7 +212,7 @@ AUTHENTICATION_BACKENDS = [
     # Permissions are declared in kim.core.permissions (django-rules); ModelBackend logs in.
     "rules.permissions.ObjectPermissionBackend",
     *_sso.backends(_ldap_settings, _oidc_settings),
-    "django.contrib.auth.backends.ModelBackend",
+    "kim.core.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

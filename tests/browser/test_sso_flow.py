@@ -34,7 +34,7 @@ def test_the_oidc_login_goes_to_the_provider_and_back(page, auditor, district, o
     settings.KIM_OIDC_ENABLED = True
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
                                         "rules.permissions.ObjectPermissionBackend", OIDC_BACKEND,
-                                        "django.contrib.auth.backends.ModelBackend"]
+                                        "kim.core.backends.ModelBackend"]
     with scopes_disabled():
         services.add_group(None, source=Source.OIDC, group="/kim/fachkraft", district=district,
                            role=Role.CASE_MANAGER, provider=provider)
@@ -67,7 +67,7 @@ def test_an_ldap_login_with_a_wrong_password_shows_its_message(page, auditor, di
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
                                         "rules.permissions.ObjectPermissionBackend", LDAP_BACKEND,
-                                        "django.contrib.auth.backends.ModelBackend"]
+                                        "kim.core.backends.ModelBackend"]
     with scopes_disabled():
         services.add_group(None, source=Source.LDAP, group=f"cn=kim-browser,{GROUPS}", district=district,
                            role=Role.COORDINATION)

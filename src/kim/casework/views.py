@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import Count, F, OuterRef, Q, Subquery, When
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, When, Window
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,6 +40,7 @@ from .forms import (
 from .models import (
     Appointment,
     Assessment,
+    AssessmentItem,
     Case,
     CaseKind,
     Consent,
@@ -396,8 +397,23 @@ def case_edit(request, pk):
     }, shown=case)
 
 
+# What the case page shows of the case's own links: fetched with the case, not one query each.
+CASE_PAGE_RELATED = ("participant", "provider", "case_manager", "municipality", "target_group", "referral_source",
+                     "closure_reason", "screening_outcome", "transfer_in__sender")
+APPOINTMENTS_SHOWN = 20
+
+
+def latest_appointments(case) -> dict:
+    """The case's latest appointments for its page, and the number of all of them, which comes
+    with the rows (a window over the case's appointments) instead of a query of its own."""
+    appointments = list(case.appointments.prefetch_related("topics", "language_support")
+                        .annotate(of_case=Window(Count("pk")))[:APPOINTMENTS_SHOWN])
+    return {"appointments": appointments, "appointment_count": appointments[0].of_case if appointments else 0}
+
+
 def case_context(case):
-    assessments = list(case.assessments.prefetch_related("items__life_domain"))
+    items = Prefetch("items", queryset=AssessmentItem.objects.select_related("life_domain"))
+    assessments = list(case.assessments.prefetch_related(items))
     return {
         "case": case,
         "participant": case.participant,
@@ -405,8 +421,7 @@ def case_context(case):
         "goals": case.goals.select_related("category"),
         "actions": case.actions.select_related("goal"),
         "assessments": assessments,
-        "appointments": case.appointments.prefetch_related("topics", "language_support")[:20],
-        "appointment_count": case.appointments.count(),
+        **latest_appointments(case),
         "referrals": case.referrals.select_related("target"),
         "appointment_form": AppointmentForm(with_case=True, prefix="appt"),
         "phases": [p for p in Phase if p != Phase.CLOSED],
@@ -418,7 +433,7 @@ def case_context(case):
 @personal_data_view
 @require_safe  # a page that only shows: no other method renders it
 def case_detail(request, pk):
-    case = visible_or_404(Case, request.user, pk=pk)
+    case = visible_or_404(Case, request.user, related=CASE_PAGE_RELATED, pk=pk)
     if case.anonymised_on:
         return anonymised_trace(request, case)  # its address is the old case number
     opened(request, case)
@@ -581,9 +596,7 @@ def case_appointment_new(request, pk):
         opened(request, case)
         return render(request, "casework/case_detail.html", context, status=422)
     context = {
-        "case": case, "appointment_form": form, "saved": saved,
-        "appointments": case.appointments.prefetch_related("topics", "language_support")[:20],
-        "appointment_count": case.appointments.count(),
+        "case": case, "appointment_form": form, "saved": saved, **latest_appointments(case),
     }
     opened(request, case)  # the panel lists the case's appointments
     return render(request, "casework/_appointments.html", context, status=200 if saved or not form.errors else 422)

@@ -48,6 +48,7 @@ personal_data_view = permission_required("casework.personal_data")
 district_admin_view = permission_required("core.administer_district")
 
 
-def visible_or_404(model, user, **lookup):
-    """The one way a view fetches a personal-data object: through the user's scope."""
-    return get_object_or_404(model.objects.visible_to(user), **lookup)
+def visible_or_404(model, user, related=(), **lookup):
+    """The one way a view fetches a personal-data object: through the user's scope (with the
+    `related` objects its page shows, fetched in the same query)."""
+    return get_object_or_404(model.objects.visible_to(user).select_related(*related), **lookup)
