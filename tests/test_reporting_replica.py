@@ -71,6 +71,26 @@ def test_a_report_page_reads_its_figures_from_the_replica(client, world, replica
     assert elsewhere.captured_queries == []  # other pages never read the replica
 
 
+def test_a_check_inside_a_write_transaction_reads_the_primary(replica):
+    from django.db import transaction
+
+    from kim.casework.models import Appointment
+
+    with reading_reports():
+        assert ReportingRouter().db_for_read(Appointment) == REPORTING
+        with transaction.atomic():
+            assert ReportingRouter().db_for_read(Appointment) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_sent_under_the_reports_reads_nothing_from_the_replica(client, world, replica):
+    client.force_login(world.coordination)
+    with CaptureQueriesContext(replica) as on_replica:
+        response = client.post(reverse("reports:deadline-new"), {"due_on": "31.01.2027"})
+    assert response.status_code in (302, 422)
+    assert on_replica.captured_queries == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_replica_gives_the_primary_figures(client, world, replica, settings):
     """The same page with and without the replica: the same table (the replica holds the same rows)."""

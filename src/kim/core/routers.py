@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.db import connections
 
 REPORTING = "reporting"
 REPORT_PATHS = ("/berichte/", "/api/v1/reports/")
+SAFE_METHODS = ("GET", "HEAD")
 REPLICA_APPS = {"casework", "staffing", "residence", "reports", "core"}
 PRIMARY_MODELS = {"core.user", "core.auditentry"}
 
@@ -38,8 +40,10 @@ def reading_reports():
 class ReportingRouter:
     def db_for_read(self, model, **hints):
         meta = model._meta
+        # Inside a transaction of the primary a read is a check before a write (a deadline that
+        # must not overlap another): it must see the primary's rows, never a replica's older ones.
         if (_reading_reports.get() and replica_configured() and meta.app_label in REPLICA_APPS
-                and meta.label_lower not in PRIMARY_MODELS):
+                and meta.label_lower not in PRIMARY_MODELS and not connections["default"].in_atomic_block):
             return REPORTING
         return None
 
@@ -59,7 +63,9 @@ class ReportingReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (replica_configured() and request.path.startswith(REPORT_PATHS)):
+        # Only pages that show: a form sent under /berichte/ (a deadline, a committee paper)
+        # checks and writes on the primary, and the page after it shows what was just saved.
+        if not (replica_configured() and request.method in SAFE_METHODS and request.path.startswith(REPORT_PATHS)):
             return self.get_response(request)
         with reading_reports():
             return self.get_response(request)
