@@ -22,7 +22,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    # Never the shell's DATABASE_URL (an operator's may name the production database): the demo
+    # district with its known passwords goes into a database of the benchmark's own.
+    os.environ["DATABASE_URL"] = os.environ.get("PAGE_BENCH_URL", f"sqlite:///{tmp}/bench.sqlite3")
     import django
 
     django.setup()

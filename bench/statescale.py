@@ -97,6 +97,9 @@ def district_sizes(share: float, count: int) -> list[tuple[str, bool, int]]:
     return sized[:count]
 
 
+BENCH_PREFIXES = ("kim_sbench", "kim_bench")
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}).stdout.strip()
 
@@ -105,6 +108,10 @@ def fresh_database(url: str):
     import psycopg
 
     server, name = url.rsplit("/", 1)
+    if not name.startswith(BENCH_PREFIXES):
+        # It is dropped and made anew: only a database named as the benchmarks' own.
+        sys.exit(f"statescale: refusing to drop the database {name!r}; its name must start with "
+                 f"{' or '.join(BENCH_PREFIXES)}.")
     with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')

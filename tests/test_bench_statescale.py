@@ -21,7 +21,7 @@ def state_url():
     import psycopg
 
     server, name = url.rsplit("/", 1)
-    target = f"{name}_statescale"
+    target = f"kim_sbench_{name}"  # the generator drops and makes only databases named as its own
     yield f"{server}/{target}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
@@ -52,3 +52,11 @@ def test_a_tiny_share_of_the_state_is_generated_and_reports_match_duckdb(state_u
                    "--repeat", "1", "--no-results")
     assert compared.returncode == 0, compared.stdout[-2000:] + compared.stderr[-2000:]
     assert compared.stdout.count(" yes") == 6, compared.stdout
+
+
+def test_the_generator_refuses_to_drop_a_database_not_named_as_the_benchmarks_own():
+    refused = run("statescale.py", "--share", "0.001", "--districts", "1",
+                  "--db-url", "postgres://postgres@127.0.0.1:5432/kim", "--no-results")
+    assert refused.returncode != 0
+    assert "refusing to drop the database 'kim'" in refused.stderr
+
