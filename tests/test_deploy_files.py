@@ -173,6 +173,10 @@ def test_nginx_ends_tls_and_passes_requests_to_the_application(nginx_site, live_
             urllib.request.urlopen(f"{https}/metrics", context=insecure, timeout=5)
         refused.value.close()
         assert refused.value.code == 404  # the metrics stay on the machine
+        with pytest.raises(urllib.error.HTTPError) as hidden:
+            urllib.request.urlopen(f"{https}/healthz/worker", context=insecure, timeout=5)
+        hidden.value.close()
+        assert hidden.value.code == 404  # so does the worker's state
         connection = socket.create_connection(("127.0.0.1", ports["http"]), timeout=5)
         connection.sendall(b"GET /anmelden/ HTTP/1.1\r\nHost: kim.kreis-beispiel.de\r\nConnection: close\r\n\r\n")
         head = connection.recv(4096).decode()

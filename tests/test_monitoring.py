@@ -184,3 +184,14 @@ def test_gunicorn_workers_add_up_their_request_times(installation, tmp_path):  #
     for text in scrapes:
         assert metric(text, "kim_metrics_multiprocess") == 1
         assert metric(text, "kim_request_duration_seconds_count", view="healthz", status="2xx") == 20
+
+
+def test_a_short_metrics_token_is_a_warning_of_the_deployment_check(settings):
+    from kim.core.checks import metrics_token_is_long_enough
+
+    settings.KIM_METRICS_TOKEN = "abc"
+    assert [warning.id for warning in metrics_token_is_long_enough()] == ["kim.W003"]
+    settings.KIM_METRICS_TOKEN = "x" * 43
+    assert metrics_token_is_long_enough() == []
+    settings.KIM_METRICS_TOKEN = ""  # no token: the metrics are for loopback only
+    assert metrics_token_is_long_enough() == []

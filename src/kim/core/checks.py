@@ -2,6 +2,7 @@
 its triggers are there, and on PostgreSQL the application does not connect as a role that
 could drop them (a superuser, or the owner of the audit table; see docs/betrieb.md)."""
 
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, connection
 
@@ -59,4 +60,19 @@ def _role_problems(table) -> list:
             "that role can drop the trigger that keeps the audit log append-only.",
             hint="Connect as the role `kim grant-app-role` sets up (docs/betrieb.md); migrate as the owner.",
             id="kim.W001")]
+    return []
+
+
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def metrics_token_is_long_enough(app_configs=None, **kwargs):
+    """A short KIM_METRICS_TOKEN can be guessed; `kim secret-key`-like random tokens are long."""
+    token = settings.KIM_METRICS_TOKEN
+    if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
+        return [checks.Warning(
+            f"KIM_METRICS_TOKEN is shorter than {METRICS_TOKEN_MIN_LENGTH} characters and could be guessed.",
+            hint="Make a random one, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+            id="kim.W003")]
     return []
