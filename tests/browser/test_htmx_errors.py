@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "kim" / "templates"
 TESTED_HTMX_TEMPLATES = {"casework/_appointments.html", "exchange/_import_status.html", "reports/_job.html",
-                         "reports/_templates.html"}
+                         "reports/_templates.html", "reports/_data_state_slot.html"}
 NOTHING_SAVED = "Es wurde nichts gespeichert; Ihre Eingaben stehen noch im Formular."
 
 
@@ -282,6 +282,28 @@ def test_a_polling_region_says_when_it_cannot_update(page, auditor, request, reg
     expect(page.locator(selector)).to_be_visible()  # the login page was not swapped in
     page.context.set_offline(False)
     auditor.visit(f"{region}-{failure}")
+
+
+@pytest.mark.parametrize("failure, message", [
+    ("server", "Der Server konnte die Anfrage nicht bearbeiten."),
+    ("offline", "Es besteht keine Verbindung zum Server."),
+])
+def test_the_state_of_the_data_says_when_it_cannot_be_loaded(page, auditor, case_manager, failure, message):  # noqa: F811
+    """The report page loads the state of the data (R15 around the deadline) after the page: when
+    that request fails, the reader is told so where the state would stand, and the table stays."""
+    UserFactory(username="koordination", role=Role.COORDINATION, district=case_manager.district)
+    log_in(page, "koordination")
+    page.wait_for_url("**/berichte/uebersicht/")
+    if failure == "server":
+        page.route("**/berichte/datenstand/**", lambda route: route.fulfill(status=500, body="Server Error"))
+    else:
+        page.route("**/berichte/datenstand/**", lambda route: route.abort("internetdisconnected"))
+    page.goto("/berichte/R1/")
+    alert = page.locator(".kim-request-error")
+    expect(alert).to_contain_text(message)
+    expect(alert).to_have_attribute("role", "alert")
+    expect(page.locator("table.kim-report-table")).to_be_visible()
+    auditor.visit(f"data-state-{failure}")
 
 
 # ---------------------------------------------------------------- a second click sends nothing twice
