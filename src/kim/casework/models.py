@@ -796,7 +796,12 @@ class Appointment(models.Model):
         ordering = ["-date", "-id"]
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
-        indexes = [models.Index(fields=["district", "date"]), models.Index(fields=["case", "date"])]
+        indexes = [
+            models.Index(fields=["district", "date"]), models.Index(fields=["case", "date"]),
+            # The provider's (and its case managers') list of appointments, newest first: read
+            # in this order up to one page instead of sorting all of a provider's appointments.
+            models.Index(fields=["provider", "date", "id"], name="casework_appt_provider_date"),
+        ]
 
     @property
     def audit_label(self):
