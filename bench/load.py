@@ -92,7 +92,7 @@ def signed_in(url: str, the_plan: dict, users: int):
                 user = User.objects.get(username=account["username"])
                 session = engine.SessionStore()
                 session[SESSION_KEY] = str(user.pk)
-                session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+                session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the local login
                 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
                 session.create()
                 account["session"] = session.session_key

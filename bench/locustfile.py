@@ -29,8 +29,8 @@ class KimUser(HttpUser):
         self.account = next(_accounts[self.role])
         if "session" in self.account:  # signed in beforehand (bench/load.py): fetch a CSRF cookie only
             self.client.cookies.set(PLAN["session_cookie"], self.account["session"])
-            self.client.get("/berichte/" if self.role == "coordination" else "/fallarbeit/termine/neu/",
-                            name="Start (Sitzung)")
+            self.page("/berichte/" if self.role == "coordination" else "/fallarbeit/termine/neu/",
+                      "Start (Sitzung)")
             return
         page = self.client.get("/anmelden/", name="Anmeldung (Formular)")
         token = CSRF.search(page.text).group(1)
@@ -40,6 +40,16 @@ class KimUser(HttpUser):
                               headers={"Referer": self.host + "/anmelden/"}) as response:
             if response.status_code != 302:
                 response.failure(f"login {self.account['username']}: HTTP {response.status_code}")
+
+    def page(self, url, name):
+        """A page, counted as an error when it ends anywhere but where it was asked for: a lost
+        session is redirected to the login page, which answers fast and would pass as a success."""
+        with self.client.get(url, name=name, catch_response=True) as response:
+            if "/anmelden/" in response.url and "/anmelden/" not in url:
+                response.failure("redirected to the login page: the session is not valid")
+            elif response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+            return response
 
     def csrf_token(self):
         return self.client.cookies.get("csrftoken", "")
@@ -51,25 +61,25 @@ class CaseManager(KimUser):
 
     @task(4)
     def my_cases(self):
-        self.client.get("/fallarbeit/", name="Meine Fälle")
+        self.page("/fallarbeit/", "Meine Fälle")
 
     @task(4)
     def case_page(self):
         case = random.choice(self.account["cases"])
-        self.client.get(f"/fallarbeit/fall/{case}/", name="Fallakte")
+        self.page(f"/fallarbeit/fall/{case}/", "Fallakte")
 
     @task(2)
     def participant_page(self):
         participant = random.choice(self.account["participants"])
-        self.client.get(f"/fallarbeit/teilnehmende/{participant}/", name="Teilnehmende*r")
+        self.page(f"/fallarbeit/teilnehmende/{participant}/", "Teilnehmende*r")
 
     @task(1)
     def participants(self):
-        self.client.get("/fallarbeit/teilnehmende/", name="Teilnehmende")
+        self.page("/fallarbeit/teilnehmende/", "Teilnehmende")
 
     @task(1)
     def appointments(self):
-        self.client.get("/fallarbeit/termine/", name="Termine")
+        self.page("/fallarbeit/termine/", "Termine")
 
     @task(2)
     def save_appointment(self):
@@ -82,6 +92,8 @@ class CaseManager(KimUser):
                               allow_redirects=False, catch_response=True) as response:
             if response.status_code != 302:
                 response.failure(f"HTTP {response.status_code}")
+            elif "/anmelden/" in response.headers.get("Location", ""):
+                response.failure("redirected to the login page: the session is not valid")
 
 
 class Coordination(KimUser):
@@ -91,11 +103,11 @@ class Coordination(KimUser):
     @task
     def report(self):
         report = random.choice(PLAN["reports"])
-        self.client.get(f"/berichte/{report}/", name=f"Bericht {report}")
+        self.page(f"/berichte/{report}/", f"Bericht {report}")
 
     @task
     def overview(self):
-        self.client.get("/berichte/", name="Berichte (Übersicht)")
+        self.page("/berichte/", "Berichte (Übersicht)")
 
 
 class ProviderLead(KimUser):
@@ -104,12 +116,12 @@ class ProviderLead(KimUser):
 
     @task(2)
     def my_cases(self):
-        self.client.get("/fallarbeit/", name="Meine Fälle (Leitung)")
+        self.page("/fallarbeit/", "Meine Fälle (Leitung)")
 
     @task(1)
     def completeness(self):
-        self.client.get("/berichte/R15/", name="Bericht R15 (Leitung)")
+        self.page("/berichte/R15/", "Bericht R15 (Leitung)")
 
     @task(1)
     def participants(self):
-        self.client.get("/fallarbeit/teilnehmende/", name="Teilnehmende (Leitung)")
+        self.page("/fallarbeit/teilnehmende/", "Teilnehmende (Leitung)")

@@ -134,3 +134,13 @@ def privacy_log(tmp_path, settings):
     """Each test writes its own erasure log (kim.privacy.erasure_log), never the installation's."""
     settings.KIM_PRIVACY_LOG = str(tmp_path / "privacy" / "geloescht.jsonl")
     return tmp_path / "privacy" / "geloescht.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache (the state of the data of report pages) is per process: each test starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

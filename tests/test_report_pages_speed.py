@@ -44,3 +44,28 @@ def test_the_key_figures_say_when_no_deadline_is_set(client, world):
 def test_the_state_of_the_data_needs_a_login(client, db):
     response = client.get(reverse("reports:data-state"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_the_share_of_complete_records_is_computed_once_a_minute_per_reader_scope(client, world, settings, monkeypatch):
+    from kim.reports import completeness
+
+    settings.KIM_DATA_STATE_SECONDS = 60
+    set_deadline(client, world, "Lenkungsgruppe Herbst")
+    computed = []
+    original = completeness.complete_share
+
+    def counting(user, deadline):
+        computed.append(user.username)
+        return original(user, deadline)
+
+    monkeypatch.setattr(completeness, "complete_share", counting)
+    client.force_login(world.coordination)
+    first = client.get(reverse("reports:data-state")).content.decode()
+    second = client.get(reverse("reports:data-state")).content.decode()
+    assert first == second and computed == [world.coordination.username]
+    client.force_login(world.lead)  # another scope: the lead's own share, never the district's
+    client.get(reverse("reports:data-state"))
+    assert computed == [world.coordination.username, world.lead.username]
+    settings.KIM_DATA_STATE_SECONDS = 0  # no caching: every page computes it
+    client.get(reverse("reports:data-state"))
+    assert len(computed) == 3

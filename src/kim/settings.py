@@ -383,6 +383,9 @@ KIM_PRIVACY_LOG = env_str("KIM_PRIVACY_LOG", str(VAR_DIR / "privacy" / "geloesch
 # only with "Authorization: Bearer <KIM_METRICS_TOKEN>"; /healthz/worker fails when a task has
 # waited longer than KIM_WORKER_STALE_MINUTES.
 KIM_METRICS_TOKEN = env_str("KIM_METRICS_TOKEN", "")
+# How long the report pages keep the share of complete records of the state of the data
+# (kim.reports.completeness.cached_complete_share); 0 computes it for every page.
+KIM_DATA_STATE_SECONDS = env_int("KIM_DATA_STATE_SECONDS", 60)
 KIM_WORKER_STALE_MINUTES = env_int("KIM_WORKER_STALE_MINUTES", 15)
 
 LOGGING = {

@@ -3,6 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,15 +73,37 @@ def confirmations(deadline, reader=None) -> list[dict]:
             for p in providers]
 
 
-def data_state(user, deadline=None) -> dict | None:
+def complete_share(user, deadline) -> Decimal | None:
+    """The share of complete records around the deadline, as this reader may see it (None where
+    it is hidden): R15's total, the costly part of the state of the data."""
+    table = completeness_table(user, deadline)
+    total = next(row for row in table.rows if row.key == "total")
+    return total.values.get("complete_share@0")
+
+
+def cached_complete_share(user, deadline) -> Decimal | None:
+    """complete_share, kept for KIM_DATA_STATE_SECONDS per district, deadline and reader's scope:
+    every report page shows it, and at a district of 30,000 participants it takes a second to
+    compute (R15), which 50 readers at once would otherwise compute again and again. Within that
+    time the page may show a share up to a minute old; downloads, the API and committee papers
+    compute it anew."""
+    seconds = settings.KIM_DATA_STATE_SECONDS
+    if seconds <= 0:
+        return complete_share(user, deadline)
+    # What decides what the reader sees: the district's figures, or a provider's own, or a case
+    # manager's own cases.
+    scope_key = f"{user.role}:{user.provider_id or '-'}:{user.pk if user.is_case_manager else '-'}"
+    key = f"kim:data-state:{user.district_id}:{deadline.pk}:{deadline.due_on}:{scope_key}"
+    return cache.get_or_set(key, lambda: complete_share(user, deadline), seconds)
+
+
+def data_state(user, deadline=None, cached=False) -> dict | None:
     """The state of completeness figures are computed on, for the committee: of `deadline`,
-    or of the current one."""
+    or of the current one (with `cached`, the share of complete records may be a minute old)."""
     deadline = deadline or current_deadline()
     if deadline is None:
         return None
-    table = completeness_table(user, deadline)
-    total = next(row for row in table.rows if row.key == "total")
-    share = total.values.get("complete_share@0")
+    share = (cached_complete_share if cached else complete_share)(user, deadline)
     rows = confirmations(deadline)
     state = {
         "deadline": deadline.title, "due_on": deadline.due_on.isoformat(),

@@ -45,7 +45,7 @@ def data_state_fragment(request):
     page and the key figures load after themselves: it costs about as much as a report, and the
     page should not wait for it."""
     return render(request, "reports/_data_state.html", {
-        "data_state": data_state(request.user), "on_dashboard": request.GET.get("on") == "dashboard",
+        "data_state": data_state(request.user, cached=True), "on_dashboard": request.GET.get("on") == "dashboard",
     })
 
 
