@@ -282,6 +282,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A login that an unreachable LDAP server could not check is not counted against the person.
+AXES_WHITELIST_CALLABLE = "kim.identity.backends.not_a_failed_login"
 
 OTP_TOTP_ISSUER = "KIM-Fachdatenbank"
 
