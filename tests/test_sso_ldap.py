@@ -267,8 +267,9 @@ def test_a_password_a_directory_account_got_before_opens_no_login_and_no_session
     local_session.force_login(hanna, backend=LDAP_BACKEND)
     drop_from_group(ldap, "hanna")
     try:
+        # Not the directory's password: to this form, the LDAP login, it is a wrong password.
         response = log_in(Client(), "hanna", "Lokal-Passwort-2026!")
-        assert response.status_code != 302 and "hat keinen Zugang zur KIM-Fachdatenbank" in response.content.decode()
+        assert response.status_code != 302 and "Groß-/Kleinschreibung" in response.content.decode()
         assert "_auth_user_id" not in local_session.get("/", follow=True).wsgi_request.session
     finally:
         add_to_group(ldap, "hanna")
@@ -276,7 +277,9 @@ def test_a_password_a_directory_account_got_before_opens_no_login_and_no_session
         hanna = User.objects.get(username="hanna")
     model_session = Client()
     model_session.force_login(hanna, backend="kim.core.backends.ModelBackend")
-    assert "_auth_user_id" not in model_session.get("/", follow=True).wsgi_request.session
+    response = model_session.get("/", follow=True)  # the local backend does not accept the account
+    assert response.redirect_chain[-1][0].startswith("/anmelden/")
+    assert not response.wsgi_request.user.is_authenticated
 
 
 def test_the_districts_deactivation_of_an_account_the_directory_switched_off_stays_when_the_directory_grants_again(

@@ -47,14 +47,15 @@ def normalised(source: str, group: str) -> str:
 
 
 def group_names(groups) -> list[str]:
-    """The groups of a claim: a list of strings, or one string; none where it is missing. Any
+    """The groups of a claim (a list of strings, or one string; none where it is missing) or of an
+    LDAP entry (a set of DNs). Any
     other shape (a number, true, an object, nested lists) is refused, never read by its keys or
     its string form."""
     if groups is None:
         return []
     if isinstance(groups, str):
         return [groups]
-    if isinstance(groups, (list, tuple)) and all(isinstance(group, str) for group in groups):
+    if isinstance(groups, (list, tuple, set, frozenset)) and all(isinstance(group, str) for group in groups):
         return list(groups)
     raise Refused(INVALID)
 
