@@ -206,6 +206,7 @@ globals().update(_ldap_settings)
 globals().update(_oidc_settings)
 KIM_LDAP_RECHECK_SECONDS = _ldap_settings.get("KIM_LDAP_RECHECK_SECONDS", 0)
 KIM_OIDC_RECHECK_SECONDS = _oidc_settings.get("KIM_OIDC_RECHECK_SECONDS", 300)
+KIM_OIDC_GROUPS_FROM_ID_TOKEN = _oidc_settings.get("KIM_OIDC_GROUPS_FROM_ID_TOKEN", False)
 KIM_OIDC_ENABLED = bool(_oidc_settings)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -80,10 +80,11 @@ class OIDCBackend(OIDCAuthenticationBackend):
         if userinfo.get("sub") != payload.get("sub"):  # OpenID Connect Core 5.3.2: never another person's answer
             return None
         claims = {**userinfo, **payload}
+        groups = (payload if settings.KIM_OIDC_GROUPS_FROM_ID_TOKEN else claims).get(settings.KIM_OIDC_GROUPS_CLAIM)
         username = str(claims.get(settings.KIM_OIDC_USERNAME_CLAIM) or claims.get("email") or claims["sub"])[:150]
         try:
             with scopes_disabled(), transaction.atomic():
-                grant = resolve(Source.OIDC, claims.get(settings.KIM_OIDC_GROUPS_CLAIM))
+                grant = resolve(Source.OIDC, groups)
                 user, created = services.local_account(Source.OIDC, claims["sub"], username)
                 services.provision(user, grant, source=Source.OIDC, subject=claims["sub"], created=created, names={
                     "first_name": claims.get("given_name"), "last_name": claims.get("family_name"),
