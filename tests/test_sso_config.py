@@ -56,3 +56,8 @@ def test_the_settings_put_the_directories_before_the_local_accounts():
     order = done.stdout.strip().split("|")
     assert order[-3:] == [LDAP_BACKEND, OIDC_BACKEND, "kim.core.backends.ModelBackend"]
     assert order[0] == "axes.backends.AxesStandaloneBackend"  # the lock-out is checked first, for all
+
+
+def test_groups_from_the_id_token_are_off_unless_switched_on():
+    assert oidc_settings(OIDC_ENV)["KIM_OIDC_GROUPS_FROM_ID_TOKEN"] is False
+    assert oidc_settings({**OIDC_ENV, "KIM_OIDC_GROUPS_FROM_ID_TOKEN": "1"})["KIM_OIDC_GROUPS_FROM_ID_TOKEN"] is True

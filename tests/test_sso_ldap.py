@@ -4,10 +4,12 @@ logged out at its next request and switched off."""
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django_scopes import scopes_disabled
 
 from kim.api import services as api_services
+from kim.core import services as core_services
 from kim.core.models import AuditEntry, Role, User
 from kim.identity import services
 from kim.identity.config import LDAP_BACKEND
@@ -227,3 +229,103 @@ def test_the_token_of_a_directory_account_asks_the_directory_at_every_request(ld
         assert not account("anna").is_active
     finally:
         ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\nadd: member\nmember: uid=anna,{PEOPLE}\n")
+
+
+def drop_from_group(ldap, uid):
+    ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\ndelete: member\nmember: uid={uid},{PEOPLE}\n")
+
+
+def add_to_group(ldap, uid):
+    ldap.modify(f"dn: {CARITAS_GROUP}\nchangetype: modify\nadd: member\nmember: uid={uid},{PEOPLE}\n")
+
+
+def test_a_directory_account_is_never_given_a_password_in_kim(ldap, world):
+    assert log_in(Client(), "hanna").status_code == 302
+    hanna = account("hanna")
+    with scopes_disabled(), pytest.raises(ValidationError) as refused:
+        core_services.set_password(world.lead, hanna, "Lokal-Passwort-2026!")
+    assert "Verzeichnis" in " ".join(refused.value.messages)
+    lead = Client()
+    lead.force_login(world.lead)
+    assert "may_set_password" not in lead.get(f"/verwaltung/benutzer/{hanna.pk}/").content.decode()
+    response = lead.post(f"/verwaltung/benutzer/{hanna.pk}/passwort/",
+                         {"new_password1": "Lokal-Passwort-2026!", "new_password2": "Lokal-Passwort-2026!"}, follow=True)
+    assert response.status_code == 200
+    assert "sein Passwort wird im Verzeichnis festgelegt" in response.content.decode()
+    assert not account("hanna").has_usable_password()
+
+
+def test_a_password_a_directory_account_got_before_opens_no_login_and_no_session(ldap):
+    """A password set before the rule (or by hand): the local login refuses the account, and a
+    session of the local backend is re-checked by the directory like any of its sessions."""
+    assert log_in(Client(), "hanna").status_code == 302
+    with scopes_disabled():
+        hanna = User.objects.get(username="hanna")
+        hanna.set_password("Lokal-Passwort-2026!")
+        hanna.save(update_fields=["password"])
+    local_session = Client()
+    local_session.force_login(hanna, backend=LDAP_BACKEND)
+    drop_from_group(ldap, "hanna")
+    try:
+        # Not the directory's password: to this form, the LDAP login, it is a wrong password.
+        response = log_in(Client(), "hanna", "Lokal-Passwort-2026!")
+        assert response.status_code != 302 and "Groß-/Kleinschreibung" in response.content.decode()
+        assert "_auth_user_id" not in local_session.get("/", follow=True).wsgi_request.session
+    finally:
+        add_to_group(ldap, "hanna")
+    with scopes_disabled():
+        hanna = User.objects.get(username="hanna")
+    model_session = Client()
+    model_session.force_login(hanna, backend="kim.core.backends.ModelBackend")
+    response = model_session.get("/", follow=True)  # the local backend does not accept the account
+    assert response.redirect_chain[-1][0].startswith("/anmelden/")
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_the_districts_deactivation_of_an_account_the_directory_switched_off_stays_when_the_directory_grants_again(
+        ldap, world):
+    browser = Client()
+    assert log_in(browser, "greta").status_code == 302
+    drop_from_group(ldap, "greta")
+    try:
+        browser.get("/")  # the re-check switches the account off
+        greta = account("greta")
+        assert not greta.is_active and greta.directory_account.suspended_by_directory
+        lead = Client()
+        lead.force_login(world.lead)
+        assert lead.post(f"/verwaltung/benutzer/{greta.pk}/deaktivieren/").status_code == 302
+    finally:
+        add_to_group(ldap, "greta")
+    response = log_in(Client(), "greta")
+    assert "wurde in der KIM-Fachdatenbank deaktiviert" in response.content.decode()
+    greta = account("greta")
+    assert not greta.is_active and not greta.directory_account.suspended_by_directory
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(object_id=str(greta.pk), actor=world.lead,
+                                         changes__switched_off_by=["directory", "district"]).exists()
+
+
+def test_a_directory_outage_at_login_says_so_and_locks_nobody_out(ldap, settings, world):
+    settings.AUTH_LDAP_SERVER_URI = f"ldap://127.0.0.1:{free_port()}/"
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = log_in(Client(), "ida")
+        assert response.status_code in (200, 422)
+        assert "Verzeichnis ist nicht erreichbar" in response.content.decode()
+    assert not AccessAttempt.objects.filter(username="ida").exists()
+    # A local account's wrong password still counts, whatever the directory said.
+    with scopes_disabled():
+        User.objects.create_user("lokal", password="lokales-Passwort-77", district=world.district, role=Role.STEERING)
+    wrong = log_in(Client(), "lokal", "falsch-falsch")
+    assert "Groß-/Kleinschreibung" in wrong.content.decode()
+    assert AccessAttempt.objects.get(username="lokal").failures_since_start == 1
+    assert log_in(Client(), "lokal", "lokales-Passwort-77").status_code == 302
+
+
+def test_a_session_whose_user_name_now_finds_another_dn_ends_and_switches_the_account_off(client, ldap):
+    """The account stands for the DN it was linked to: a user name that now leads to another
+    entry (the person moved, or a new person got the name) is not that person."""
+    assert log_in(client, "karl").status_code == 302
+    DirectoryAccount.objects.filter(user__username="karl").update(subject=f"uid=karl,ou=ehemalige,{PEOPLE}".lower())
+    response = client.get("/fallarbeit/", follow=True)
+    assert "hat keinen Zugang mehr" in response.content.decode() and "_auth_user_id" not in client.session
+    assert not account("karl").is_active

@@ -187,3 +187,52 @@ def test_without_configuration_there_is_no_single_sign_on(client, world, setting
 
 def test_with_configuration_the_login_page_offers_it(client, oidc):
     assert "Mit dem Konto Ihrer Verwaltung anmelden" in client.get("/anmelden/").content.decode()
+
+
+@pytest.mark.parametrize("groups", [5, True, 3.5, {CASE_WORK: False}, [[CASE_WORK]], [None], [CASE_WORK, 5]])
+def test_a_groups_claim_that_is_no_list_of_names_is_refused_in_german(client, oidc, groups):
+    """Only a list of strings (or one string) names groups: an object never grants by its keys,
+    a number is no 500."""
+    person(oidc, "seltsam", groups)
+    response = log_in(Client(raise_request_exception=False), "seltsam")
+    assert response.status_code == 200
+    assert "falsch eingerichtet" in response.content.decode()
+    with scopes_disabled():
+        assert not User.objects.filter(username="seltsam").exists()
+
+
+def test_an_oidc_account_never_logs_in_with_a_password_stored_in_kim(client, oidc):
+    person(oidc, "paula", [CASE_WORK])
+    log_in(Client(), "paula")
+    with scopes_disabled():
+        paula = User.objects.get(username="paula")
+        paula.set_password("Lokal-Passwort-2026!")  # set before the rule, or by hand
+        paula.save(update_fields=["password"])
+    response = client.post("/anmelden/", {"username": "paula", "password": "Lokal-Passwort-2026!"})
+    assert response.status_code != 302 and "_auth_user_id" not in client.session
+    assert "nur über das Verzeichnis" in response.content.decode()
+
+
+def test_with_groups_from_the_id_token_a_userinfo_without_groups_keeps_the_session(client, oidc, settings):
+    """Entra ID names the groups in the ID token only: the groups count at login, and the
+    re-check asks only whether the provider still accepts the session for the same person."""
+    settings.KIM_OIDC_GROUPS_FROM_ID_TOKEN = True
+    person(oidc, "erika", [CASE_WORK])
+    log_in(client, "erika")
+    assert account("erika").role == Role.CASE_MANAGER
+    oidc.put_user("erika", {"preferred_username": "erika", "email": "erika@kreis-aue.de"})  # userinfo: no groups
+    assert client.get("/fallarbeit/").status_code == 200
+    assert account("erika").is_active
+    oidc.revoke_tokens("erika")
+    response = client.get("/fallarbeit/", follow=True)
+    assert "Sitzung der Einmalanmeldung ist beendet" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_without_groups_from_the_id_token_a_userinfo_without_groups_switches_off(client, oidc):
+    person(oidc, "franz", [CASE_WORK])
+    log_in(client, "franz")
+    oidc.put_user("franz", {"preferred_username": "franz", "email": "franz@kreis-aue.de"})
+    response = client.get("/fallarbeit/", follow=True)
+    assert "hat keinen Zugang mehr" in response.content.decode()
+    assert not account("franz").is_active

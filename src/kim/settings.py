@@ -206,6 +206,7 @@ globals().update(_ldap_settings)
 globals().update(_oidc_settings)
 KIM_LDAP_RECHECK_SECONDS = _ldap_settings.get("KIM_LDAP_RECHECK_SECONDS", 0)
 KIM_OIDC_RECHECK_SECONDS = _oidc_settings.get("KIM_OIDC_RECHECK_SECONDS", 300)
+KIM_OIDC_GROUPS_FROM_ID_TOKEN = _oidc_settings.get("KIM_OIDC_GROUPS_FROM_ID_TOKEN", False)
 KIM_OIDC_ENABLED = bool(_oidc_settings)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -282,6 +283,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A login that an unreachable LDAP server could not check is not counted against the person.
+AXES_WHITELIST_CALLABLE = "kim.identity.backends.not_a_failed_login"
 
 OTP_TOTP_ISSUER = "KIM-Fachdatenbank"
 

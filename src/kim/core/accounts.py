@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .access import permission_required
+from .backends import directory_linked
 from .forms import AccountForm, AccountPasswordForm, NewAccountForm
 from .models import Role, User
 from .views import form_errors_from, posted, render_form
@@ -117,8 +118,12 @@ def account_summary(request, account):
 
 def account_actions(actor, account) -> dict:
     return {
-        "may_set_password": actor.has_perm("core.set_password", account) and account.pk != actor.pk,
-        "may_deactivate": actor.has_perm("core.deactivate", account) and account.is_active and account.pk != actor.pk,
+        "may_set_password": actor.has_perm("core.set_password", account) and account.pk != actor.pk
+        and not directory_linked(account),
+        # An account the directory switched off may still be switched off by the district, so
+        # that it stays off when the directory grants it again.
+        "may_deactivate": actor.has_perm("core.deactivate", account) and account.pk != actor.pk
+        and (account.is_active or switched_off_by_directory(account)),
         "may_unlock": actor.has_perm("core.unlock", account),
     }
 
@@ -129,6 +134,9 @@ def account_password(request, pk):
     account = get_object_or_404(accounts_of(request.user), pk=pk)
     if not request.user.has_perm("core.set_password", account) or account.pk == request.user.pk:
         raise PermissionDenied
+    if directory_linked(account):
+        messages.error(request, services.DIRECTORY_PASSWORD)
+        return redirect("admin-user-edit", pk=account.pk)
     form = AccountPasswordForm(account, posted(request))
     if request.method == "POST" and form.is_valid():
         services.set_password(request.user, account, form.cleaned_data["new_password1"])
@@ -157,6 +165,12 @@ def account_deactivate(request, pk):
     messages.success(request, _("The account has been deactivated: it can no longer log in, and its API "
                                 "tokens no longer work."))
     return redirect("admin-user-edit", pk=account.pk)
+
+
+def switched_off_by_directory(account) -> bool:
+    from kim.identity.models import DirectoryAccount
+
+    return DirectoryAccount.objects.filter(user_id=account.pk, suspended_by_directory=True).exists()
 
 
 def open_cases_of(account) -> int:

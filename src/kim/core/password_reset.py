@@ -9,11 +9,15 @@ from django.http import Http404
 from django.urls import path, reverse_lazy
 
 from . import services
+from .backends import directory_linked
 from .forms import KernFormMixin
 
 
 class ResetRequestForm(KernFormMixin, PasswordResetForm):
-    pass
+    def get_users(self, email):
+        """No link for a directory account: its password is the directory's (Django already
+        leaves out accounts without a usable password)."""
+        return (user for user in super().get_users(email) if not directory_linked(user))
 
 
 class ResetPasswordForm(KernFormMixin, SetPasswordForm):

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from kim.privacy.restriction import refuse_if_frozen
@@ -205,18 +206,39 @@ def set_password(actor, user: User, password: str) -> None:
     operator; the lock after failed logins is lifted with it."""
     if actor is not None and actor.pk != user.pk:
         ensure_may(actor, "core.set_password", user)
+    refuse_password_of_directory_account(user)
     user.set_password(password)
     user.save(update_fields=["password"])
     record(actor, Action.UPDATE, user, changes={"password": ["***", "***"]})
     axes_reset(username=user.username)
 
 
+DIRECTORY_PASSWORD = gettext_lazy("This account logs in through the directory (single sign-on); its password is "
+                                  "set in the directory, never in the KIM database.")
+
+
+def refuse_password_of_directory_account(user: User) -> None:
+    """A directory account has no password in KIM: one would open a login that the directory's
+    decision no longer reaches (docs/anmeldung.md)."""
+    from kim.identity.models import DirectoryAccount
+
+    if DirectoryAccount.objects.filter(user_id=user.pk).exists():
+        raise ValidationError(DIRECTORY_PASSWORD, code="directory_account")
+
+
 @transaction.atomic
 def deactivate_user(actor, user: User) -> None:
-    """Switch an account off: it can no longer log in, and its API tokens stop working."""
+    """Switch an account off: it can no longer log in, and its API tokens stop working. The
+    decision is the district's own: an account the directory had switched off before stays
+    off when the directory grants it again (kim.identity.services.local_account)."""
+    from kim.identity.models import DirectoryAccount
+
     ensure_may(actor, "core.deactivate", user)
     if User._base_manager.filter(pk=user.pk).values_list("is_active", flat=True).get():
         update_object(actor, user, {"is_active": False})
+    elif DirectoryAccount.objects.filter(user_id=user.pk, suspended_by_directory=True).update(
+            suspended_by_directory=False):
+        record(actor, Action.UPDATE, user, changes={"switched_off_by": ["directory", "district"]})
     revoke_api_tokens(actor, user)
 
 

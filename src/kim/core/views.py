@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
 from .access import district_admin_view, permission_required
+from .backends import directory_linked
 from .audit_display import readable
 from .forms import (
     CatalogueEntryForm,
@@ -69,7 +70,11 @@ class PasswordForm(KernFormMixin, PasswordChangeForm):
 
 @require_http_methods(["GET", "POST"])
 def password_change(request):
-    """Every user changes their own password; the change goes through the audited service."""
+    """Every user changes their own password; the change goes through the audited service.
+    A directory account's password is the directory's."""
+    if directory_linked(request.user):
+        messages.error(request, services.DIRECTORY_PASSWORD)
+        return redirect("home")
     form = PasswordForm(request.user, posted(request))
     if request.method == "POST" and form.is_valid():
         services.set_password(request.user, request.user, form.cleaned_data["new_password1"])

@@ -3,25 +3,44 @@ take the role and provider from the person's groups (kim.identity.grants) and re
 German message, whoever the groups grant nothing. A refusal is noted on the request, so that
 the login page shows it and the failed login is audited with the name given."""
 
+import ldap
 from django.contrib import messages
 from django.db import transaction
+from django.dispatch import receiver
 from django_auth_ldap.backend import LDAPBackend as BaseLDAPBackend
+from django_auth_ldap.backend import ldap_error
 from django_scopes import scopes_disabled
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from . import services
-from .grants import Refused, resolve
+from .grants import UNREACHABLE_LOGIN, Refused, resolve
 from .models import Source
 
 REFUSAL = "kim_login_refusal"          # request attribute: the German message of a refusal
 REFUSED_NAME = "kim_login_refused_name"  # request attribute: the name the refused person gave
 DIRECTORY_MFA = "kim_directory_mfa"    # session key: the OIDC provider did the second factor
+UNREACHABLE_AT_LOGIN = "kim_directory_unreachable"  # request attribute: the LDAP server did not answer
 
 
 def note_refusal(request, refusal: Refused, username: str) -> None:
     if request is not None:
         setattr(request, REFUSAL, refusal.message)
         setattr(request, REFUSED_NAME, username)
+
+
+@receiver(ldap_error)
+def note_unreachable_directory(sender, context, request=None, exception=None, **kwargs):
+    """A login the LDAP server could not check (down, timed out) is no failure of the person:
+    the login page says that the directory cannot be reached, and django-axes does not count
+    it (not_a_failed_login). kim.core.backends.ModelBackend undoes this for a local account."""
+    if context in ("authenticate", "search_for_user_dn") and request is not None and isinstance(exception, (ldap.SERVER_DOWN, ldap.TIMEOUT)):
+        setattr(request, UNREACHABLE_AT_LOGIN, True)
+        setattr(request, REFUSAL, UNREACHABLE_LOGIN)
+
+
+def not_a_failed_login(request, credentials) -> bool:
+    """settings.AXES_WHITELIST_CALLABLE: True for a login the directory could not check."""
+    return bool(getattr(request, UNREACHABLE_AT_LOGIN, False))
 
 
 class LDAPBackend(BaseLDAPBackend):
@@ -61,10 +80,11 @@ class OIDCBackend(OIDCAuthenticationBackend):
         if userinfo.get("sub") != payload.get("sub"):  # OpenID Connect Core 5.3.2: never another person's answer
             return None
         claims = {**userinfo, **payload}
+        groups = (payload if settings.KIM_OIDC_GROUPS_FROM_ID_TOKEN else claims).get(settings.KIM_OIDC_GROUPS_CLAIM)
         username = str(claims.get(settings.KIM_OIDC_USERNAME_CLAIM) or claims.get("email") or claims["sub"])[:150]
         try:
             with scopes_disabled(), transaction.atomic():
-                grant = resolve(Source.OIDC, claims.get(settings.KIM_OIDC_GROUPS_CLAIM) or [])
+                grant = resolve(Source.OIDC, groups)
                 user, created = services.local_account(Source.OIDC, claims["sub"], username)
                 services.provision(user, grant, source=Source.OIDC, subject=claims["sub"], created=created, names={
                     "first_name": claims.get("given_name"), "last_name": claims.get("family_name"),

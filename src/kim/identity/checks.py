@@ -55,7 +55,16 @@ def ldap_refusal(user):
             return UNREACHABLE
         services.suspend(user, "not found")
         return NO_LONGER
+    if not same_identity(user, ldap_user.dn):
+        services.suspend(user, "another DN")
+        return NO_LONGER
     return refusal_for(user, Source.LDAP, ldap_user.group_dns)
+
+
+def same_identity(user, dn: str) -> bool:
+    """The account is linked to a DN: whoever the user name finds now under another DN (moved,
+    or a new person with the name of one who left) is not the person the account stands for."""
+    return dn.lower() == user.directory_account.subject
 
 
 def oidc_refusal(user, access_token):
@@ -70,7 +79,15 @@ def oidc_refusal(user, access_token):
         return UNREACHABLE
     if response.status_code != 200:
         return SESSION_ENDED
-    return refusal_for(user, Source.OIDC, response.json().get(settings.KIM_OIDC_GROUPS_CLAIM) or [])
+    try:
+        answer = response.json()
+    except ValueError:
+        return SESSION_ENDED
+    if not isinstance(answer, dict) or answer.get("sub") != user.directory_account.subject:
+        return SESSION_ENDED  # never another person's answer (OpenID Connect Core 5.3.2)
+    if settings.KIM_OIDC_GROUPS_FROM_ID_TOKEN:
+        return None  # the groups were those of the login's ID token; userinfo names none
+    return refusal_for(user, Source.OIDC, answer.get(settings.KIM_OIDC_GROUPS_CLAIM))
 
 
 def refusal_for(user, source, groups):

@@ -120,6 +120,11 @@ def oidc_settings(env) -> dict:
         "KIM_OIDC_MFA_AMR": _list(env.get("KIM_OIDC_MFA_AMR", DEFAULT_MFA_AMR)),
         "KIM_OIDC_MFA_ACR": _list(env.get("KIM_OIDC_MFA_ACR", "")),
         "KIM_OIDC_RECHECK_SECONDS": _seconds(env, "KIM_OIDC_RECHECK_SECONDS", 300),
+        # Entra ID names the groups in the ID token only, never at userinfo: with this on, the
+        # groups count at login (from the ID token) and the re-check asks only whether the
+        # provider still accepts the session's token for the same `sub`.
+        "KIM_OIDC_GROUPS_FROM_ID_TOKEN": env.get("KIM_OIDC_GROUPS_FROM_ID_TOKEN", "0").lower()
+        in {"1", "true", "yes", "on"},
     }
 
 

@@ -18,6 +18,8 @@ NAME_TAKEN = _("A local account of this user name already exists in the KIM data
 DEACTIVATED = _("Your account has been deactivated in the KIM database.")
 NO_LONGER = _("Your directory account no longer has access to the KIM database. You have been logged out.")
 UNREACHABLE = _("The directory cannot be reached. You have been logged out; please try again later.")
+UNREACHABLE_LOGIN = _("The directory cannot be reached, so your password cannot be checked. Please try again "
+                      "later; this attempt does not count as a failed login.")
 SESSION_ENDED = _("Your single sign-on session has ended. Please log in again.")
 CHANGED = _("Your role in the directory has changed. Please log in again.")
 
@@ -44,13 +46,25 @@ def normalised(source: str, group: str) -> str:
     return group.lower() if source == Source.LDAP else group
 
 
+def group_names(groups) -> list[str]:
+    """The groups of a claim (a list of strings, or one string; none where it is missing) or of an
+    LDAP entry (a set of DNs). Any
+    other shape (a number, true, an object, nested lists) is refused, never read by its keys or
+    its string form."""
+    if groups is None:
+        return []
+    if isinstance(groups, str):
+        return [groups]
+    if isinstance(groups, (list, tuple, set, frozenset)) and all(isinstance(group, str) for group in groups):
+        return list(groups)
+    raise Refused(INVALID)
+
+
 def resolve(source: str, groups) -> Grant:
     """The one grant `groups` give, checked again against the rule (a mapping written past
     DirectoryGroup.clean, by hand in the database, still grants no personal-data role outside
     the provider it names)."""
-    if isinstance(groups, str):
-        groups = [groups]
-    names = {normalised(source, str(g)) for g in groups or ()}
+    names = {normalised(source, g) for g in group_names(groups)}
     mappings = list(DirectoryGroup.objects.filter(source=source, group__in=names)
                     .select_related("district", "provider"))
     grants = {(m.district_id, m.role, m.provider_id): m for m in mappings}

@@ -8,13 +8,14 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, logout
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django_scopes import scopes_disabled
 
 from . import checks
 from .backends import DIRECTORY_MFA
 from .config import LDAP_BACKEND, OIDC_BACKEND
+from .models import Source
 
 CHECKED_AT = "kim_directory_checked_at"  # session key: when the directory was last asked
 
@@ -24,8 +25,8 @@ class DirectoryCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        backend = request.session.get(BACKEND_SESSION_KEY) if hasattr(request, "session") else None
-        if backend in (LDAP_BACKEND, OIDC_BACKEND) and request.user.is_authenticated:
+        backend = self.directory_backend(request)
+        if backend is not None:
             refusal = self.recheck(request, backend)
             if refusal is not None:
                 logout(request)
@@ -34,6 +35,18 @@ class DirectoryCheckMiddleware:
             if backend == OIDC_BACKEND and request.session.get(DIRECTORY_MFA):
                 request.user.directory_mfa = True
         return self.get_response(request)
+
+    @staticmethod
+    def directory_backend(request) -> str | None:
+        """The directory that decides about the session's account: by the account's link, not
+        by the backend the session names, so that no other login (a password given to a
+        directory account before, say) escapes the directory's decision."""
+        if not hasattr(request, "session") or not request.user.is_authenticated:
+            return None
+        source = checks.directory_source(request.user)
+        if source is None:
+            return None
+        return LDAP_BACKEND if source == Source.LDAP else OIDC_BACKEND
 
     def recheck(self, request, backend: str):
         """None while the directory grants the account what it holds, else why not."""

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
 from kim.core.models import User
-from kim.core.services import set_password
+from kim.core.services import refuse_password_of_directory_account, set_password
 
 
 class Command(BaseCommand):
@@ -23,6 +23,10 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"Kein Konto mit dem Namen {username}.")
+        try:
+            refuse_password_of_directory_account(user)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         password = getpass.getpass("Neues Passwort: ")
         if password != getpass.getpass("Noch einmal: "):
             raise CommandError("Die beiden Eingaben stimmen nicht überein; nichts geändert.")
