@@ -35,6 +35,7 @@ def test_kim_serve_sizes_gunicorn_to_the_cores(monkeypatch):
     assert command[command.index("--worker-class") + 1] == "gthread"
     assert command[command.index("--workers") + 1] == "9"
     assert command[command.index("--threads") + 1] == str(serve.DEFAULT_THREADS)
+    assert int(command[command.index("--keep-alive") + 1]) > 60  # longer than nginx's idle upstream connections
     monkeypatch.setattr(serve.os, "cpu_count", lambda: None)  # unknown: as for one core
     assert serve_arguments(monkeypatch).workers == 3
 

@@ -99,6 +99,10 @@ class Supervisor:
             sys.executable, "-m", "gunicorn", "kim.wsgi:application", "--bind", self.args.bind,
             "--workers", str(self.args.workers), "--worker-class", "gthread", "--threads", str(self.args.threads),
             "--access-logfile", "-",
+            # Longer than a proxy's or browser's idle connection (nginx keeps upstream connections
+            # 60 s): with gunicorn's default of 2 s, a form sent on a connection gunicorn is just
+            # closing fails without an answer (seen in bench/load.py), and a POST is not retried.
+            "--keep-alive", os.environ.get("KIM_KEEP_ALIVE_SECONDS", "75"),
             # A provider's full export is streamed from a file written first: 100,000 cases take
             # about 25 s, close to gunicorn's default limit of 30 s.
             "--timeout", os.environ.get("KIM_REQUEST_TIMEOUT", "120"),
