@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from kim.core.models import (
@@ -44,6 +45,23 @@ CATALOGUE_OF = {"R2": Topic, "R3": TargetGroup, "R4": ReferralSource, "R5": Goal
 # Row keys "p:<provider id>" (R10, R15), "k:<town>", "e:<employer>" (R8), "w:<provider>" (R9).
 LOCAL_PREFIXES = ("p:", "k:", "e:", "w:")
 ALL_TOPICS = 50  # R2 shows the top n topics; the Land gets every one
+
+
+def expected_columns(report_id: str) -> list[dict]:
+    """The columns this installation's definition of `report_id` gives the coordination (one
+    period, no private measures), as `_table` writes them: what the Land accepts and adds up."""
+    report = get_report(report_id)
+    columns = []
+    for measure in report.measures:
+        if measure.private:
+            continue
+        unit = ("percent" if measure.percent else "count" if measure.kind == "count"
+                else "text" if measure.kind == "text" else "number")
+        columns.append({"key": f"{measure.key}@0", "label": str(measure.label or report.title),
+                        "measure": measure.key, "unit": unit})
+        if measure.share:
+            columns.append({"key": f"{measure.key}%@0", "label": _("Share"), "measure": measure.key, "unit": "percent"})
+    return columns
 
 
 def statistical_reader(district) -> User:

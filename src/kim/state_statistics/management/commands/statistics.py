@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 
 from kim.core.models import District
 from kim.reports.framework import ParamError
+from kim.reports.periods import PeriodError
 
 from kim.state_statistics import services
 from kim.state_statistics.models import DistrictKey, RegisteredDistrict
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         try:
             with scopes_disabled():
                 getattr(self, ACTIONS[options["action"]])(options)
-        except (services.ExtractError, ParamError) as exc:
+        except (services.ExtractError, ParamError, PeriodError) as exc:
             raise CommandError(str(exc)) from None
 
     def _district(self, slug) -> District:
