@@ -632,3 +632,22 @@ def test_a_short_name_that_is_no_districts_short_name_is_refused_in_german(db, s
 def test_an_impossible_year_on_the_command_line_is_a_german_message(land):
     with pytest.raises(CommandError, match="zwischen 1990 und 2100"):
         call_command("statistics", "export", "--district", land[0].district.slug, "--year", "1800")
+
+
+def test_a_towns_own_foreigners_office_stays_the_districts_own_row_at_the_land(land):
+    """"abh-<town id>" means another town in another installation: only the statewide defaults'
+    keys are added up across districts."""
+    from kim.core.models import ReferralTarget
+    from kim.residence.models import Office
+    from kim.residence.services import release_target_for
+    from kim.state_statistics.extract import _row_key_names, stable_row_key
+
+    org = land[0]
+    slug = org.district.slug
+    with scopes_disabled():
+        town_office = release_target_for(org.district, Office.Kind.FOREIGNERS, org.municipalities[0])
+        district_office = ReferralTarget.objects.get(district=org.district, key="abh")
+        names = _row_key_names(org.district)
+    assert town_office.key.startswith("abh-")
+    assert stable_row_key("R6", str(town_office.pk), names, slug) == f"c:{slug}.{town_office.pk}"
+    assert stable_row_key("R6", str(district_office.pk), names, slug) == "c:abh"

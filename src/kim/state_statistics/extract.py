@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
+from kim.core import defaults
 from kim.core.models import (
     GoalCategory,
     Municipality,
@@ -134,10 +135,14 @@ def _table(reader, report, question, keys, slug) -> dict:
 
 
 def _row_key_names(district) -> dict:
-    """{catalogue model: {pk: key that means the same in every district}}."""
+    """{catalogue model: {pk: key that means the same in every district}}. Only the keys of the
+    statewide defaults (kim.core.defaults) are statewide; any other key is the district's own
+    (e.g. "abh-8", the foreigners' office of the district's town no. 8, which in another
+    installation is another town) and goes with the district's short name like an entry without key."""
     names = {}
     for model in set(CATALOGUE_OF.values()):
-        names[model] = {pk: (key or f"{district.slug}.{pk}")
+        statewide = {entry[0] for entry in defaults.BY_MODEL_NAME.get(model.__name__, ())}
+        names[model] = {pk: (key if key in statewide else f"{district.slug}.{pk}")
                         for pk, key in model.objects.filter(district=district).values_list("pk", "key")}
     return names
 
