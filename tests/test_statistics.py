@@ -651,3 +651,23 @@ def test_a_towns_own_foreigners_office_stays_the_districts_own_row_at_the_land(l
     assert town_office.key.startswith("abh-")
     assert stable_row_key("R6", str(town_office.pk), names, slug) == f"c:{slug}.{town_office.pk}"
     assert stable_row_key("R6", str(district_office.pk), names, slug) == "c:abh"
+
+
+def test_no_staff_row_of_fewer_than_k_employees_leaves_the_district(land):
+    """R8 hides a row of fewer than k people (one person's working hours) and, in every sum, a
+    second row, so that the hidden one is no difference; R15 goes without its rows per provider."""
+    from kim.state_statistics.extract import _sum_groups
+
+    with scopes_disabled():
+        extract = build_extract(land[0].district, YEAR)
+    k = extract["district"]["suppression_k"]
+    rows = extract["reports"]["R8"]["cuts"][TOTAL_CUT]["rows"]
+    assert any(row["suppressed"] for row in rows) and any(not row["suppressed"] for row in rows)
+    for row in rows:
+        people = row["values"]["people@0"]
+        assert people is None or not 0 < people < k, row
+    for parent, children in _sum_groups(rows).items():
+        hidden = [c for c in children if rows[c]["suppressed"]]
+        assert len(hidden) != 1 or rows[parent]["suppressed"], (rows[parent]["key"], [rows[c]["key"] for c in children])
+    r15 = extract["reports"]["R15"]["cuts"]
+    assert "provider" not in r15 and not any(row["key"].startswith("p:") for row in r15[TOTAL_CUT]["rows"])
