@@ -671,3 +671,24 @@ def test_no_staff_row_of_fewer_than_k_employees_leaves_the_district(land):
         assert len(hidden) != 1 or rows[parent]["suppressed"], (rows[parent]["key"], [rows[c]["key"] for c in children])
     r15 = extract["reports"]["R15"]["cuts"]
     assert "provider" not in r15 and not any(row["key"].startswith("p:") for row in r15[TOTAL_CUT]["rows"])
+
+
+def test_the_lands_pages_compute_a_set_of_extracts_once_and_again_after_an_import(client, land, state_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for org in land[:2]:
+        imported(state_user, exported(org))
+    client.force_login(state_user)
+
+    def page_reads_contents():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/land/bericht/R1/", {"year": YEAR}).status_code == 200
+        return any('"content"' in query["sql"] for query in queries.captured_queries)
+
+    assert page_reads_contents()
+    assert not page_reads_contents()  # the same extracts: the tables from the cache
+    imported(state_user, exported(land[2]))
+    assert page_reads_contents()
+    page = client.get("/land/bericht/R1/", {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert land[2].district.name in page
