@@ -692,3 +692,10 @@ def test_the_lands_pages_compute_a_set_of_extracts_once_and_again_after_an_impor
     assert page_reads_contents()
     page = client.get("/land/bericht/R1/", {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert land[2].district.name in page
+
+
+def test_a_refused_import_leaves_a_line_in_the_log(land, state_user, caplog):
+    with caplog.at_level("WARNING", logger="kim.statistics"), pytest.raises(services.ExtractError):
+        imported(state_user, tampered(exported(land[0])))
+    assert any("refused" in record.getMessage() and str(state_user.pk) in record.getMessage()
+               for record in caplog.records)
