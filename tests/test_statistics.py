@@ -517,6 +517,7 @@ IMPOSSIBLE = [
     ("no columns", no_columns, "Spalten des Berichts R1"),
     ("a hidden cell with its value", hidden_with_value, "noch ihren Wert"),
     ("an unknown hidden column", unknown_hidden_column, "nicht vollständig"),
+    ("a title that is no text", lambda extract: extract["reports"]["R1"].update(title=7), "nicht vollständig"),
     ("k below 3", k_of(-5), "zwischen 3 und 20"),
     ("k above 20", k_of(50), "zwischen 3 und 20"),
     ("made in the future", made_at("2099-01-01T00:00:00+00:00"), "in der Zukunft erstellt"),

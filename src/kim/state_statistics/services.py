@@ -277,6 +277,9 @@ def check_schema(envelope):
     for report_id, report in reports.items():
         if not isinstance(report, dict) or not isinstance(report.get("cuts"), dict):
             raise _schema_error(_("report %(id)s has no tables") % {"id": report_id})
+        if not _is_text(report.get("title")) or not isinstance(report.get("description"), str) \
+                or not isinstance(report.get("suppressed"), bool):
+            raise _schema_error(_("a table of report %(id)s is not complete") % {"id": report_id})
         cuts = report["cuts"]
         tables = [cuts.get(TOTAL_CUT)]
         for cut in ("municipality", "provider"):
