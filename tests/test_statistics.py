@@ -700,3 +700,15 @@ def test_a_refused_import_leaves_a_line_in_the_log(land, state_user, caplog):
         imported(state_user, tampered(exported(land[0])))
     assert any("refused" in record.getMessage() and str(state_user.pk) in record.getMessage()
                for record in caplog.records)
+
+
+def test_the_land_registers_a_secret_from_a_file_not_from_the_command_line(db, tmp_path, capsys):
+    secret = signing.new_secret()
+    path = tmp_path / "schluessel.txt"
+    path.write_text(secret + "\n", encoding="utf-8")
+    call_command("statistics", "register", "--district", "kreis-datei", "--name", "Kreis Datei",
+                 "--secret-file", str(path))
+    assert RegisteredDistrict.objects.get(slug="kreis-datei").secret == secret
+    with pytest.raises(CommandError, match="Datei nicht gefunden"):
+        call_command("statistics", "register", "--district", "kreis-x", "--name", "X",
+                     "--secret-file", str(tmp_path / "fehlt"))
