@@ -7,9 +7,11 @@ the same numbers."""
 import json
 import math
 import random
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -17,6 +19,7 @@ from django_scopes import scopes_disabled
 from kim.core.models import AuditEntry, Role
 from kim.state_statistics import services, signing
 from kim.state_statistics.extract import COUNTED_REPORTS, STAFFING_REPORTS, TOTAL_CUT, build_extract
+from kim.state_statistics.extract import expected_columns as extract_columns
 from kim.state_statistics.models import Extract, RegisteredDistrict
 from kim.state_statistics.statewide import LAND, local_extracts, state_table, state_tables
 
@@ -446,3 +449,266 @@ def test_a_replaced_key_is_refused_until_the_land_registers_it(land, state_user)
     with scopes_disabled():
         services.register_district(None, land[0].district.slug, land[0].district.name, key.secret)
     assert imported(state_user, exported(land[0]))[0].source.key_id == key.key_id
+
+
+# ---------------------------------------------------------------- what a district's key signs, the Land checks
+
+
+def resigned(org, extract) -> bytes:
+    """A file the holder of the district's key can sign with any content (NaN written as such)."""
+    with scopes_disabled():
+        secret = RegisteredDistrict.objects.get(slug=org.district.slug).secret
+    return json.dumps({"format": "kim-statistik", "version": 1, "extract": extract,
+                       "signature": {"algorithm": "HMAC-SHA256", "key_id": signing.key_id(secret),
+                                     "value": signing.signature(extract, secret)}}, allow_nan=True).encode()
+
+
+def first_count(extract, report="R1"):
+    table = extract["reports"][report]["cuts"]["total"]
+    key = next(c["key"] for c in table["columns"] if c["unit"] == "count")
+    row = next(r for r in table["rows"] if key not in r["suppressed"])
+    return table, row, key
+
+
+def set_count(value):
+    def spoil(extract):
+        _table, row, key = first_count(extract)
+        row["values"][key] = value
+    return spoil
+
+
+def extra_column(extract):
+    first_count(extract)[0]["columns"].append({"key": "zz@0", "label": "X", "measure": "zz", "unit": "count"})
+
+
+def no_columns(extract):
+    first_count(extract)[0]["columns"] = []
+
+
+def hidden_with_value(extract):
+    _table, row, key = first_count(extract)
+    row["suppressed"].append(key)  # the value stays in the file
+
+
+def unknown_hidden_column(extract):
+    first_count(extract)[1]["suppressed"].append("zz@0")
+
+
+def k_of(value):
+    def spoil(extract):
+        extract["district"]["suppression_k"] = value
+    return spoil
+
+
+def made_at(text):
+    def spoil(extract):
+        extract["created_at"] = text
+    return spoil
+
+
+IMPOSSIBLE = [
+    ("a string count", set_count("abc"), "Wert, den seine Spalte nicht haben kann"),
+    ("a negative count", set_count(-7), "Wert, den seine Spalte nicht haben kann"),
+    ("a fraction as count", set_count(1.5), "Wert, den seine Spalte nicht haben kann"),
+    ("a huge count", set_count(10**30), "Wert, den seine Spalte nicht haben kann"),
+    ("NaN", set_count(float("nan")), "keine JSON-Datei"),
+    ("Infinity", set_count(float("inf")), "keine JSON-Datei"),
+    ("an extra column", extra_column, "Spalten des Berichts R1"),
+    ("no columns", no_columns, "Spalten des Berichts R1"),
+    ("a hidden cell with its value", hidden_with_value, "noch ihren Wert"),
+    ("an unknown hidden column", unknown_hidden_column, "nicht vollständig"),
+    ("a title that is no text", lambda extract: extract["reports"]["R1"].update(title=7), "nicht vollständig"),
+    ("k below 3", k_of(-5), "zwischen 3 und 20"),
+    ("k above 20", k_of(50), "zwischen 3 und 20"),
+    ("made in the future", made_at("2099-01-01T00:00:00+00:00"), "in der Zukunft erstellt"),
+    ("made before the year ended", made_at(f"{YEAR}-06-01T00:00:00+00:00"), "vor dem Ende seines Jahres"),
+]
+
+
+@pytest.mark.parametrize("name, spoil, message", IMPOSSIBLE, ids=[i[0] for i in IMPOSSIBLE])
+def test_a_signed_extract_no_export_of_this_installation_writes_is_refused_and_changes_nothing(
+        land, state_user, name, spoil, message):
+    honest = json.loads(exported(land[0]))["extract"]
+    stored, _replaced = imported(state_user, resigned(land[0], honest))
+    audit_before = AuditEntry.objects.count()
+    spoil(honest)
+    with translation.override("de"), pytest.raises(services.ExtractError) as refused:
+        imported(state_user, resigned(land[0], honest))
+    assert message in str(refused.value)
+    stored_now = Extract.objects.get()
+    assert stored_now.digest == stored.digest and AuditEntry.objects.count() == audit_before
+
+
+def test_the_land_adds_up_the_columns_of_its_own_report_definitions(land, state_user):
+    with scopes_disabled():
+        extracts = local_extracts([org.district for org in land], YEAR)
+    table = state_table("R15", extracts)
+    definition = [c["key"] for c in extract_columns("R15") if c["unit"] in ("count", "number")]
+    assert [c["key"] for c in table.columns] == definition
+
+
+def test_an_older_extract_does_not_replace_a_newer_one(land, state_user):
+    honest = json.loads(exported(land[0]))["extract"]
+    newer = dict(honest, created_at=f"{YEAR + 1}-03-01T10:00:00+00:00")
+    imported(state_user, resigned(land[0], newer))
+    older = dict(honest, created_at=f"{YEAR + 1}-01-15T10:00:00+00:00")
+    with translation.override("de"), pytest.raises(services.ExtractError) as refused:
+        imported(state_user, resigned(land[0], older))
+    assert "ist neuer (erstellt 01.03." in str(refused.value)
+    assert Extract.objects.get().created_at.month == 3
+    imported(state_user, resigned(land[0], newer))  # the same one again: taken
+
+
+def test_a_stored_extract_that_fails_todays_checks_never_breaks_the_lands_pages(client, land, state_user):
+    for org in land:
+        imported(state_user, exported(org))
+    broken = Extract.objects.order_by("source__slug").first()
+    content = broken.content
+    for row in content["reports"]["R1"]["cuts"]["total"]["rows"]:
+        row["values"] = {key: "abc" for key in row["values"]}
+    content["reports"]["R2"]["cuts"]["total"]["columns"].append({"key": "zz@0", "label": "X", "measure": "zz",
+                                                                 "unit": "count"})
+    Extract.objects.filter(pk=broken.pk).update(content=content, digest="written past the import")
+    client.force_login(state_user)
+    for path in ("/land/", "/land/bericht/R1/", "/land/bericht/R2/"):
+        page = client.get(path, {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="de")
+        assert page.status_code == 200, path
+        assert "besteht die heutigen Prüfungen nicht" in page.content.decode(), path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_imports_of_the_same_district_year_at_once_store_one_and_fail_neither(land, state_user, monkeypatch):
+    """Both imports have checked the file before either stores it: the lock on the district's
+    registration lets one store, the other then replaces it (or, had the lock failed, says
+    in German to try again). Never a 500."""
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("an in-memory SQLite database shared by threads locks tables instead of waiting")
+    raw = exported(land[0])
+    barrier, outcomes = threading.Barrier(2), []
+    checked = services.verified
+
+    def checked_then_wait(raw_, year=None):
+        result = checked(raw_, year)
+        barrier.wait(timeout=30)
+        return result
+
+    def attempt():
+        try:
+            with scopes_disabled():
+                services.import_extract(None, raw, YEAR)
+            outcomes.append("done")
+        except services.ExtractError as refused:
+            outcomes.append(str(refused))
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(services, "verified", checked_then_wait)
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["done", "done"], outcomes
+    assert Extract.objects.count() == 1
+    assert AuditEntry.objects.filter(object_type="statistics.extract").count() == 2
+
+
+def test_the_same_secret_is_not_registered_for_two_districts(land):
+    with scopes_disabled():
+        secret = RegisteredDistrict.objects.get(slug=land[0].district.slug).secret
+    with translation.override("de"), pytest.raises(services.ExtractError, match="bereits für"):
+        services.register_district(None, "noch-ein-kreis", "Noch ein Kreis", secret)
+    assert not RegisteredDistrict.objects.filter(slug="noch-ein-kreis").exists()
+
+
+@pytest.mark.parametrize("slug", ["../böse kreis", "x" * 80])
+def test_a_short_name_that_is_no_districts_short_name_is_refused_in_german(db, slug, capsys):
+    with pytest.raises(CommandError, match="Kurzname"):
+        call_command("statistics", "register", "--district", slug, "--name", "Kreis", "--secret", "a" * 64)
+    assert not RegisteredDistrict.objects.exists()
+
+
+def test_an_impossible_year_on_the_command_line_is_a_german_message(land):
+    with pytest.raises(CommandError, match="zwischen 1990 und 2100"):
+        call_command("statistics", "export", "--district", land[0].district.slug, "--year", "1800")
+
+
+def test_a_towns_own_foreigners_office_stays_the_districts_own_row_at_the_land(land):
+    """"abh-<town id>" means another town in another installation: only the statewide defaults'
+    keys are added up across districts."""
+    from kim.core.models import ReferralTarget
+    from kim.residence.models import Office
+    from kim.residence.services import release_target_for
+    from kim.state_statistics.extract import _row_key_names, stable_row_key
+
+    org = land[0]
+    slug = org.district.slug
+    with scopes_disabled():
+        town_office = release_target_for(org.district, Office.Kind.FOREIGNERS, org.municipalities[0])
+        district_office = ReferralTarget.objects.get(district=org.district, key="abh")
+        names = _row_key_names(org.district)
+    assert town_office.key.startswith("abh-")
+    assert stable_row_key("R6", str(town_office.pk), names, slug) == f"c:{slug}.{town_office.pk}"
+    assert stable_row_key("R6", str(district_office.pk), names, slug) == "c:abh"
+
+
+def test_no_staff_row_of_fewer_than_k_employees_leaves_the_district(land):
+    """R8 hides a row of fewer than k people (one person's working hours) and, in every sum, a
+    second row, so that the hidden one is no difference; R15 goes without its rows per provider."""
+    from kim.state_statistics.extract import _sum_groups
+
+    with scopes_disabled():
+        extract = build_extract(land[0].district, YEAR)
+    k = extract["district"]["suppression_k"]
+    rows = extract["reports"]["R8"]["cuts"][TOTAL_CUT]["rows"]
+    assert any(row["suppressed"] for row in rows) and any(not row["suppressed"] for row in rows)
+    for row in rows:
+        people = row["values"]["people@0"]
+        assert people is None or not 0 < people < k, row
+    for parent, children in _sum_groups(rows).items():
+        hidden = [c for c in children if rows[c]["suppressed"]]
+        assert len(hidden) != 1 or rows[parent]["suppressed"], (rows[parent]["key"], [rows[c]["key"] for c in children])
+    r15 = extract["reports"]["R15"]["cuts"]
+    assert "provider" not in r15 and not any(row["key"].startswith("p:") for row in r15[TOTAL_CUT]["rows"])
+
+
+def test_the_lands_pages_compute_a_set_of_extracts_once_and_again_after_an_import(client, land, state_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for org in land[:2]:
+        imported(state_user, exported(org))
+    client.force_login(state_user)
+
+    def page_reads_contents():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/land/bericht/R1/", {"year": YEAR}).status_code == 200
+        return any('"content"' in query["sql"] for query in queries.captured_queries)
+
+    assert page_reads_contents()
+    assert not page_reads_contents()  # the same extracts: the tables from the cache
+    imported(state_user, exported(land[2]))
+    assert page_reads_contents()
+    page = client.get("/land/bericht/R1/", {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert land[2].district.name in page
+
+
+def test_a_refused_import_leaves_a_line_in_the_log(land, state_user, caplog):
+    with caplog.at_level("WARNING", logger="kim.statistics"), pytest.raises(services.ExtractError):
+        imported(state_user, tampered(exported(land[0])))
+    assert any("refused" in record.getMessage() and str(state_user.pk) in record.getMessage()
+               for record in caplog.records)
+
+
+def test_the_land_registers_a_secret_from_a_file_not_from_the_command_line(db, tmp_path, capsys):
+    secret = signing.new_secret()
+    path = tmp_path / "schluessel.txt"
+    path.write_text(secret + "\n", encoding="utf-8")
+    call_command("statistics", "register", "--district", "kreis-datei", "--name", "Kreis Datei",
+                 "--secret-file", str(path))
+    assert RegisteredDistrict.objects.get(slug="kreis-datei").secret == secret
+    with pytest.raises(CommandError, match="Datei nicht gefunden"):
+        call_command("statistics", "register", "--district", "kreis-x", "--name", "X",
+                     "--secret-file", str(tmp_path / "fehlt"))

@@ -12,8 +12,10 @@ from dataclasses import replace
 from datetime import date
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_scopes import scope
 
+from kim.core import defaults
 from kim.core.models import (
     GoalCategory,
     Municipality,
@@ -46,6 +48,23 @@ LOCAL_PREFIXES = ("p:", "k:", "e:", "w:")
 ALL_TOPICS = 50  # R2 shows the top n topics; the Land gets every one
 
 
+def expected_columns(report_id: str) -> list[dict]:
+    """The columns this installation's definition of `report_id` gives the coordination (one
+    period, no private measures), as `_table` writes them: what the Land accepts and adds up."""
+    report = get_report(report_id)
+    columns = []
+    for measure in report.measures:
+        if measure.private:
+            continue
+        unit = ("percent" if measure.percent else "count" if measure.kind == "count"
+                else "text" if measure.kind == "text" else "number")
+        columns.append({"key": f"{measure.key}@0", "label": str(measure.label or report.title),
+                        "measure": measure.key, "unit": unit})
+        if measure.share:
+            columns.append({"key": f"{measure.key}%@0", "label": _("Share"), "measure": measure.key, "unit": "percent"})
+    return columns
+
+
 def statistical_reader(district) -> User:
     """The reader the extract is built for: the district's coordination (an account that is
     never saved), so that the extract holds what the coordination may publish and no more."""
@@ -74,6 +93,7 @@ def build_extract(district, year: int, today: date | None = None) -> dict:
                 "suppressed": report_id in COUNTED_REPORTS and report.suppressible,
                 "cuts": _cuts(reader, report, question, members, keys, district.slug),
             }
+        _protect_staff(reports, max(3, district.suppression_k))
     return {
         "format": FORMAT, "version": VERSION,
         "district": {"slug": district.slug, "name": district.name, "suppression_k": max(3, district.suppression_k)},
@@ -99,6 +119,65 @@ def _cuts(reader, report, question, members, keys, slug) -> dict:
     return cuts
 
 
+def _protect_staff(reports, k):
+    """Staff figures are no counts of people served, but a row of fewer than k employees is one
+    or two identifiable persons' working hours: R8 hides such rows (and enough others that none
+    is the difference of a published sum and the rest), R15 leaves out its rows per provider
+    (a small provider's rows are one case manager's work)."""
+    _hide_small_staff_rows(reports["R8"]["cuts"][TOTAL_CUT], k)
+    r15 = reports["R15"]["cuts"]
+    r15.pop(PROVIDER, None)
+    r15[TOTAL_CUT]["rows"] = [row for row in r15[TOTAL_CUT]["rows"] if not row["key"].startswith("p:")]
+
+
+STAFF_PEOPLE = "people@0"
+
+
+def _hide_small_staff_rows(table, k):
+    rows = table["rows"]
+    people = [row["values"].get(STAFF_PEOPLE) or 0 for row in rows]
+    groups = _sum_groups(rows)
+    hidden = {index for index, n in enumerate(people) if 0 < n < k}
+    changed = True
+    while changed:
+        changed = False
+        for parent, children in groups.items():
+            shown = [c for c in children if c not in hidden]
+            one_hidden = len(children) - len(shown) == 1 and parent not in hidden
+            parent_is_their_sum = parent in hidden and shown and len(shown) == len(children)
+            if (one_hidden or parent_is_their_sum) and shown:
+                hidden.add(min(shown, key=lambda c: people[c]))
+                changed = True
+    for index in hidden:
+        row = rows[index]
+        row["values"] = {key: None for key in row["values"]}
+        row["suppressed"] = sorted(row["values"])
+        row["below_k"] = [STAFF_PEOPLE] if 0 < people[index] < k else []
+
+
+def _is_heading(row) -> bool:
+    return not row["sum_of_children"] and all(value is None for value in row["values"].values())
+
+
+def _sum_groups(rows) -> dict:
+    """{index of a row: indexes of the rows that add up to it}: the rows one level deeper under a
+    sum; the rows under a heading without figures ("Nach Kommune") add up to the whole ("total")."""
+    whole = next((index for index, row in enumerate(rows) if row["key"] == "total"), None)
+    groups, parents = {}, []
+    for index, row in enumerate(rows):
+        level = row["level"]
+        parents = [p for p in parents if p[0] < level]
+        if _is_heading(row):
+            if whole is not None:
+                parents.append((level, whole))
+            continue
+        if parents:
+            groups.setdefault(parents[-1][1], []).append(index)
+        if row["sum_of_children"]:
+            parents.append((level, index))
+    return groups
+
+
 def _with(question, **changes):
     return replace(question, **changes)
 
@@ -116,10 +195,14 @@ def _table(reader, report, question, keys, slug) -> dict:
 
 
 def _row_key_names(district) -> dict:
-    """{catalogue model: {pk: key that means the same in every district}}."""
+    """{catalogue model: {pk: key that means the same in every district}}. Only the keys of the
+    statewide defaults (kim.core.defaults) are statewide; any other key is the district's own
+    (e.g. "abh-8", the foreigners' office of the district's town no. 8, which in another
+    installation is another town) and goes with the district's short name like an entry without key."""
     names = {}
     for model in set(CATALOGUE_OF.values()):
-        names[model] = {pk: (key or f"{district.slug}.{pk}")
+        statewide = {entry[0] for entry in defaults.BY_MODEL_NAME.get(model.__name__, ())}
+        names[model] = {pk: (key if key in statewide else f"{district.slug}.{pk}")
                         for pk, key in model.objects.filter(district=district).values_list("pk", "key")}
     return names
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from kim.reports.framework import REGISTRY
 from kim.reports.suppression import Constraint, suppress
 
-from .extract import COUNTED_REPORTS, STAFFING_REPORTS, TOTAL_CUT, build_extract
+from .extract import COUNTED_REPORTS, STAFFING_REPORTS, TOTAL_CUT, build_extract, expected_columns
 
 LAND = "*"  # the column of the Land: the sum of the districts
 # Figures that are the district's setting, not an amount: no Land total.
@@ -77,7 +77,7 @@ def state_table(report_id: str, extracts: list[dict]) -> StateTable:
         raise ValueError(_("The extracts are of different years."))
     tables = {e["district"]["slug"]: e["reports"][report_id]["cuts"][TOTAL_CUT] for e in extracts}
     first = extracts[0]["reports"][report_id] if extracts else {"title": report_id, "description": ""}
-    columns = _columns(tables)
+    columns = _columns(report_id)
     districts = [{"slug": e["district"]["slug"], "name": e["district"]["name"], "k": e["district"]["suppression_k"]}
                  for e in extracts]
     rows = _rows(tables)
@@ -98,12 +98,10 @@ def state_tables(extracts: list[dict]) -> dict:
     return {report_id: state_table(report_id, extracts) for report_id in COUNTED_REPORTS + STAFFING_REPORTS}
 
 
-def _columns(tables) -> list:
-    """The counted and the numeric columns, as every district's table has them (the same
-    definitions: one software, one version of the extract)."""
-    for table in tables.values():
-        return [c for c in table["columns"] if c["unit"] in ("count", "number")]
-    return []
+def _columns(report_id) -> list:
+    """The counted and the numeric columns of this installation's definition of the report (the
+    import takes only extracts with exactly these), never those of whichever district comes first."""
+    return [c for c in expected_columns(report_id) if c["unit"] in ("count", "number")]
 
 
 def _rows(tables) -> list[StateRow]:

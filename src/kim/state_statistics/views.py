@@ -1,6 +1,8 @@
 """The Land's pages: the extracts it holds, the statewide reports with the districts side by
 side, and the upload of an extract. They read the imported extracts only, never a district's rows."""
 
+from collections import OrderedDict
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -30,7 +32,39 @@ def _year(request) -> int:
 
 
 def _extracts(year):
-    return list(Extract.objects.filter(year=year).select_related("source", "imported_by"))
+    """The year's extracts without their content (some MB each): the tables come from the cache."""
+    return list(Extract.objects.filter(year=year).select_related("source", "imported_by").defer("content"))
+
+
+# The Land's tables of the last sets of extracts, per worker process: a set of extracts is named by
+# the ids and checksums of its extracts, so an import (new checksum) is a new set. Computing them
+# for 50 districts takes seconds; a reload of /land/ should not.
+_TABLES = OrderedDict()
+CACHED_SETS = 8
+
+
+def _tables(request, extracts, report_ids) -> dict:
+    """{report id: StateTable} of the extracts that pass today's checks; the others are named in a
+    message, not added up, so that one stored extract never breaks the Land's pages."""
+    name = tuple(sorted((e.pk, e.digest) for e in extracts))
+    entry = _TABLES.get(name)
+    if entry is None:
+        contents = dict(Extract.objects.filter(pk__in=[e.pk for e in extracts]).values_list("pk", "content"))
+        readable = {pk: content for pk, content in contents.items() if services.is_readable(content)}
+        entry = {"contents": list(readable.values()), "left_out": [e for e in extracts if e.pk not in readable],
+                 "tables": {}}
+        _TABLES[name] = entry
+        while len(_TABLES) > CACHED_SETS:
+            _TABLES.popitem(last=False)
+    _TABLES.move_to_end(name)
+    for extract in entry["left_out"]:
+        messages.warning(request, _(
+            "The stored extract of %(district)s for %(year)d does not pass today's checks and is left out: "
+            "ask the district for it again.") % {"district": extract.source.name, "year": extract.year})
+    for report_id in report_ids:
+        if report_id not in entry["tables"]:
+            entry["tables"][report_id] = state_table(report_id, entry["contents"])
+    return {report_id: entry["tables"][report_id] for report_id in report_ids}
 
 
 @permission_required("statistics.read_state")
@@ -39,7 +73,7 @@ def index(request):
     extracts = _extracts(year)
     registered = list(RegisteredDistrict.objects.all())
     missing = [source for source in registered if source.pk not in {e.source_id for e in extracts}]
-    tables = [state_table(report_id, [e.content for e in extracts]) for report_id in REPORTS] if extracts else []
+    tables = list(_tables(request, extracts, REPORTS).values()) if extracts else []
     return render_form(request, "statistics/index.html", {
         "year": year, "form": YearForm(initial={"year": year}), "extracts": extracts, "missing": missing,
         "summaries": [_summary(table) for table in tables],
@@ -75,7 +109,7 @@ def report(request, report_id):
         raise Http404
     year = _year(request)
     extracts = _extracts(year)
-    table = state_table(report_id, [e.content for e in extracts])
+    table = _tables(request, extracts, [report_id])[report_id]
     measure = request.GET.get("measure")
     columns = [c for c in table.columns if c["key"] == measure] or table.columns
     ks = [table.k] + [d["k"] for d in table.districts]

@@ -2,7 +2,7 @@
 
     kim statistics make-key --district SLUG [--replace]  district: the signing key, once (prints the secret)
     kim statistics export --district SLUG --year Y [-o FILE]   district: the signed extract
-    kim statistics register --district SLUG --name NAME --secret HEX   Land: accept a district's extracts
+    kim statistics register --district SLUG --name NAME --secret-file FILE|-   Land: accept a district's extracts
     kim statistics import FILE [--year Y]              Land: read an extract (again: replaces it)
     kim statistics collect --year Y                    one installation of several districts: export and
                                                        import each district's extract in memory
@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 
 from kim.core.models import District
 from kim.reports.framework import ParamError
+from kim.reports.periods import PeriodError
 
 from kim.state_statistics import services
 from kim.state_statistics.models import DistrictKey, RegisteredDistrict
@@ -41,7 +42,11 @@ class Command(BaseCommand):
         register = commands.add_parser("register", help="Land: Kreis mit seinem Schlüssel registrieren")
         register.add_argument("--district", required=True, help="Kurzname des Kreises")
         register.add_argument("--name", required=True, help="Name des Kreises")
-        register.add_argument("--secret", required=True, help="Schlüssel (64 Hexadezimalzeichen) aus make-key")
+        secret = register.add_mutually_exclusive_group(required=True)
+        secret.add_argument("--secret-file", help="Datei mit dem Schlüssel (64 Hexadezimalzeichen) aus make-key; "
+                                                  "„-“: von der Standardeingabe")
+        secret.add_argument("--secret", help="der Schlüssel selbst (sichtbar in ps und der Shell-Historie: "
+                                             "besser --secret-file)")
         load = commands.add_parser("import", help="Land: Auszug einlesen")
         load.add_argument("file", help="Datei des Auszugs")
         load.add_argument("--year", type=int, help="erwartetes Jahr (zur Kontrolle)")
@@ -53,7 +58,7 @@ class Command(BaseCommand):
         try:
             with scopes_disabled():
                 getattr(self, ACTIONS[options["action"]])(options)
-        except (services.ExtractError, ParamError) as exc:
+        except (services.ExtractError, ParamError, PeriodError) as exc:
             raise CommandError(str(exc)) from None
 
     def _district(self, slug) -> District:
@@ -77,8 +82,20 @@ class Command(BaseCommand):
             sys.stdout.flush()
 
     def register(self, options):
-        source = services.register_district(None, options["district"], options["name"], options["secret"])
+        source = services.register_district(None, options["district"], options["name"], self._secret(options))
         self.stdout.write(f"Kreis {source.slug} registriert (Schlüssel {source.key_id}).")
+
+    def _secret(self, options) -> str:
+        """The secret from a file or stdin: on the command line it would stand in ps and the history."""
+        name = options["secret_file"]
+        if name is None:
+            return options["secret"]
+        if name == "-":
+            return sys.stdin.readline()
+        path = Path(name)
+        if not path.is_file():
+            raise CommandError(f"Datei nicht gefunden: {path}")
+        return path.read_text(encoding="utf-8").strip()
 
     def import_file(self, options):
         path = Path(options["file"])
