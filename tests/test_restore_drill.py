@@ -50,6 +50,9 @@ def postgres_url(name: str, user: str | None = None) -> str:
 def kim(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DATABASE_URL": database_url}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
+    # The browser tests' conftest allows Django's async-unsafe calls for Playwright in this
+    # process; a deployment never does, and `kim check --deploy` says so as async.E001.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run([sys.executable, "-m", "kim.cli", *args], env=environment, capture_output=True, text=True,
                           cwd=PROJECT, check=check)
 
