@@ -29,6 +29,12 @@ PEOPLE = f"ou=personen,{SUFFIX}"
 GROUPS = f"ou=gruppen,{SUFFIX}"
 
 
+def with_directory_backend(backends: list[str], directory_backend: str) -> list[str]:
+    """The settings' login backends with a directory's before the local accounts (the last), as
+    kim.identity.config puts them when the directory is configured."""
+    return [*backends[:-1], directory_backend, backends[-1]]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

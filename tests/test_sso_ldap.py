@@ -15,7 +15,7 @@ from kim.identity import services
 from kim.identity.config import LDAP_BACKEND
 from kim.identity.models import DirectoryAccount, Source
 
-from .directories import GROUPS, PEOPLE, free_port, group, person
+from .directories import GROUPS, PEOPLE, free_port, group, person, with_directory_backend
 
 PASSWORD = "Aue-Passwort-2026"
 CARITAS_GROUP = f"cn=kim-caritas-fachkraft,{GROUPS}"
@@ -48,9 +48,7 @@ def ldap(directory, settings, world):
     groups mapped by the operator's service."""
     for name, value in directory.settings().items():
         setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = [
-        "axes.backends.AxesStandaloneBackend", "rules.permissions.ObjectPermissionBackend", LDAP_BACKEND,
-        "kim.core.backends.ModelBackend"]
+    settings.AUTHENTICATION_BACKENDS = with_directory_backend(settings.AUTHENTICATION_BACKENDS, LDAP_BACKEND)
     with scopes_disabled():
         services.add_group(None, source=Source.LDAP, group=CARITAS_GROUP, district=world.district,
                            role=Role.CASE_MANAGER, provider=world.provider)

@@ -17,6 +17,8 @@ from kim.identity import services
 from kim.identity.config import OIDC_BACKEND
 from kim.identity.models import Source
 
+from .directories import with_directory_backend
+
 CASE_WORK = "/kim/caritas-fachkraft"
 COORDINATION = "/kim/koordination"
 
@@ -26,9 +28,7 @@ def oidc(oidc_provider, settings, world):
     for name, value in oidc_provider.settings(KIM_OIDC_RECHECK_SECONDS="0").items():
         setattr(settings, name, value)
     settings.KIM_OIDC_ENABLED = True
-    settings.AUTHENTICATION_BACKENDS = [
-        "axes.backends.AxesStandaloneBackend", "rules.permissions.ObjectPermissionBackend", OIDC_BACKEND,
-        "kim.core.backends.ModelBackend"]
+    settings.AUTHENTICATION_BACKENDS = with_directory_backend(settings.AUTHENTICATION_BACKENDS, OIDC_BACKEND)
     with scopes_disabled():
         services.add_group(None, source=Source.OIDC, group=CASE_WORK, district=world.district,
                            role=Role.CASE_MANAGER, provider=world.provider)

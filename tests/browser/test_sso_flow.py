@@ -12,7 +12,7 @@ from kim.identity import services
 from kim.identity.config import LDAP_BACKEND, OIDC_BACKEND
 from kim.identity.models import Source
 
-from ..directories import GROUPS, group, person
+from ..directories import GROUPS, group, person, with_directory_backend
 from ..factories import ProviderFactory, make_district
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,9 +32,7 @@ def test_the_oidc_login_goes_to_the_provider_and_back(page, auditor, district, o
     for name, value in oidc_provider.settings().items():
         setattr(settings, name, value)
     settings.KIM_OIDC_ENABLED = True
-    settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
-                                        "rules.permissions.ObjectPermissionBackend", OIDC_BACKEND,
-                                        "kim.core.backends.ModelBackend"]
+    settings.AUTHENTICATION_BACKENDS = with_directory_backend(settings.AUTHENTICATION_BACKENDS, OIDC_BACKEND)
     with scopes_disabled():
         services.add_group(None, source=Source.OIDC, group="/kim/fachkraft", district=district,
                            role=Role.CASE_MANAGER, provider=provider)
@@ -65,9 +63,7 @@ def test_an_ldap_login_with_a_wrong_password_shows_its_message(page, auditor, di
     slapd.add(person("vera", "Vera", "Vogt", PASSWORD) + group("kim-browser", ["vera"]))
     for name, value in slapd.settings().items():
         setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
-                                        "rules.permissions.ObjectPermissionBackend", LDAP_BACKEND,
-                                        "kim.core.backends.ModelBackend"]
+    settings.AUTHENTICATION_BACKENDS = with_directory_backend(settings.AUTHENTICATION_BACKENDS, LDAP_BACKEND)
     with scopes_disabled():
         services.add_group(None, source=Source.LDAP, group=f"cn=kim-browser,{GROUPS}", district=district,
                            role=Role.COORDINATION)
